@@ -1,0 +1,189 @@
+"""The one access policy: may this user see, comment on or act on this organisation or person?
+
+Every view asks here and nowhere else. What a user may reach follows from their current roles
+in the organisation tree:
+
+* a role of any kind in an organisation: see that organisation;
+* a leadership role (secretary, leader in charge, leadership member): see and act on the
+  organisation and the whole subtree it leads (一级抓一级);
+* a leadership role in a guiding organisation (指导): see and comment on the organisations it
+  guides, never act on them;
+* oversight office membership: officers see and act on the office's scope subtree; inspectors
+  see it (their inspection tasks are granted task by task);
+* superusers: everything.
+
+A refusal is a 404 so that nobody learns whether an organisation or person exists.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import (
+    LEADERSHIP_ROLES,
+    Guidance,
+    OfficeMembership,
+    OfficeRole,
+    Organisation,
+    RoleAssignment,
+    User,
+)
+from .models.organisations import subtree_q
+from .models.people import today
+
+
+@dataclass(frozen=True)
+class Scope:
+    superuser: bool
+    own_ids: frozenset
+    led_paths: tuple
+    guided_ids: frozenset
+    officer_paths: tuple
+    inspector_paths: tuple
+
+    @property
+    def view_paths(self):
+        return self.led_paths + self.officer_paths + self.inspector_paths
+
+    @property
+    def act_paths(self):
+        return self.led_paths + self.officer_paths
+
+    @property
+    def is_empty(self):
+        return not (self.superuser or self.own_ids or self.view_paths or self.guided_ids)
+
+
+EMPTY = Scope(False, frozenset(), (), frozenset(), (), ())
+
+
+def _minimal(paths) -> tuple:
+    """Drop paths already covered by a shorter one, so queries stay small."""
+    kept: list[str] = []
+    for p in sorted(set(paths), key=lambda p: (len(p), p)):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return tuple(sorted(kept))
+
+
+def scope_for(user, on: datetime.date | None = None) -> Scope:
+    """The user's reach today (or on `on`); cached on the user object for one request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY
+    cache_key = f"_access_scope_{on or ''}"
+    cached = getattr(user, cache_key, None)
+    if cached is not None:
+        return cached
+    on = on or today()
+    roles = list(
+        RoleAssignment.objects.current(on)
+        .filter(user=user)
+        .values_list("organisation_id", "organisation__path", "role")
+    )
+    leader_org_ids = {oid for oid, _p, role in roles if role in LEADERSHIP_ROLES}
+    offices = list(OfficeMembership.objects.current(on).filter(user=user).values_list("role", "office__scope__path"))
+    guided = (
+        set(Guidance.objects.filter(guide_id__in=leader_org_ids).values_list("organisation_id", flat=True))
+        if leader_org_ids
+        else set()
+    )
+    scope = Scope(
+        superuser=user.is_superuser,
+        own_ids=frozenset(oid for oid, _p, _r in roles),
+        led_paths=_minimal(p for _oid, p, role in roles if role in LEADERSHIP_ROLES),
+        guided_ids=frozenset(guided),
+        officer_paths=_minimal(p for role, p in offices if role == OfficeRole.OFFICER),
+        inspector_paths=_minimal(p for role, p in offices if role == OfficeRole.INSPECTOR),
+    )
+    setattr(user, cache_key, scope)
+    return scope
+
+
+def _paths_q(paths, prefix="") -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= subtree_q(p, prefix=prefix)
+    return q
+
+
+def _within(path: str, paths) -> bool:
+    return any(path.startswith(p) for p in paths)
+
+
+# ---- organisations -------------------------------------------------------------------------------
+
+
+def visible_organisations(user) -> QuerySet:
+    scope = scope_for(user)
+    qs = Organisation.objects.all()
+    if scope.superuser:
+        return qs
+    if scope.is_empty:
+        return qs.none()
+    return qs.filter(_paths_q(scope.view_paths) | Q(pk__in=scope.own_ids | scope.guided_ids))
+
+
+def can_view_organisation(user, org: Organisation) -> bool:
+    scope = scope_for(user)
+    return (
+        scope.superuser or org.pk in scope.own_ids or org.pk in scope.guided_ids or _within(org.path, scope.view_paths)
+    )
+
+
+def can_comment_on_organisation(user, org: Organisation) -> bool:
+    """Guiding organisations' leaders may add comments; so may anyone who may act."""
+    scope = scope_for(user)
+    return org.pk in scope.guided_ids or can_act_on_organisation(user, org)
+
+
+def can_act_on_organisation(user, org: Organisation) -> bool:
+    scope = scope_for(user)
+    return scope.superuser or _within(org.path, scope.act_paths)
+
+
+def can_oversee_organisation(user, org: Organisation) -> bool:
+    """Oversight-office work (launch cycles, approve outcomes) over this organisation."""
+    scope = scope_for(user)
+    return scope.superuser or _within(org.path, scope.officer_paths)
+
+
+def organisation_or_404(user, **lookup) -> Organisation:
+    """The organisation if this user may see it; otherwise the same 404 as for one that does not exist."""
+    org = Organisation.objects.filter(**lookup).first()
+    if org is None or not can_view_organisation(user, org):
+        raise Http404
+    return org
+
+
+# ---- people --------------------------------------------------------------------------------------
+
+
+def visible_people(user) -> QuerySet:
+    """People holding a role (now or in the past) in an organisation the user may see, and themselves."""
+    scope = scope_for(user)
+    qs = User.objects.filter(is_active=True)
+    if scope.superuser:
+        return qs
+    if scope.is_empty:
+        return qs.filter(pk=user.pk) if user.is_authenticated else qs.none()
+    role_q = _paths_q(scope.view_paths, prefix="roles__organisation__") | Q(
+        roles__organisation_id__in=scope.own_ids | scope.guided_ids
+    )
+    office_q = _paths_q(scope.officer_paths + scope.inspector_paths, prefix="offices__office__scope__")
+    person_ids = qs.filter(role_q | office_q | Q(pk=user.pk)).values("pk")
+    return qs.filter(pk__in=person_ids)
+
+
+def can_view_person(user, person: User) -> bool:
+    if user.is_authenticated and person.pk == user.pk:
+        return True
+    return visible_people(user).filter(pk=person.pk).exists()
+
+
+def person_or_404(user, **lookup) -> User:
+    person = User.objects.filter(is_active=True, **lookup).first()
+    if person is None or not can_view_person(user, person):
+        raise Http404
+    return person

@@ -1,0 +1,146 @@
+"""Django admin. Organisation changes go through the same services as every other door."""
+
+from django import forms as djforms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from forms.organisations import OrganisationForm
+
+from .models import (
+    AuditEntry,
+    Guidance,
+    OfficeMembership,
+    Organisation,
+    OversightOffice,
+    RoleAssignment,
+    User,
+)
+from .services import organisations as org_services
+from .services import people as people_services
+
+
+class GuidanceInline(admin.TabularInline):
+    model = Guidance
+    fk_name = "organisation"
+    extra = 0
+    autocomplete_fields = ["guide"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class CheckedFormSet(formset):
+            def clean(self):
+                super().clean()
+                for form in self.forms:
+                    guide = form.cleaned_data.get("guide") if hasattr(form, "cleaned_data") else None
+                    if guide and self.instance.pk and not form.cleaned_data.get("DELETE"):
+                        try:
+                            org_services._check_guide(self.instance, guide)
+                        except ValidationError as exc:
+                            form.add_error("guide", exc.message_dict.get("guide", exc.messages))
+
+        return CheckedFormSet
+
+
+class RoleInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
+    list_display = ["name", "code", "kind", "sector", "level", "regime", "classification", "weak_and_lax"]
+    list_filter = ["kind", "sector", "level", "regime", "classification", "weak_and_lax"]
+    search_fields = ["name", "short_name", "code"]
+    inlines = [GuidanceInline, RoleInline]
+    ordering = ["path"]
+
+    def save_model(self, request, obj, form, change):
+        form.save_via_service(by=request.user)
+
+    def delete_model(self, request, obj):
+        obj.delete()
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing an organisation removes its subtree: done deliberately, one at a time, never in bulk.
+        return super().has_delete_permission(request, obj) and obj is not None and obj.is_leaf()
+
+    def save_related(self, request, form, formsets, change):
+        form.instance = form.saved
+        for fs in formsets:
+            fs.instance = form.saved
+        super().save_related(request, form, formsets, change)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (
+        *BaseUserAdmin.fieldsets[:1],
+        (_("Person"), {"fields": ("real_name", "title", "email")}),
+        *BaseUserAdmin.fieldsets[2:],
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "real_name", "password1", "password2")}),)
+    list_display = ["username", "real_name", "title", "is_active", "is_staff"]
+    search_fields = ["username", "real_name", "title"]
+    inlines = [RoleInline]
+
+
+class RoleAssignmentForm(djforms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "organisation", "role", "start", "end"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    form = RoleAssignmentForm
+    list_display = ["user", "organisation", "role", "start", "end"]
+    list_filter = ["role"]
+    search_fields = ["user__real_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            people_services.role_assign(
+                by=request.user,
+                user=obj.user,
+                organisation=obj.organisation,
+                role=obj.role,
+                start=obj.start,
+                end=obj.end,
+            )
+
+
+@admin.register(OversightOffice)
+class OversightOfficeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "scope"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["scope"]
+
+
+@admin.register(OfficeMembership)
+class OfficeMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "office", "role", "start", "end"]
+    list_filter = ["role", "office"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "subject_type", "subject_id", "from_value", "to_value"]
+    list_filter = ["action", "subject_type"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,133 @@
+"""Loading the demo organisation tree and people from fixtures/demo, idempotently, through the services."""
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from ..models import OfficeMembership, Organisation, OversightOffice, RoleAssignment, User
+from . import organisations as org_services
+from . import people as people_services
+
+DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "organisations.json"
+DEMO_ADMIN = "admin"
+DEMO_LOGIN_COUNT = 7  # the first people in the demo file are the documented demo logins, one per role
+ORG_FIELDS = ("name", "short_name", "kind", "sector", "level", "regime", "classification", "weak_and_lax")
+
+
+@dataclass
+class LoadReport:
+    created: dict = field(default_factory=lambda: {"organisations": 0, "offices": 0, "people": 0, "roles": 0})
+
+    @property
+    def total_created(self):
+        return sum(self.created.values())
+
+
+def _walk(node, leading_code=None):
+    yield node, leading_code
+    for child in node.get("children", []):
+        yield from _walk(child, node["code"])
+
+
+def _date(text):
+    return datetime.date.fromisoformat(text) if text else None
+
+
+@transaction.atomic
+def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    report = LoadReport()
+    roles_before = RoleAssignment.objects.count()
+    nodes = [n for root in data["organisations"] for n in _walk(root)]
+    orgs: dict[str, Organisation] = {
+        o.code: o for o in Organisation.objects.filter(code__in=[n["code"] for n, _ in nodes])
+    }
+    for node, leading_code in nodes:
+        if node["code"] in orgs:
+            continue
+        fields = {f: node.get(f, "") for f in ORG_FIELDS}
+        fields["weak_and_lax"] = bool(node.get("weak_and_lax"))
+        leading = orgs[leading_code] if leading_code else None
+        orgs[node["code"]] = org_services.organisation_create(by=by, leading=leading, code=node["code"], **fields)
+        report.created["organisations"] += 1
+
+    offices = {}
+    for o in data["offices"]:
+        office, created = OversightOffice.objects.get_or_create(
+            code=o["code"], defaults={"name": o["name"], "kind": o["kind"], "scope": orgs[o["scope"]]}
+        )
+        offices[o["code"]] = office
+        report.created["offices"] += int(created)
+
+    for node, _leading in nodes:
+        org = orgs[node["code"]]
+        if node.get("review_office") and org.review_office_id is None:
+            org = org_services.organisation_update(
+                by=by, organisation=org, review_office=offices[node["review_office"]]
+            )
+        for guide_code in node.get("guides", []):
+            org_services.guidance_add(by=by, organisation=org, guide=orgs[guide_code])
+
+    password_hash = make_password(settings.DEMO_PASSWORD)  # hashed once: 245 hashes would take a minute
+    existing = {u.username: u for u in User.objects.filter(username__in=[p["username"] for p in data["people"]])}
+    for p in data["people"]:
+        user = existing.get(p["username"])
+        if user is None:
+            user = User(username=p["username"], real_name=p["real_name"], title=p.get("title", ""))
+            user.password = password_hash
+            user.save()
+            report.created["people"] += 1
+        for r in p.get("roles", []):
+            people_services.role_assign(
+                by=by,
+                user=user,
+                organisation=orgs[r["org"]],
+                role=r["role"],
+                start=_date(r["start"]),
+                end=_date(r.get("end")),
+            )
+        for m in p.get("offices", []):
+            people_services.office_join(
+                by=by,
+                user=user,
+                office=offices[m["office"]],
+                role=m["role"],
+                start=_date(m["start"]),
+                end=_date(m.get("end")),
+            )
+    if not User.objects.filter(username=DEMO_ADMIN).exists():
+        User.objects.create(
+            username=DEMO_ADMIN, real_name="系统管理员", password=password_hash, is_staff=True, is_superuser=True
+        )
+        report.created["people"] += 1
+    report.created["roles"] = RoleAssignment.objects.count() - roles_before
+    return report
+
+
+def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
+    """The demo accounts worth trying, each with what it holds today."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    names = [DEMO_ADMIN] + [p["username"] for p in data["people"][:DEMO_LOGIN_COUNT]]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    out = []
+    for name in names:
+        user = users.get(name)
+        if user is None:
+            continue
+        held = [
+            f"{r.get_role_display()} · {r.organisation.short_name or r.organisation.name}"
+            for r in RoleAssignment.objects.current().filter(user=user).select_related("organisation")
+        ]
+        held += [
+            f"{m.get_role_display()} · {m.office.name}"
+            for m in OfficeMembership.objects.current().filter(user=user).select_related("office")
+        ]
+        if user.is_superuser:
+            held.append("superuser / 系统管理员")
+        out.append((user, held))
+    return out

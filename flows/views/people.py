@@ -1,0 +1,15 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from .. import access, selectors
+
+
+@login_required
+def person_detail(request, pk):
+    person = access.person_or_404(request.user, pk=pk)
+    return render(request, "flows/people/detail.html", selectors.person_page(request.user, person))
+
+
+@login_required
+def me(request):
+    return render(request, "flows/people/detail.html", selectors.person_page(request.user, request.user))

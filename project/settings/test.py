@@ -1,0 +1,19 @@
+"""Test settings: DATABASE_URL and REDIS_URL pick PostgreSQL and Redis; otherwise SQLite in WAL mode."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env, sqlite_or_url
+
+SECRET_KEY = "test-only-not-secret"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "test.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # a file (not :memory:) so that threads and the live server share it, in WAL mode
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "var" / f"test-{env('PYTEST_XDIST_WORKER', default='main')}.sqlite3")
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
