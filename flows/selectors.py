@@ -73,7 +73,7 @@ def past_roles(org: Organisation):
 
 def reviewers_of(org: Organisation) -> list[User]:
     """Who reviews `org`: its leading organisation's review office, else that organisation's secretary."""
-    leading = org.get_parent()
+    leading = org.leading
     if leading is None:
         return []
     if leading.review_office_id:

@@ -23,7 +23,7 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            parent = self.instance.get_parent()
+            parent = self.instance.leading
             self.initial["leading"] = parent.code if parent else ""
 
     def clean_leading(self):

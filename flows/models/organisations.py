@@ -142,7 +142,9 @@ class Organisation(MP_Node):
     @property
     def leading(self):
         """The one leading organisation (None only for the root)."""
-        return self.get_parent()
+        if self.depth <= 1:
+            return None
+        return Organisation.objects.filter(path=self.path[: -self.steplen]).first()
 
     def subtree(self, *, include_self=True):
         return Organisation.objects.filter(subtree_q(self.path, include_self=include_self))

@@ -71,10 +71,10 @@ def organisation_create(*, by, leading: Organisation | None, **fields) -> Organi
     org = Organisation(**fields)
     _full_clean(org)
     if leading is None:
-        org = Organisation.add_root(instance=org)
+        org = Organisation.objects.add_root(instance=org)
     else:
         leading = Organisation.objects.select_for_update().get(pk=leading.pk)
-        org = leading.add_child(instance=org)
+        org = Organisation.objects.add_child(leading, instance=org)
     audit_record(actor=by, action="organisation.create", subject=org, to_value=org.code)
     return org
 
@@ -103,14 +103,14 @@ def organisation_update(*, by, organisation: Organisation, leading=..., **fields
 def organisation_set_leading(*, by, organisation: Organisation, leading: Organisation | None) -> Organisation:
     """Give an organisation a new leading organisation, refusing loops and a second root."""
     org = Organisation.objects.get(pk=organisation.pk)
-    current = org.get_parent()
+    current = org.leading
     if (current and leading and current.pk == leading.pk) or (current is None and leading is None):
         return org
     _check_leading(org, leading)
     if leading is None:
         raise ValidationError({"leading": _("Only the root organisation has no leading organisation.")})
     try:
-        org.move(Organisation.objects.get(pk=leading.pk), pos="last-child")
+        Organisation.objects.move(org, Organisation.objects.get(pk=leading.pk), pos="last-child")
     except InvalidMoveToDescendant as exc:
         raise ValidationError({"leading": _("The leading chain would loop.")}) from exc
     org.refresh_from_db()

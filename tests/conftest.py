@@ -1,0 +1,28 @@
+import pytest
+
+from flows.models import Organisation, User
+from flows.services.demo import demo_load
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the demo city once per run; each test then runs in its own rolled-back transaction."""
+    with django_db_blocker.unblock():
+        demo_load()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo city (fixtures/demo/organisations.json); reloaded if a browser test flushed the database."""
+    if not Organisation.objects.filter(code="JC").exists():
+        demo_load()
+
+
+@pytest.fixture
+def login(client):
+    def _login(username):
+        user = User.objects.get(username=username)
+        client.force_login(user)
+        return user
+
+    return _login
