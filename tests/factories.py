@@ -20,7 +20,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("pw")
 
 
-def make_org(leading=None, *, code=None, name=None, kind=Kind.BRANCH, sector=Sector.VILLAGE, level=Level.GRASSROOTS, **kw):
+def make_org(
+    leading=None, *, code=None, name=None, kind=Kind.BRANCH, sector=Sector.VILLAGE, level=Level.GRASSROOTS, **kw
+):
     code = code or f"T{next(_codes):05d}"
     return org_services.organisation_create(
         by=None, leading=leading, code=code, name=name or f"组织{code}", kind=kind, sector=sector, level=level, **kw

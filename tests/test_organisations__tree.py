@@ -51,7 +51,9 @@ def test_a_second_root_is_refused_by_the_database(demo):
 
 def test_a_path_that_does_not_match_its_depth_is_refused_by_the_database(demo):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Organisation.objects.create(path="0001ZZZZ", depth=3, code="BAD", name="坏数据", kind=Kind.BRANCH, level=Level.GRASSROOTS)
+        Organisation.objects.create(
+            path="0001ZZZZ", depth=3, code="BAD", name="坏数据", kind=Kind.BRANCH, level=Level.GRASSROOTS
+        )
 
 
 def test_moving_under_its_own_descendant_is_refused_with_a_clear_message(chain):
@@ -103,8 +105,15 @@ def test_the_form_refuses_a_loop_and_an_unknown_leading_code(chain):
 
 def test_the_form_refuses_a_new_organisation_without_a_leading_one(demo):
     form = OrganisationForm(
-        data={"code": "NEW", "name": "新组织", "kind": Kind.BRANCH, "sector": "village", "level": Level.GRASSROOTS,
-              "regime": "local", "leading": ""}
+        data={
+            "code": "NEW",
+            "name": "新组织",
+            "kind": Kind.BRANCH,
+            "sector": "village",
+            "level": Level.GRASSROOTS,
+            "regime": "local",
+            "leading": "",
+        }
     )
     assert not form.is_valid()
     assert not Organisation.objects.filter(code="NEW").exists()
@@ -115,10 +124,20 @@ def test_the_admin_door_refuses_a_loop_and_changes_nothing(chain, admin_client):
     before = Organisation.objects.get(pk=county.pk).path
     response = admin_client.post(
         f"/admin/flows/organisation/{county.pk}/change/",
-        {"code": county.code, "name": county.name, "kind": county.kind, "sector": "", "level": county.level,
-         "regime": "local", "leading": village.code, "classification": "",
-         "guidance_received-TOTAL_FORMS": 0, "guidance_received-INITIAL_FORMS": 0,
-         "roles-TOTAL_FORMS": 0, "roles-INITIAL_FORMS": 0},
+        {
+            "code": county.code,
+            "name": county.name,
+            "kind": county.kind,
+            "sector": "",
+            "level": county.level,
+            "regime": "local",
+            "leading": village.code,
+            "classification": "",
+            "guidance_received-TOTAL_FORMS": 0,
+            "guidance_received-INITIAL_FORMS": 0,
+            "roles-TOTAL_FORMS": 0,
+            "roles-INITIAL_FORMS": 0,
+        },
     )
     assert response.status_code == 200
     assert "循环" in response.content.decode()
@@ -128,10 +147,20 @@ def test_the_admin_door_refuses_a_loop_and_changes_nothing(chain, admin_client):
 def test_the_admin_door_creates_under_the_leading_organisation(demo, admin_client):
     response = admin_client.post(
         "/admin/flows/organisation/add/",
-        {"code": "ADM-NEW", "name": "管理端新建党支部", "kind": Kind.BRANCH, "sector": "community", "level": "grassroots",
-         "regime": "local", "leading": "JC-QS", "classification": "",
-         "guidance_received-TOTAL_FORMS": 0, "guidance_received-INITIAL_FORMS": 0,
-         "roles-TOTAL_FORMS": 0, "roles-INITIAL_FORMS": 0},
+        {
+            "code": "ADM-NEW",
+            "name": "管理端新建党支部",
+            "kind": Kind.BRANCH,
+            "sector": "community",
+            "level": "grassroots",
+            "regime": "local",
+            "leading": "JC-QS",
+            "classification": "",
+            "guidance_received-TOTAL_FORMS": 0,
+            "guidance_received-INITIAL_FORMS": 0,
+            "roles-TOTAL_FORMS": 0,
+            "roles-INITIAL_FORMS": 0,
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Organisation.objects.get(code="ADM-NEW").leading.code == "JC-QS"

@@ -63,11 +63,10 @@ def synthetic_tree(*, n: int, under: Organisation | None = None, prefix: str = "
         return rows[-1]
 
     top = make(top_path, top_depth, Kind.LOCAL_COMMITTEE, Level.CITY, name=f"{prefix} 市委")
-    leaves_total = n - 1 - counties - counties * townships
-    if leaves_total < 0:
-        counties, townships = 1, 0
-        leaves_total = n - 2
-    parents: list[Organisation] = []
+    if 1 + counties * (1 + townships) > n - 1:
+        counties = 0  # too small for counties and townships: grassroots organisations straight under the top
+    leaves_total = n - 1 - counties * (1 + townships)
+    parents: list[Organisation] = [] if counties else [top]
     for c in range(1, counties + 1):
         county = make(
             child_path(top.path, c), top_depth + 1, Kind.LOCAL_COMMITTEE, Level.COUNTY, name=f"{prefix} 县委 {c}"
@@ -83,8 +82,6 @@ def synthetic_tree(*, n: int, under: Organisation | None = None, prefix: str = "
             )
             county.numchild += 1
             parents.append(town)
-        if townships == 0:
-            parents.append(county)
     per_parent = math.ceil(leaves_total / len(parents)) if leaves_total > 0 else 0
     sectors = itertools.cycle(GRASSROOTS_SECTORS)
     remaining = leaves_total

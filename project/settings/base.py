@@ -125,7 +125,7 @@ STORAGES = {
 }
 # Uploaded evidence lives outside any public URL; it is served only through a policy-checked view.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "private")
-MEDIA_URL = None
+MEDIA_URL = "/_media/"  # no route serves it: files go out only through policy-checked views
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,75 @@
+"""The demo city is realistic, complete and idempotent to load."""
+
+import pytest
+from django.db.models import Count
+
+from flows.models import (
+    AuditEntry,
+    Guidance,
+    OfficeMembership,
+    Organisation,
+    Regime,
+    Role,
+    RoleAssignment,
+    Sector,
+    User,
+)
+from flows.services.demo import demo_load, demo_logins
+
+pytestmark = pytest.mark.django_db
+
+
+def test_loading_twice_adds_nothing(demo):
+    counts = [m.objects.count() for m in (Organisation, User, RoleAssignment, OfficeMembership, Guidance, AuditEntry)]
+    report = demo_load()
+    assert report.total_created == 0
+    assert counts == [
+        m.objects.count() for m in (Organisation, User, RoleAssignment, OfficeMembership, Guidance, AuditEntry)
+    ]
+
+
+def test_the_city_is_big_and_varied_enough(demo):
+    assert Organisation.objects.count() >= 40
+    assert User.objects.exclude(username="admin").count() >= 120
+    sectors = set(Organisation.objects.values_list("sector", flat=True))
+    assert {
+        Sector.VILLAGE,
+        Sector.COMMUNITY,
+        Sector.AGENCY,
+        Sector.STATE_ENTERPRISE,
+        Sector.SCHOOL,
+        Sector.HOSPITAL,
+        Sector.NON_PUBLIC,
+    } <= sectors
+    assert Organisation.objects.filter(regime=Regime.DUAL).exists()
+    assert Organisation.objects.filter(kind="joint_branch").exists()
+    assert Organisation.objects.filter(weak_and_lax=True).exists()
+    assert Guidance.objects.exists()
+
+
+def test_every_organisation_has_one_current_secretary_and_one_person_in_direct_charge(demo):
+    for role in (Role.SECRETARY, Role.DEPUTY):
+        per_org = dict(
+            RoleAssignment.objects.current().filter(role=role).values_list("organisation").annotate(n=Count("pk"))
+        )
+        assert all(per_org.get(pk) == 1 for pk in Organisation.objects.values_list("pk", flat=True)), role
+
+
+def test_every_person_has_a_chinese_name(demo):
+    for name in User.objects.values_list("real_name", flat=True):
+        assert name and all("\u4e00" <= ch <= "\u9fff" for ch in name), name
+
+
+def test_some_people_changed_jobs_mid_year(demo):
+    assert RoleAssignment.objects.filter(end__isnull=False).count() >= 3
+
+
+def test_the_printed_demo_logins_cover_every_role_and_all_work(client, demo, settings):
+    logins = demo_logins()
+    described = " ".join(" ".join(held) for _u, held in logins)
+    for label in ("书记", "分管领导", "督导干部", "督查员", "党员"):
+        assert label in described
+    for user, _held in logins:
+        assert client.login(username=user.username, password=settings.DEMO_PASSWORD), user.username
+        assert client.get("/").status_code == 200
+        client.logout()

@@ -1,0 +1,39 @@
+"""The suite really runs on the configuration it claims: SQLite in WAL mode, or PostgreSQL and Redis."""
+
+import os
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_database_is_the_one_asked_for():
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        assert connection.vendor == "postgresql"
+        with connection.cursor() as cur:
+            cur.execute("select version()")
+            assert "PostgreSQL" in cur.fetchone()[0]
+    else:
+        assert connection.vendor == "sqlite"
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA journal_mode")
+            assert cur.fetchone()[0].lower() == "wal"
+        assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_the_channel_layer_delivers_a_message():
+    layer = get_channel_layer()
+    expected = "RedisChannelLayer" if os.environ.get("REDIS_URL") else "InMemoryChannelLayer"
+    assert type(layer).__name__ == expected
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "test.message", "text": "催办"})
+    assert async_to_sync(layer.receive)(channel)["text"] == "催办"
+
+
+def test_background_tasks_run_in_process_on_the_embedded_default_and_on_redis_when_scaled_out():
+    assert settings.CELERY_TASK_ALWAYS_EAGER is (not os.environ.get("REDIS_URL"))

@@ -1,0 +1,137 @@
+"""Every screen refuses the wrong user and tells them nothing; the right user gets the page."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+
+from flows.models import Organisation, Role, User
+
+pytestmark = pytest.mark.django_db
+
+# url name -> (kwargs, a user who may see it, a user who may not, text the right user sees)
+CASES = {
+    "organisation_detail": ({"code": "JC-QS-HT-01"}, "shuji", "xianshuji_of_other_county", "东坪村"),
+    "organisation_children": ({"code": "JC-QS-HT"}, "xianshuji", "shuji", "东坪村"),
+    "person_detail": ({"username": "fenguan"}, "shuji", "dangyuan_elsewhere", "周海燕"),
+}
+# views that every logged-in user may open: they show only that user's own things
+OWN_VIEWS = {"home": "我的待办", "organisation_tree": "组织架构", "me": "任职"}
+PUBLIC_VIEWS = {"login", "logout"}
+
+
+def without_csrf(body: bytes) -> bytes:
+    """The page minus what differs per request anyway: the CSRF token and the language switch's return path."""
+    return re.sub(rb'name="(csrfmiddlewaretoken|next)"( type="hidden")? value="[^"]+"', b"", body)
+
+
+def resolve_kwargs(kwargs):
+    if "username" in kwargs:
+        return {"pk": User.objects.get(username=kwargs["username"]).pk}
+    return kwargs
+
+
+@pytest.fixture
+def outsiders(demo):
+    """Users with a role only somewhere else: the other county's secretary; a party member of a far branch."""
+    from flows.models import Role, RoleAssignment
+
+    bh = RoleAssignment.objects.current().get(organisation__code="JC-BH", role=Role.SECRETARY).user
+    far = RoleAssignment.objects.current().filter(organisation__code="JC-BH-LS-01", role=Role.PARTY_MEMBER).first()
+    far_user = (
+        far.user
+        if far
+        else RoleAssignment.objects.current().get(organisation__code="JC-BH-LS-01", role=Role.DEPUTY).user
+    )
+    return {"xianshuji_of_other_county": bh.username, "dangyuan_elsewhere": far_user.username}
+
+
+def user_for(name, outsiders):
+    return User.objects.get(username=outsiders.get(name, name))
+
+
+def test_every_flows_url_is_covered_here():
+    names = {p.name for p in get_resolver("flows.urls").url_patterns if isinstance(p, URLPattern)}
+    assert names == set(CASES) | set(OWN_VIEWS) | PUBLIC_VIEWS
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_right_user_sees_the_page(name, client, outsiders):
+    kwargs, allowed, _refused, text = CASES[name]
+    client.force_login(user_for(allowed, outsiders))
+    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs)))
+    assert response.status_code == 200
+    assert text in response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_wrong_user_gets_the_same_404_as_for_something_that_does_not_exist(name, client, outsiders):
+    kwargs, _allowed, refused, text = CASES[name]
+    client.force_login(user_for(refused, outsiders))
+    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs)))
+    assert response.status_code == 404
+    assert text not in response.content.decode()
+    missing = {k: ("NO-SUCH" if k == "code" else 999999) for k in resolve_kwargs(kwargs)}
+    nothing = client.get(reverse(name, kwargs=missing))
+    assert nothing.status_code == 404
+    assert without_csrf(response.content) == without_csrf(nothing.content)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(OWN_VIEWS))
+def test_anonymous_visitors_are_sent_to_log_in(name, client, demo):
+    kwargs = resolve_kwargs(CASES[name][0]) if name in CASES else {}
+    response = client.get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(OWN_VIEWS))
+def test_own_views_show_only_the_users_own_reach(name, client, demo):
+    client.force_login(User.objects.get(username="shuji"))
+    body = client.get(reverse(name)).content.decode()
+    assert OWN_VIEWS[name] in body
+    assert "白河县" not in body  # nothing from the other county leaks into a village secretary's pages
+
+
+def test_the_tree_search_finds_only_what_the_user_may_see(client, demo):
+    client.force_login(User.objects.get(username="xianshuji"))
+    body = client.get(reverse("organisation_tree"), {"q": "村", "sector": "village"}).content.decode()
+    assert "东坪村" in body and "杨家坪村" not in body
+    client.force_login(User.objects.get(username="zuzhibu"))
+    body = client.get(reverse("organisation_tree"), {"q": "村", "sector": "village"}).content.decode()
+    assert "东坪村" in body and "杨家坪村" in body
+
+
+def test_the_tree_search_by_code_and_an_unknown_sector(client, demo):
+    client.force_login(User.objects.get(username="zuzhibu"))
+    body = client.get(reverse("organisation_tree"), {"q": "jc-bh-ls-02", "sector": "'; drop table"}).content.decode()
+    assert "杨家坪村" in body
+
+
+def test_a_person_page_hides_roles_in_organisations_the_viewer_may_not_see(client, demo):
+    from tests.factories import UserFactory, give_role
+
+    person = UserFactory(real_name="跨县兼职")
+    give_role(person, Organisation.objects.get(code="JC-QS-HT-02"), Role.MEMBER)
+    give_role(person, Organisation.objects.get(code="JC-BH-LS-01"), Role.MEMBER)
+    client.force_login(User.objects.get(username="xianshuji"))
+    body = client.get(reverse("person_detail", kwargs={"pk": person.pk})).content.decode()
+    assert "西岭村" in body and "龙山村" not in body
+
+
+def test_the_admin_refuses_people_who_are_not_staff(client, demo):
+    client.force_login(User.objects.get(username="zuzhibu"))
+    response = client.get("/admin/flows/organisation/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_login_with_a_wrong_password_is_refused_in_chinese(client, demo):
+    response = client.post(reverse("login"), {"username": "shuji", "password": "wrong"})
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in response.content.decode() or "正确的用户名和密码" in response.content.decode()
+
+
+def test_demo_login_works_with_the_printed_password(client, demo, settings):
+    response = client.post(reverse("login"), {"username": "shuji", "password": settings.DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "刘建国" in client.get(reverse("home")).content.decode()
