@@ -93,6 +93,9 @@ def reviewers_of(org: Organisation) -> list[User]:
 
 def organisation_page(user, org: Organisation) -> dict:
     guides = list(Organisation.objects.filter(guidance_given__organisation=org).order_by("path"))
+    chain = list(org.leading_chain())
+    for o in chain + guides:
+        o.visible = access.can_view_organisation(user, o)  # names are shown; links only where the user may go
     guided = [
         o
         for o in Organisation.objects.filter(guidance_received__guide=org).order_by("path")
@@ -100,7 +103,7 @@ def organisation_page(user, org: Organisation) -> dict:
     ]
     return {
         "org": org,
-        "chain": list(org.leading_chain()),
+        "chain": chain,
         "guides": guides,
         "guided": guided,
         "children": tree_children(user, org),

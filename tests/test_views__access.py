@@ -135,3 +135,11 @@ def test_demo_login_works_with_the_printed_password(client, demo, settings):
     response = client.post(reverse("login"), {"username": "shuji", "password": settings.DEMO_PASSWORD})
     assert response.status_code == 302
     assert "刘建国" in client.get(reverse("home")).content.decode()
+
+
+def test_the_leading_chain_links_only_where_the_user_may_go(client, demo):
+    client.force_login(User.objects.get(username="xianshuji"))
+    body = client.get(reverse("organisation_detail", kwargs={"code": "JC-QS-HT-01"})).content.decode()
+    assert "江川市委" in body  # the name of a superior is no secret ...
+    assert 'href="/orgs/JC/"' not in body  # ... but it is not a link into a page that would refuse them
+    assert 'href="/orgs/JC-QS/"' in body
