@@ -27,6 +27,7 @@ from .models import (
     OfficeMembership,
     OfficeRole,
     Organisation,
+    Role,
     RoleAssignment,
     User,
 )
@@ -187,3 +188,66 @@ def person_or_404(user, **lookup) -> User:
     if person is None or not can_view_person(user, person):
         raise Http404
     return person
+
+
+# ---- responsibilities in the review cycle ------------------------------------------------------------
+
+
+def _holds(user, org, role) -> bool:
+    return (
+        user is not None
+        and user.is_authenticated
+        and RoleAssignment.objects.current().filter(user=user, organisation=org, role=role).exists()
+    )
+
+
+def is_secretary(user, org: Organisation) -> bool:
+    """书记 · 第一责任人 of `org` today."""
+    return _holds(user, org, Role.SECRETARY)
+
+
+def is_in_direct_charge(user, org: Organisation) -> bool:
+    """分管领导 · 直接责任人 of `org` today."""
+    return _holds(user, org, Role.DEPUTY)
+
+
+def is_leadership_member(user, org: Organisation) -> bool:
+    return (
+        user.is_authenticated
+        and RoleAssignment.objects.current().filter(user=user, organisation=org, role__in=LEADERSHIP_ROLES).exists()
+    )
+
+
+def reviewers_of(org: Organisation) -> list[User]:
+    """Who reviews `org`: its leading organisation's review office officers, else that organisation's secretary."""
+    leading = org.leading
+    if leading is None:
+        return []
+    if leading.review_office_id:
+        ids = OfficeMembership.objects.current().filter(office_id=leading.review_office_id, role=OfficeRole.OFFICER)
+        return list(User.objects.filter(pk__in=ids.values("user_id")).order_by("real_name"))
+    ids = RoleAssignment.objects.current().filter(organisation=leading, role=Role.SECRETARY)
+    return list(User.objects.filter(pk__in=ids.values("user_id")))
+
+
+def is_reviewer(user, org: Organisation) -> bool:
+    return user is not None and user.is_authenticated and any(u.pk == user.pk for u in reviewers_of(org))
+
+
+def guide_leaders(org: Organisation) -> list[User]:
+    """Leaders of the organisations that guide `org`: they may comment, never decide."""
+    guide_ids = Guidance.objects.filter(organisation=org).values("guide_id")
+    ids = RoleAssignment.objects.current().filter(organisation_id__in=guide_ids, role__in=LEADERSHIP_ROLES)
+    return list(User.objects.filter(pk__in=ids.values("user_id")))
+
+
+def can_manage_cycle(user, cycle) -> bool:
+    """Officers of the cycle's own oversight office run it."""
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        user.is_superuser
+        or OfficeMembership.objects.current()
+        .filter(user=user, office_id=cycle.office_id, role=OfficeRole.OFFICER)
+        .exists()
+    )

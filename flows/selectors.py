@@ -1,11 +1,29 @@
 """Reads for the screens. Each answers with a fixed number of queries whatever the tree's size."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from viewflow.workflow.base import Node
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from . import access
-from .models import Guidance, OfficeMembership, Organisation, Role, RoleAssignment, User
+from .models import (
+    LEADERSHIP_ROLES,
+    Assessment,
+    AuditEntry,
+    Evidence,
+    Guidance,
+    ItemScore,
+    OfficeMembership,
+    OfficeRole,
+    Organisation,
+    ReviewCycle,
+    Role,
+    RoleAssignment,
+    Stage,
+    User,
+)
 from .models.organisations import subtree_q
 from .models.people import today
 
@@ -71,26 +89,6 @@ def past_roles(org: Organisation):
     )
 
 
-def reviewers_of(org: Organisation) -> list[User]:
-    """Who reviews `org`: its leading organisation's review office, else that organisation's secretary."""
-    leading = org.leading
-    if leading is None:
-        return []
-    if leading.review_office_id:
-        return list(
-            User.objects.filter(
-                pk__in=OfficeMembership.objects.current()
-                .filter(office_id=leading.review_office_id, role="officer")
-                .values("user_id")
-            ).order_by("real_name")
-        )
-    return list(
-        User.objects.filter(
-            pk__in=RoleAssignment.objects.current().filter(organisation=leading, role=Role.SECRETARY).values("user_id")
-        )
-    )
-
-
 def organisation_page(user, org: Organisation) -> dict:
     guides = list(Organisation.objects.filter(guidance_given__organisation=org).order_by("path"))
     chain = list(org.leading_chain())
@@ -110,7 +108,7 @@ def organisation_page(user, org: Organisation) -> dict:
         "subtree_size": org.subtree(include_self=False).count(),
         "roles": current_roles(org),
         "past_roles": past_roles(org),
-        "reviewers": reviewers_of(org),
+        "reviewers": access.reviewers_of(org),
         "offices": list(org.oversight_offices.all()),
         "may_act": access.can_act_on_organisation(user, org),
         "may_comment": access.can_comment_on_organisation(user, org),
@@ -140,3 +138,252 @@ def subtree_counts_by_sector(org: Organisation) -> list[dict]:
 
 def guidance_pairs() -> QuerySet:
     return Guidance.objects.select_related("organisation", "guide")
+
+
+# ---- the review cycle ---------------------------------------------------------------------------------
+
+STAGE_STRIP = [
+    Stage.SELF_ASSESSMENT,
+    Stage.SELF_APPROVAL,
+    Stage.MASS_EVALUATION,
+    Stage.SUPERIOR_REVIEW,
+]
+
+
+def assessment_history(assessment: Assessment) -> list[AuditEntry]:
+    item_ids = [str(pk) for pk in assessment.rectification_items.values_list("pk", flat=True)]
+    q = Q(subject_type="flows.assessment", subject_id=str(assessment.pk))
+    if item_ids:
+        q |= Q(subject_type="flows.rectificationitem", subject_id__in=item_ids)
+    return list(AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"))
+
+
+def assessment_page(user, assessment: Assessment) -> dict:
+    """Everything a task screen shows about one organisation's year, in a fixed number of queries."""
+    scores = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=assessment)}
+    evidence = list(Evidence.objects.filter(assessment=assessment).select_related("uploaded_by"))
+    by_indicator: dict = {}
+    for ev in evidence:
+        by_indicator.setdefault(ev.indicator_id, []).append(ev)
+    dimensions = []
+    for dim in assessment.template.dimensions.prefetch_related("indicators"):
+        rows = [
+            {"indicator": ind, "score": scores.get(ind.pk), "evidence": by_indicator.get(ind.pk, [])}
+            for ind in dim.indicators.all()
+        ]
+        dimensions.append({"dimension": dim, "rows": rows})
+    final = {Stage.COMMENDATION, Stage.RECTIFICATION, Stage.ACCOUNTABILITY, Stage.CLOSED}
+    strip = [*STAGE_STRIP, assessment.state if assessment.state in final - {Stage.CLOSED} else None, Stage.CLOSED]
+    order = {s: i for i, s in enumerate(s for s in strip if s)}
+    current = order.get(assessment.state, 0)
+    return {
+        "assessment": assessment,
+        "dimensions": dimensions,
+        "evidence": evidence,
+        "history": assessment_history(assessment),
+        "stages": [
+            {"value": s, "label": Stage(s).label, "done": order[s] < current, "current": order[s] == current}
+            for s in strip
+            if s
+        ],
+        "guidance_comments": list(assessment.guidance_comments.exclude(comment="").select_related("guide", "author")),
+        "commendations": list(assessment.commendations.select_related("nominee", "proposed_by", "decided_by")),
+        "rectification_items": list(assessment.rectification_items.select_related("owner")),
+        "measures": list(assessment.accountability_measures.prefetch_related("persons")),
+        "due": stage_due(assessment),
+        "may_view_evidence": access.can_view_organisation(user, assessment.organisation),
+    }
+
+
+def stage_due(assessment: Assessment):
+    c = assessment.cycle
+    return {
+        Stage.SELF_ASSESSMENT: c.self_due,
+        Stage.SELF_APPROVAL: c.self_due,
+        Stage.MASS_EVALUATION: c.mass_due,
+        Stage.SUPERIOR_REVIEW: c.review_due,
+        Stage.RECTIFICATION: c.rectification_due,
+    }.get(assessment.state)
+
+
+def task_subject(task):
+    """(assessment, rectification item or None) behind any task of our flows."""
+    process = task.process
+    for attr in ("assessment", "rectification_item", "guidance_comment"):
+        obj = getattr(process, attr, None) if _has_related(process, attr) else None
+        if obj is not None:
+            if attr == "assessment":
+                return obj, None
+            return obj.assessment, obj if attr == "rectification_item" else None
+    return None, None
+
+
+def _has_related(process, attr):
+    try:
+        getattr(process, attr)
+        return True
+    except ObjectDoesNotExist:
+        return False
+
+
+def _task_rows(tasks):
+    rows = []
+    for t in tasks:
+        assessment, item = task_subject(t)
+        due = item.due if item else (stage_due(assessment) if assessment else None)
+        rows.append(
+            {
+                "task": t,
+                "assessment": assessment,
+                "item": item,
+                "due": due,
+                "title": t.flow_task.task_title,
+                "url": task_url(t),
+            }
+        )
+    return rows
+
+
+def task_url(task) -> str:
+    return reverse(
+        f"{task.flow_task.flow_class.instance.flow_label}:{task.flow_task.name}:execute",
+        kwargs={"process_pk": task.process_id, "task_pk": task.pk},
+    )
+
+
+TASK_RELATED = (
+    "process",
+    "owner",
+    "process__assessment__organisation",
+    "process__assessment__cycle",
+    "process__rectification_item__assessment__organisation",
+    "process__rectification_item__assessment__cycle",
+    "process__guidance_comment__assessment__organisation",
+    "process__guidance_comment__assessment__cycle",
+)
+
+
+def _filtered(qs, *, cycle=None, stage=None, text=""):
+    if cycle:
+        qs = qs.filter(
+            Q(process__assessment__cycle_id=cycle)
+            | Q(process__rectification_item__assessment__cycle_id=cycle)
+            | Q(process__guidance_comment__assessment__cycle_id=cycle)
+        )
+    if stage:
+        from .flows import FLOWS
+
+        qs = qs.filter(flow_task__in=[getattr(f, stage) for f in FLOWS if isinstance(getattr(f, stage, None), Node)])
+    if text:
+        qs = qs.filter(
+            Q(process__assessment__organisation__name__icontains=text)
+            | Q(process__rectification_item__assessment__organisation__name__icontains=text)
+            | Q(process__guidance_comment__assessment__organisation__name__icontains=text)
+        )
+    return qs
+
+
+def inbox(user, **filters) -> list[dict]:
+    qs = Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).select_related(*TASK_RELATED)
+    return _task_rows(_filtered(qs, **filters).order_by("created", "pk")[:500])
+
+
+def archive(user, **filters) -> list[dict]:
+    qs = Task.objects.filter(owner=user, finished__isnull=False).select_related(*TASK_RELATED)
+    return _task_rows(_filtered(qs, **filters).order_by("-finished", "-pk")[:200])
+
+
+def queue(user, **filters) -> list[dict]:
+    """Unassigned tasks this user may take: oversight work in their scope, reviews for their office,
+    verifications for organisations they review, comments for organisations they guide."""
+    from .flows import AssessmentFlow, GuidanceCommentFlow, RectificationItemFlow
+
+    scope = access.scope_for(user)
+    office_ids = list(
+        OfficeMembership.objects.current()
+        .filter(user=user, role=OfficeRole.OFFICER)
+        .values_list("office_id", flat=True)
+    )
+    led_by_office = list(Organisation.objects.filter(review_office_id__in=office_ids).values_list("path", "depth"))
+    secretary_of = list(
+        Organisation.objects.filter(
+            pk__in=RoleAssignment.objects.current().filter(user=user, role=Role.SECRETARY).values("organisation_id")
+        ).values_list("path", "depth")
+    )
+    reviewed = Q(pk__in=[])
+    for path, depth in led_by_office + secretary_of:
+        reviewed |= subtree_q(path, include_self=False) & Q(depth=depth + 1)
+    officer = Q(pk__in=[])
+    for path in scope.officer_paths:
+        officer |= subtree_q(path)
+    if scope.superuser:
+        officer = Q()
+
+    def org_q(prefix, q):
+        return _prefixed(q, prefix)
+
+    a_org = "process__assessment__organisation__"
+    i_org = "process__rectification_item__assessment__organisation__"
+    q = Q(
+        flow_task__in=[
+            AssessmentFlow.close_mass,
+            AssessmentFlow.decide_commendation,
+            AssessmentFlow.propose_accountability,
+            AssessmentFlow.approve_accountability,
+        ]
+    ) & org_q(a_org, officer)
+    q |= Q(flow_task=AssessmentFlow.review) & org_q(a_org, reviewed)
+    q |= Q(flow_task=RectificationItemFlow.verify) & org_q(i_org, reviewed)
+    leader_orgs = (
+        RoleAssignment.objects.current().filter(user=user, role__in=LEADERSHIP_ROLES).values("organisation_id")
+    )
+    q |= Q(flow_task=GuidanceCommentFlow.comment, process__guidance_comment__guide_id__in=leader_orgs)
+    qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(q).select_related(*TASK_RELATED)
+    tasks = [t for t in _filtered(qs, **filters).order_by("created", "pk")[:500] if t.flow_task.is_eligible(user, t)]
+    return _task_rows(tasks)
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """The same condition on a related organisation: prefix every lookup in a Q tree."""
+    clone = Q()
+    clone.connector, clone.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(_prefixed(child, prefix))
+        else:
+            key, value = child
+            clone.children.append((prefix + key, value))
+    return clone
+
+
+def cycles_for(user) -> QuerySet:
+    scope = access.scope_for(user)
+    qs = ReviewCycle.objects.select_related("office", "office__scope")
+    if scope.superuser:
+        return qs
+    visible_offices = OfficeMembership.objects.current().filter(user=user).values("office_id")
+    return qs.filter(office_id__in=visible_offices)
+
+
+def cycle_stage_counts(cycle: ReviewCycle) -> list[dict]:
+    counts = dict(cycle.assessments.values_list("state").annotate(n=Count("pk")))
+    return [{"stage": s, "label": s.label, "n": counts.get(s.value, 0)} for s in Stage]
+
+
+def cycle_ranking(cycle: ReviewCycle, user) -> list[Assessment]:
+    qs = cycle.assessments.filter(combined_score__isnull=False).select_related("organisation")
+    visible = access.visible_organisations(user).values("pk")
+    return list(qs.filter(organisation_id__in=visible).order_by("-combined_score", "organisation__path")[:500])
+
+
+def step_choices() -> list[tuple[str, str]]:
+    """The human steps of the flows, for the task list filter."""
+    from .flows import FLOWS
+    from .nodes import Task as TaskNode
+
+    seen = {}
+    for f in FLOWS:
+        for node in f.instance.nodes():
+            if isinstance(node, TaskNode):
+                seen.setdefault(node.name, str(node.task_title))
+    return list(seen.items())

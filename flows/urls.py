@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import home, organisations, people
+from .flows import FLOWS
+from .views import cycles, evidence, home, inbox, organisations, people
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,4 +13,15 @@ urlpatterns = [
     path("orgs/<str:code>/children/", organisations.organisation_children, name="organisation_children"),
     path("people/me/", people.me, name="me"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
+    path("tasks/", inbox.inbox, name="inbox"),
+    path("tasks/queue/", inbox.queue, name="queue"),
+    path("tasks/archive/", inbox.archive, name="archive"),
+    path("cycles/", cycles.cycle_list, name="cycle_list"),
+    path("cycles/new/", cycles.cycle_create, name="cycle_create"),
+    path("cycles/<int:pk>/", cycles.cycle_detail, name="cycle_detail"),
+    path("cycles/<int:pk>/open/", cycles.cycle_open, name="cycle_open"),
+    path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
+    path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
+    path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
 ]

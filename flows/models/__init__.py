@@ -1,4 +1,22 @@
+from .assessments import (
+    OUTCOMES_BY_RATING,
+    AccountabilityMeasure,
+    Assessment,
+    Commendation,
+    CommendationKind,
+    Decision,
+    Evidence,
+    GuidanceComment,
+    ItemScore,
+    ItemState,
+    MeasureKind,
+    Outcome,
+    RectificationItem,
+    Stage,
+)
 from .audit import AuditEntry
+from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
+from .indicators import Dimension, Indicator, IndicatorTemplate
 from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
 from .people import (
     LEADERSHIP_ROLES,
@@ -12,6 +30,27 @@ from .people import (
 )
 
 __all__ = [
+    "OUTCOMES_BY_RATING",
+    "AccountabilityMeasure",
+    "Assessment",
+    "Commendation",
+    "CommendationKind",
+    "CycleState",
+    "CycleTemplate",
+    "Decision",
+    "Dimension",
+    "Evidence",
+    "GuidanceComment",
+    "Indicator",
+    "IndicatorTemplate",
+    "ItemScore",
+    "ItemState",
+    "MeasureKind",
+    "Outcome",
+    "Rating",
+    "RectificationItem",
+    "ReviewCycle",
+    "Stage",
     "AuditEntry",
     "Classification",
     "Guidance",

@@ -1,10 +1,3 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from .inbox import inbox as home  # the first screen after login is "my tasks"
 
-from .. import selectors
-
-
-@login_required
-def home(request):
-    """My tasks (我的待办): the first screen after login."""
-    return render(request, "flows/home.html", {"tasks": selectors.my_tasks(request.user)})
+__all__ = ["home"]

@@ -1,0 +1,200 @@
+"""The flows that put each step in the right inbox. They read like the diagram in the assessment model.
+
+* `AssessmentFlow`: one organisation's year, started in bulk when a cycle opens.
+* `RectificationItemFlow`: one rectification item: its owner reports, a reviewer verifies or returns.
+* `GuidanceCommentFlow`: a guiding organisation's non-blocking comment while the review runs.
+
+Every flow locks its process row (`select_for_update`) while a task completes: viewflow's default is no
+lock at all, under which two requests completing the same task both succeed.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import lock
+from viewflow.workflow.flow import Flow
+
+from . import access, nodes
+from .models import ItemState, Role, RoleAssignment, Stage
+from .views import steps
+
+
+def _assessment(task_or_activation):
+    return task_or_activation.process.assessment
+
+
+def _current_holder(org, role):
+    ra = RoleAssignment.objects.current().filter(organisation=org, role=role).select_related("user").first()
+    return ra.user if ra else None
+
+
+class AssessmentFlow(Flow):
+    process_title = _("Annual responsibility review")
+    lock_impl = lock.select_for_update_lock
+
+    start = nodes.StartHandle(this.start_flow).Next(this.draft_self)
+
+    draft_self = (
+        nodes.Task(steps.DraftSelfView)
+        .Annotation(title=_("Draft the self-assessment"))
+        .Assign(this.assign_in_direct_charge)
+        .Eligible(lambda t, u: access.is_in_direct_charge(u, _assessment(t).organisation))
+        .Next(this.approve_self)
+    )
+    approve_self = (
+        nodes.Task(steps.ApproveSelfView)
+        .Annotation(title=_("Approve the self-assessment"))
+        .Assign(this.assign_secretary)
+        .Eligible(lambda t, u: access.is_secretary(u, _assessment(t).organisation))
+        .Next(this.check_self_approved)
+    )
+    check_self_approved = (
+        nodes.If(lambda act: _assessment(act).state == Stage.MASS_EVALUATION)
+        .Annotation(title=_("Approved?"))
+        .Then(this.close_mass)
+        .Else(this.draft_self)
+    )
+    close_mass = (
+        nodes.Task(steps.CloseMassView)
+        .Annotation(title=_("Close the mass evaluation"))
+        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Next(this.review)
+    )
+    review = (
+        nodes.Task(steps.ReviewView)
+        .Annotation(title=_("Superior review"))
+        .Assign(this.assign_reviewer)
+        .Eligible(lambda t, u: access.is_reviewer(u, _assessment(t).organisation))
+        .Next(this.check_outcome)
+    )
+    check_outcome = (
+        nodes.Switch()
+        .Annotation(title=_("Outcome"))
+        .Case(this.decide_commendation, lambda act: _assessment(act).state == Stage.COMMENDATION)
+        .Case(this.await_rectification, lambda act: _assessment(act).state == Stage.RECTIFICATION)
+        .Case(this.propose_accountability, lambda act: _assessment(act).state == Stage.ACCOUNTABILITY)
+        .Default(this.end)
+    )
+    decide_commendation = (
+        nodes.Task(steps.DecideCommendationView)
+        .Annotation(title=_("Decide on the commendation"))
+        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Next(this.end)
+    )
+    await_rectification = (
+        nodes.Handle(this.rectification_done).Annotation(title=_("Rectification items in progress")).Next(this.end)
+    )
+    propose_accountability = (
+        nodes.Task(steps.ProposeAccountabilityView)
+        .Annotation(title=_("Propose an accountability measure"))
+        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Next(this.approve_accountability)
+    )
+    approve_accountability = (
+        nodes.Task(steps.DecideAccountabilityView)
+        .Annotation(title=_("Approve the accountability measure"))
+        .Eligible(
+            lambda t, u: (
+                access.can_oversee_organisation(u, _assessment(t).organisation)
+                and not _assessment(t).accountability_measures.filter(decision="", proposed_by=u).exists()
+            )
+        )
+        .Next(this.check_accountability)
+    )
+    check_accountability = (
+        nodes.If(lambda act: _assessment(act).state == Stage.CLOSED)
+        .Annotation(title=_("Approved?"))
+        .Then(this.end)
+        .Else(this.propose_accountability)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, assessment):
+        activation.process.save()
+        assessment.process = activation.process
+        assessment.save(update_fields=["process"])
+        return activation.process
+
+    def rectification_done(self, activation):
+        """Run by the service when the last rectification item is verified."""
+
+    def assign_in_direct_charge(self, activation):
+        org = _assessment(activation).organisation
+        return _current_holder(org, Role.DEPUTY) or _current_holder(org, Role.SECRETARY)
+
+    def assign_secretary(self, activation):
+        return _current_holder(_assessment(activation).organisation, Role.SECRETARY)
+
+    def assign_reviewer(self, activation):
+        """The leading organisation's secretary; a review office's officers take it from their queue."""
+        org = _assessment(activation).organisation
+        leading = org.leading
+        if leading is None or leading.review_office_id:
+            return None
+        return _current_holder(leading, Role.SECRETARY)
+
+
+class RectificationItemFlow(Flow):
+    process_title = _("Rectification item")
+    lock_impl = lock.select_for_update_lock
+
+    start = nodes.StartHandle(this.start_flow).Next(this.report)
+    report = (
+        nodes.Task(steps.ReportRectificationView)
+        .Annotation(title=_("Report on the rectification item"))
+        .Assign(lambda act: act.process.rectification_item.owner)
+        .Eligible(lambda t, u: t.process.rectification_item.owner_id == u.pk)
+        .Next(this.verify)
+    )
+    verify = (
+        nodes.Task(steps.VerifyRectificationView)
+        .Annotation(title=_("Verify the rectification item"))
+        .Eligible(
+            lambda t, u: (
+                access.is_reviewer(u, t.process.rectification_item.assessment.organisation)
+                and t.process.rectification_item.reported_by_id != u.pk
+            )
+        )
+        .Next(this.check_verified)
+    )
+    check_verified = (
+        nodes.If(lambda act: act.process.rectification_item.state == ItemState.VERIFIED)
+        .Annotation(title=_("Verified?"))
+        .Then(this.end)
+        .Else(this.report)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, item):
+        activation.process.save()
+        item.process = activation.process
+        item.save(update_fields=["process"])
+        return activation.process
+
+
+class GuidanceCommentFlow(Flow):
+    process_title = _("Guidance comment")
+    lock_impl = lock.select_for_update_lock
+
+    start = nodes.StartHandle(this.start_flow).Next(this.comment)
+    comment = (
+        nodes.Task(steps.GuidanceCommentView)
+        .Annotation(title=_("Comment as guiding organisation"))
+        .Eligible(
+            lambda t, u: (
+                RoleAssignment.objects.current()
+                .filter(user=u, organisation_id=t.process.guidance_comment.guide_id, role__in=access.LEADERSHIP_ROLES)
+                .exists()
+            )
+        )
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, comment):
+        activation.process.save()
+        comment.process = activation.process
+        comment.save(update_fields=["process"])
+        return activation.process
+
+
+FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow)

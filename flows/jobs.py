@@ -1,0 +1,12 @@
+"""Background jobs: Celery tasks on the scale-out stack; run in-process on the embedded default."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def launch_cycle(cycle_id: int) -> int:
+    """Launch the cycle's assessments; safe to run again (it resumes where it stopped)."""
+    from .models import ReviewCycle
+    from .services.cycles import cycle_launch
+
+    return cycle_launch(cycle=ReviewCycle.objects.get(pk=cycle_id))

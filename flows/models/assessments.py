@@ -1,0 +1,418 @@
+"""One organisation's year (the Assessment) and what it collects on the way.
+
+The assessment's `state` is the explicit state machine (django-fsm-2, protected field, optimistic
+concurrency on the state column). Transition bodies only change fields; services do the rest.
+
+    self_assessment ──submit_self──▶ self_approval ──approve_self──▶ mass_evaluation ──close_mass──▶ superior_review
+          ▲                               │
+          └──────────return_self──────────┘
+    superior_review ──submit_review──▶ commendation ──decide_commendation──▶ closed
+                                   ├─▶ rectification ──finish_rectification──▶ closed
+                                   ├─▶ accountability ──approve_accountability──▶ closed
+                                   └─▶ closed
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from .cycles import Rating, ReviewCycle
+from .indicators import Indicator, IndicatorTemplate
+from .organisations import Organisation
+
+
+class Stage(models.TextChoices):
+    SELF_ASSESSMENT = "self_assessment", _("Self-assessment")
+    SELF_APPROVAL = "self_approval", _("Secretary's approval")
+    MASS_EVALUATION = "mass_evaluation", _("Mass evaluation")
+    SUPERIOR_REVIEW = "superior_review", _("Superior review")
+    COMMENDATION = "commendation", _("Commendation")
+    RECTIFICATION = "rectification", _("Rectification")
+    ACCOUNTABILITY = "accountability", _("Accountability")
+    CLOSED = "closed", _("Closed")
+
+
+class Outcome(models.TextChoices):
+    NONE = "none", _("No further action")
+    COMMENDATION = "commendation", _("Commendation")
+    RECTIFICATION = "rectification", _("Criticism and rectification with a deadline")
+    ACCOUNTABILITY = "accountability", _("Accountability")
+
+
+# What the reviewer may decide for each rating (seed 001 §4): outstanding work is commended; weak work is
+# criticised and rectified with a deadline; duties not fulfilled with serious consequences lead to accountability.
+OUTCOMES_BY_RATING = {
+    Rating.GOOD: (Outcome.COMMENDATION, Outcome.NONE),
+    Rating.FAIRLY_GOOD: (Outcome.NONE, Outcome.RECTIFICATION),
+    Rating.AVERAGE: (Outcome.RECTIFICATION,),
+    Rating.POOR: (Outcome.RECTIFICATION, Outcome.ACCOUNTABILITY),
+}
+STAGE_OF_OUTCOME = {
+    Outcome.NONE: Stage.CLOSED,
+    Outcome.COMMENDATION: Stage.COMMENDATION,
+    Outcome.RECTIFICATION: Stage.RECTIFICATION,
+    Outcome.ACCOUNTABILITY: Stage.ACCOUNTABILITY,
+}
+
+
+def _policy():
+    from .. import access
+
+    return access
+
+
+class Assessment(ConcurrentTransitionMixin, models.Model):
+    cycle = models.ForeignKey(
+        ReviewCycle, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("cycle")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("organisation")
+    )
+    template = models.ForeignKey(
+        IndicatorTemplate, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="assessment"
+    )
+    state = FSMField(_("stage"), default=Stage.SELF_ASSESSMENT, choices=Stage.choices, protected=True)
+
+    report = models.TextField(_("work report"), blank=True)
+    self_score = models.DecimalField(_("self-assessment score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    mass_score = models.DecimalField(_("mass evaluation score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    social_score = models.DecimalField(
+        _("social evaluation score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    superior_score = models.DecimalField(
+        _("superior review score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    combined_score = models.DecimalField(_("combined score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices, blank=True)
+    veto = models.BooleanField(_("veto applied"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["cycle", "organisation__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "organisation"], name="assessment_one_per_cycle_org"),
+            models.CheckConstraint(condition=~Q(veto=True) | Q(rating=Rating.POOR), name="assessment_veto_means_poor"),
+        ]
+        indexes = [models.Index(fields=["cycle", "state"])]
+
+    def __str__(self):
+        return f"{self.organisation} · {self.cycle}"
+
+    # -- conditions --------------------------------------------------------------------------------
+    def self_complete(self):
+        return not self.missing_for_self_submission()
+
+    def missing_for_self_submission(self) -> list[str]:
+        scored = set(
+            ItemScore.objects.filter(assessment=self, self_points__isnull=False).values_list("indicator_id", flat=True)
+        )
+        evidenced = set(Evidence.objects.filter(assessment=self).values_list("indicator_id", flat=True))
+        missing = []
+        for ind in self.template.indicators.all():
+            if not ind.veto and ind.pk not in scored:
+                missing.append(f"{ind.code} {ind.name}")
+            elif ind.evidence_required and ind.pk not in evidenced:
+                missing.append(f"{ind.code} {ind.name}（{_('evidence')}）")
+        if not self.report.strip():
+            missing.append(str(_("work report")))
+        return missing
+
+    def review_complete(self):
+        needed = self.template.indicators.filter(veto=False).count()
+        return ItemScore.objects.filter(assessment=self, superior_points__isnull=False).count() >= needed
+
+    def rectification_verified(self):
+        items = self.rectification_items.all()
+        return items.exists() and not items.exclude(state=ItemState.VERIFIED).exists()
+
+    # -- transitions -------------------------------------------------------------------------------
+    @transition(
+        field=state,
+        source=Stage.SELF_ASSESSMENT,
+        target=Stage.SELF_APPROVAL,
+        conditions=[self_complete],
+        permission=lambda a, u: _policy().is_in_direct_charge(u, a.organisation),
+    )
+    def submit_self(self):
+        """The person in direct charge submits the self-assessment to the secretary."""
+
+    @transition(
+        field=state,
+        source=Stage.SELF_APPROVAL,
+        target=Stage.SELF_ASSESSMENT,
+        permission=lambda a, u: _policy().is_secretary(u, a.organisation),
+    )
+    def return_self(self):
+        """The secretary sends the draft back."""
+
+    @transition(
+        field=state,
+        source=Stage.SELF_APPROVAL,
+        target=Stage.MASS_EVALUATION,
+        permission=lambda a, u: _policy().is_secretary(u, a.organisation),
+    )
+    def approve_self(self):
+        """The secretary (first responsible person) signs off the self-assessment."""
+
+    @transition(
+        field=state,
+        source=Stage.MASS_EVALUATION,
+        target=Stage.SUPERIOR_REVIEW,
+        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
+    )
+    def close_mass(self, *, mass_score=None):
+        self.mass_score = mass_score
+
+    @transition(
+        field=state,
+        source=Stage.SUPERIOR_REVIEW,
+        target=RETURN_VALUE(*STAGE_OF_OUTCOME.values()),
+        conditions=[review_complete],
+        permission=lambda a, u: _policy().is_reviewer(u, a.organisation),
+    )
+    def submit_review(self, *, outcome):
+        self.outcome = outcome
+        return STAGE_OF_OUTCOME[outcome]
+
+    @transition(
+        field=state,
+        source=Stage.COMMENDATION,
+        target=Stage.CLOSED,
+        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
+    )
+    def decide_commendation(self):
+        """The oversight office approves or rejects the proposed commendation."""
+
+    @transition(field=state, source=Stage.RECTIFICATION, target=Stage.CLOSED, conditions=[rectification_verified])
+    def finish_rectification(self):
+        """Every rectification item is verified."""
+
+    @transition(
+        field=state,
+        source=Stage.ACCOUNTABILITY,
+        target=Stage.CLOSED,
+        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
+    )
+    def approve_accountability(self):
+        """A second oversight officer approves the proposed measure."""
+
+
+class ItemScore(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    self_points = models.DecimalField(_("self-assessed points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    self_note = models.TextField(_("self-assessment note"), blank=True)
+    superior_points = models.DecimalField(_("reviewer's points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    superior_note = models.TextField(_("reviewer's note"), blank=True)
+    veto_hit = models.BooleanField(_("veto hit"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "indicator"], name="score_one_per_item"),
+            models.CheckConstraint(
+                condition=Q(self_points__gte=0) | Q(self_points__isnull=True), name="score_self_ge_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(superior_points__gte=0) | Q(superior_points__isnull=True), name="score_superior_ge_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment_id}:{self.indicator_id}"
+
+
+def evidence_path(instance, filename):
+    return f"evidence/{instance.assessment.cycle_id}/{instance.assessment_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """An uploaded evidence file; served only through a view that applies the access policy."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="evidence")
+    indicator = models.ForeignKey(Indicator, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rectification_item = models.ForeignKey(
+        "flows.RectificationItem", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(upload_to=evidence_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class CommendationKind(models.TextChoices):
+    ORGANISATION = "advanced_organisation", _("Advanced grassroots Party organisation")
+    PARTY_WORKER = "party_worker", _("Outstanding Party affairs worker")
+    MEMBER = "party_member", _("Outstanding Communist Party member")
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Commendation(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="commendations")
+    kind = models.CharField(_("commendation"), max_length=24, choices=CommendationKind.choices)
+    nominee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("nominee"),
+    )
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("commendation")
+        verbose_name_plural = _("commendations")
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class ItemState(models.TextChoices):
+    OPEN = "open", _("Being rectified")
+    REPORTED = "reported", _("Reported, awaiting verification")
+    VERIFIED = "verified", _("Verified")
+
+
+class RectificationItem(ConcurrentTransitionMixin, models.Model):
+    """One line of the rectification list (整改清单): a problem, its owner and its deadline."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="rectification_items")
+    problem = models.TextField(_("problem"))
+    requirement = models.TextField(_("rectification requirement"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due = models.DateField(_("due date"))
+    state = FSMField(_("state"), default=ItemState.OPEN, choices=ItemState.choices, protected=True)
+    report = models.TextField(_("rectification report"), blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    return_comment = models.TextField(_("reason for returning"), blank=True)
+    process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="rectification_item"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
+        ordering = ["due", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("reported_by")),
+                name="rectification_verifier_is_not_reporter",
+                violation_error_message=_("The person who reported an item cannot verify it."),
+            )
+        ]
+
+    def __str__(self):
+        return self.problem[:40]
+
+    @transition(
+        field=state, source=ItemState.OPEN, target=ItemState.REPORTED, permission=lambda i, u: u.pk == i.owner_id
+    )
+    def submit_report(self, *, by, report):
+        self.report = report
+        self.reported_by = by
+
+    @transition(
+        field=state,
+        source=ItemState.REPORTED,
+        target=ItemState.VERIFIED,
+        permission=lambda i, u: u.pk != i.reported_by_id and _policy().is_reviewer(u, i.assessment.organisation),
+    )
+    def verify(self, *, by):
+        self.verified_by = by
+
+    @transition(
+        field=state,
+        source=ItemState.REPORTED,
+        target=ItemState.OPEN,
+        permission=lambda i, u: u.pk != i.reported_by_id and _policy().is_reviewer(u, i.assessment.organisation),
+    )
+    def return_report(self, *, comment):
+        self.return_comment = comment
+
+
+class MeasureKind(models.TextChoices):
+    EDUCATION = "criticism_education", _("Criticism and education")
+    SELF_EXAMINATION = "ordered_self_examination", _("Ordered to make a self-examination")
+    ADMONITION = "admonishing_talk", _("Admonishing talk")
+    NOTICE = "circulated_criticism", _("Circulated criticism")
+    ORGANISATIONAL = "organisational_measure", _("Organisational measure")
+
+
+class AccountabilityMeasure(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="accountability_measures")
+    kind = models.CharField(_("measure"), max_length=32, choices=MeasureKind.choices)
+    persons = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("responsible persons"))
+    reason = models.TextField(_("facts and reasons"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decision_comment = models.TextField(_("decision comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("accountability measure")
+        verbose_name_plural = _("accountability measures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="accountability_second_officer_decides",
+                violation_error_message=_("A second oversight officer must decide on the measure."),
+            )
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class GuidanceComment(models.Model):
+    """A guiding organisation's non-binding comment (指导意见) on an assessment under review."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="guidance_comments")
+    guide = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("suggested points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="guidance_comment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("guidance comment")
+        verbose_name_plural = _("guidance comments")
+        constraints = [models.UniqueConstraint(fields=["assessment", "guide"], name="guidance_comment_one_per_guide")]
+
+    def __str__(self):
+        return f"{self.guide}: {self.comment[:30]}"

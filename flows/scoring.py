@@ -1,0 +1,38 @@
+"""Combining scores into a rating: the cycle's weights and thresholds, with veto items applied.
+
+Weights are relative: a component that has no score (e.g. no mass evaluation held, social evaluation not
+used) drops out and the remaining weights are rescaled, so a missing stage neither rewards nor punishes.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from .models import Rating
+
+TWO = Decimal("0.01")
+
+
+def combined_score(cycle, *, self_score, mass_score, superior_score, social_score=None) -> Decimal:
+    parts = [
+        (self_score, cycle.weight_self),
+        (mass_score, cycle.weight_mass),
+        (superior_score, cycle.weight_superior),
+        (social_score, cycle.weight_social),
+    ]
+    used = [(Decimal(s), Decimal(w)) for s, w in parts if s is not None and w > 0]
+    total_weight = sum(w for _s, w in used)
+    if not total_weight:
+        return Decimal(0)
+    return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def rating(cycle, score: Decimal, *, veto: bool) -> str:
+    return Rating.POOR if veto else cycle.rating_for(score)
+
+
+def good_share_exceeds_cap(cycle, ratings: list[str]) -> bool:
+    """Whether the share of "good" among the rated organisations is above the cycle's cap."""
+    rated = [r for r in ratings if r]
+    if cycle.good_cap_percent is None or not rated:
+        return False
+    good = sum(1 for r in rated if r == Rating.GOOD)
+    return Decimal(good) * 100 / len(rated) > cycle.good_cap_percent

@@ -1,0 +1,477 @@
+"""State changes of an organisation's year: every step of the cycle, each one function.
+
+Each step checks who may take it (the transition's permission, from the access policy), validates its
+input, changes the state machine, writes its audit row in the same transaction, completes the viewflow
+task and starts any follow-up flows. Notifications go out on commit.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from .. import access, scoring
+from ..models import (
+    LEADERSHIP_ROLES,
+    OUTCOMES_BY_RATING,
+    AccountabilityMeasure,
+    Assessment,
+    Commendation,
+    CommendationKind,
+    Decision,
+    Guidance,
+    GuidanceComment,
+    ItemScore,
+    MeasureKind,
+    Outcome,
+    RectificationItem,
+    RoleAssignment,
+    Stage,
+)
+from ..models.people import today
+from .audit import audit_record
+from .tasks import AlreadyHandled, handle_run, task_complete
+
+
+def _flows():
+    from .. import flows
+
+    return flows
+
+
+def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
+    """The assessment as it is now, row-locked; a stale page (the stage moved on) is refused."""
+    fresh = (
+        Assessment.objects.select_for_update().select_related("cycle", "organisation", "template").get(pk=assessment.pk)
+    )
+    if expected_state is not None and fresh.state != expected_state:
+        raise AlreadyHandled(
+            _("The assessment has moved on to “%(stage)s” since this page was opened. Nothing was changed.")
+            % {"stage": fresh.get_state_display()}
+        )
+    return fresh
+
+
+def _transition(assessment, method_name, *, by, comment="", **kwargs):
+    method = getattr(assessment, method_name)
+    if not has_transition_perm(method, by):
+        if not can_proceed(method, check_conditions=False):
+            raise AlreadyHandled()
+        raise PermissionDenied(_("Your role does not allow this step."))
+    if not can_proceed(method):
+        return None
+    before = assessment.state
+    result = method(**kwargs)
+    assessment.save()
+    audit_record(
+        actor=by,
+        action=f"assessment.{method_name}",
+        subject=assessment,
+        from_value=before,
+        to_value=assessment.state,
+        comment=comment,
+    )
+    return result
+
+
+def _points(value, indicator, field):
+    if value in (None, ""):
+        return None
+    try:
+        points = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError({field: _("%(item)s: enter a number.") % {"item": indicator.code}}) from None
+    if points < 0 or points > indicator.max_points:
+        raise ValidationError(
+            {
+                field: _("%(item)s: points must be between 0 and %(max)s.")
+                % {"item": indicator.code, "max": indicator.max_points}
+            }
+        )
+    if points.as_tuple().exponent < -1:
+        raise ValidationError({field: _("%(item)s: at most one decimal place.") % {"item": indicator.code}})
+    return points
+
+
+# ---- self-assessment ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_state=Stage.SELF_ASSESSMENT):
+    """Save the draft: points and notes per item ({indicator_id: (points, note)}) and the work report."""
+    a = _lock(assessment, expected_state=expected_state)
+    if not access.is_in_direct_charge(by, a.organisation):
+        raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
+    indicators = {i.pk: i for i in a.template.indicators.filter(veto=False)}
+    errors = {}
+    cleaned = {}
+    for ind_id, (points, note) in scores.items():
+        ind = indicators.get(int(ind_id))
+        if ind is None:
+            continue
+        try:
+            cleaned[ind.pk] = (_points(points, ind, f"points_{ind.pk}"), (note or "").strip())
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    for ind_id, (points, note) in cleaned.items():
+        row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
+        row.self_points, row.self_note = points, note
+        row.save()
+    a.report = report.strip()
+    a.self_score = sum((p for p, _n in cleaned.values() if p is not None), Decimal(0)) if cleaned else a.self_score
+    a.save(update_fields=["report", "self_score", "updated_at"])
+    audit_record(actor=by, action="assessment.self_save", subject=a)
+    return a
+
+
+@transaction.atomic
+def self_assessment_submit(*, assessment, by, activation=None, expected_state=Stage.SELF_ASSESSMENT):
+    a = _lock(assessment, expected_state=expected_state)
+    missing = a.missing_for_self_submission()
+    if missing:
+        raise ValidationError(_("Not ready to submit; still missing: %(items)s") % {"items": "；".join(missing)})
+    _transition(a, "submit_self", by=by)
+    task_complete(_flows().AssessmentFlow.draft_self, a.process, by=by, activation=activation)
+    return a
+
+
+@transaction.atomic
+def self_assessment_decide(
+    *, assessment, by, approve: bool, comment="", activation=None, expected_state=Stage.SELF_APPROVAL
+):
+    """The secretary signs off the self-assessment, or sends it back with a reason."""
+    a = _lock(assessment, expected_state=expected_state)
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Say what must change when sending the draft back.")})
+    _transition(a, "approve_self" if approve else "return_self", by=by, comment=comment.strip())
+    task_complete(_flows().AssessmentFlow.approve_self, a.process, by=by, activation=activation)
+    return a
+
+
+# ---- mass evaluation ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mass_evaluation_close(*, assessment, by, mass_score=None, activation=None, expected_state=Stage.MASS_EVALUATION):
+    """Close the mass-evaluation stage (its ballots are tallied elsewhere); the superior review starts."""
+    a = _lock(assessment, expected_state=expected_state)
+    if mass_score not in (None, ""):
+        try:
+            mass_score = Decimal(str(mass_score))
+        except InvalidOperation:
+            raise ValidationError({"mass_score": _("Enter a number from 0 to 100.")}) from None
+        if not Decimal(0) <= mass_score <= Decimal(100):
+            raise ValidationError({"mass_score": _("Enter a number from 0 to 100.")})
+    else:
+        mass_score = None
+    _transition(a, "close_mass", by=by, mass_score=mass_score)
+    task_complete(_flows().AssessmentFlow.close_mass, a.process, by=by, activation=activation)
+    for guidance in Guidance.objects.filter(organisation=a.organisation).select_related("guide"):
+        comment, created = GuidanceComment.objects.get_or_create(assessment=a, guide=guidance.guide)
+        if created:
+            _flows().GuidanceCommentFlow.start.run(comment=comment)
+    return a
+
+
+@transaction.atomic
+def guidance_comment_submit(*, comment_obj, by, comment: str, points=None, activation=None):
+    c = GuidanceComment.objects.select_for_update().get(pk=comment_obj.pk)
+    if c.author_id:
+        raise AlreadyHandled()
+    if not comment.strip():
+        raise ValidationError({"comment": _("Write the comment.")})
+    c.author, c.comment = by, comment.strip()
+    c.points = Decimal(str(points)) if points not in (None, "") else None
+    c.save()
+    audit_record(actor=by, action="assessment.guidance_comment", subject=c.assessment, comment=c.comment)
+    task_complete(_flows().GuidanceCommentFlow.comment, c.process, by=by, activation=activation)
+    return c
+
+
+# ---- superior review ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expected_state=Stage.SUPERIOR_REVIEW):
+    """The reviewer's points per item ({indicator_id: (points, note)}) and the veto items found hit."""
+    a = _lock(assessment, expected_state=expected_state)
+    if not access.is_reviewer(by, a.organisation):
+        raise PermissionDenied(_("Only the reviewer of the leading organisation scores this review."))
+    indicators = {i.pk: i for i in a.template.indicators.all()}
+    errors, cleaned = {}, {}
+    for ind_id, (points, note) in scores.items():
+        ind = indicators.get(int(ind_id))
+        if ind is None or ind.veto:
+            continue
+        try:
+            cleaned[ind.pk] = (_points(points, ind, f"points_{ind.pk}"), (note or "").strip())
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    veto_ids = {int(v) for v in veto_hits if int(v) in indicators and indicators[int(v)].veto}
+    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    for ind_id, ind in indicators.items():
+        row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
+        if ind.veto:
+            row.veto_hit = ind_id in veto_ids
+        elif ind_id in cleaned:
+            row.superior_points, row.superior_note = cleaned[ind_id]
+        row.save()
+    superior = [s.superior_points for s in ItemScore.objects.filter(assessment=a, superior_points__isnull=False)]
+    a.superior_score = sum(superior, Decimal(0)) if superior else None
+    a.veto = bool(veto_ids)
+    a.review_comment = comment.strip()
+    _compute(a)
+    a.save(update_fields=["superior_score", "veto", "review_comment", "combined_score", "rating", "updated_at"])
+    audit_record(actor=by, action="assessment.review_save", subject=a, to_value=a.rating)
+    return a
+
+
+def _compute(a: Assessment) -> None:
+    if a.superior_score is None:
+        a.combined_score, a.rating = None, ""
+        return
+    a.combined_score = scoring.combined_score(
+        a.cycle,
+        self_score=a.self_score,
+        mass_score=a.mass_score,
+        superior_score=a.superior_score,
+        social_score=a.social_score,
+    )
+    a.rating = scoring.rating(a.cycle, a.combined_score, veto=a.veto)
+
+
+def responsible_people(org):
+    """Who may own a rectification item or be held responsible: the organisation's current leadership."""
+    from ..models import User
+
+    ids = RoleAssignment.objects.current().filter(organisation=org, role__in=LEADERSHIP_ROLES).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("real_name")
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    assessment,
+    by,
+    outcome: str,
+    commendation=None,
+    rectification_items=(),
+    activation=None,
+    expected_state=Stage.SUPERIOR_REVIEW,
+):
+    """Submit the review with its outcome: commendation proposal, rectification list, accountability, or none.
+
+    `commendation`: {"kind", "nominee" (a user or None), "reason"}; `rectification_items`: a list of
+    {"problem", "requirement", "owner", "due"}.
+    """
+    a = _lock(assessment, expected_state=expected_state)
+    if not a.review_complete():
+        raise ValidationError(_("Score every item before submitting the review."))
+    _compute(a)
+    allowed = OUTCOMES_BY_RATING[a.rating]
+    if outcome not in allowed:
+        raise ValidationError(
+            {
+                "outcome": _("With the rating “%(rating)s” the outcome must be one of: %(allowed)s.")
+                % {"rating": a.get_rating_display(), "allowed": "、".join(str(Outcome(o).label) for o in allowed)}
+            }
+        )
+    if outcome == Outcome.COMMENDATION:
+        if not commendation or not (commendation.get("reason") or "").strip():
+            raise ValidationError({"commendation": _("Give the commendation and its reason.")})
+        if commendation["kind"] not in CommendationKind.values:
+            raise ValidationError({"commendation": _("Choose a commendation.")})
+        if commendation["kind"] != CommendationKind.ORGANISATION and not commendation.get("nominee"):
+            raise ValidationError({"commendation": _("Name the person to commend.")})
+    items = []
+    if outcome == Outcome.RECTIFICATION:
+        if not rectification_items:
+            raise ValidationError({"rectification": _("List at least one problem to rectify.")})
+        owners = set(responsible_people(a.organisation).values_list("pk", flat=True))
+        for n, item in enumerate(rectification_items, 1):
+            if not (item.get("problem") or "").strip():
+                raise ValidationError({"rectification": _("Item %(n)s: describe the problem.") % {"n": n}})
+            if item.get("owner") is None or item["owner"].pk not in owners:
+                raise ValidationError(
+                    {
+                        "rectification": _("Item %(n)s: the owner must be a current leader of the organisation.")
+                        % {"n": n}
+                    }
+                )
+            if item.get("due") is None or item["due"] < today():
+                raise ValidationError(
+                    {"rectification": _("Item %(n)s: the due date must not be in the past.") % {"n": n}}
+                )
+            items.append(item)
+    a.save(update_fields=["combined_score", "rating", "updated_at"])
+    _transition(a, "submit_review", by=by, outcome=outcome, comment=a.review_comment)
+    if outcome == Outcome.COMMENDATION:
+        Commendation.objects.create(
+            assessment=a,
+            kind=commendation["kind"],
+            nominee=commendation.get("nominee"),
+            reason=commendation["reason"].strip(),
+            proposed_by=by,
+        )
+    task_complete(_flows().AssessmentFlow.review, a.process, by=by, activation=activation)
+    for item in items:
+        row = RectificationItem.objects.create(
+            assessment=a,
+            problem=item["problem"].strip(),
+            requirement=(item.get("requirement") or "").strip(),
+            owner=item["owner"],
+            due=item["due"],
+            created_by=by,
+        )
+        audit_record(actor=by, action="rectification.create", subject=row, to_value=f"{row.owner_id}:{row.due}")
+        _flows().RectificationItemFlow.start.run(item=row)
+    return a
+
+
+# ---- outcomes -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commendation_decide(
+    *, assessment, by, approve: bool, comment="", activation=None, expected_state=Stage.COMMENDATION
+):
+    a = _lock(assessment, expected_state=expected_state)
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Give the reason for rejecting the commendation.")})
+    decision = Decision.APPROVED if approve else Decision.REJECTED
+    a.commendations.filter(decision="").update(decision=decision, decided_by=by, decision_comment=comment.strip())
+    _transition(a, "decide_commendation", by=by, comment=f"{Decision(decision).label} {comment}".strip())
+    task_complete(_flows().AssessmentFlow.decide_commendation, a.process, by=by, activation=activation)
+    return a
+
+
+@transaction.atomic
+def rectification_report(*, item, by, report: str, activation=None):
+    it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
+    if not report.strip():
+        raise ValidationError({"report": _("Describe what was done.")})
+    if not has_transition_perm(it.submit_report, by):
+        raise PermissionDenied(_("Only the owner of the item reports on it."))
+    if not can_proceed(it.submit_report):
+        raise AlreadyHandled()
+    it.submit_report(by=by, report=report.strip())
+    it.save()
+    audit_record(actor=by, action="rectification.report", subject=it, from_value="open", to_value=it.state)
+    task_complete(_flows().RectificationItemFlow.report, it.process, by=by, activation=activation)
+    return it
+
+
+@transaction.atomic
+def rectification_verify(*, item, by, verified: bool, comment="", activation=None):
+    """The reviewer (never the person who reported) verifies the item or returns it with a reason."""
+    it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
+    method = it.verify if verified else it.return_report
+    if not verified and not comment.strip():
+        raise ValidationError({"comment": _("Say why the report is returned.")})
+    if not can_proceed(method, check_conditions=False):
+        raise AlreadyHandled()
+    if not has_transition_perm(method, by):
+        raise PermissionDenied(_("The item must be verified by a reviewer who did not report it."))
+    before = it.state
+    if verified:
+        it.verify(by=by)
+    else:
+        it.return_report(comment=comment.strip())
+    it.save()
+    audit_record(
+        actor=by,
+        action="rectification.verify" if verified else "rectification.return",
+        subject=it,
+        from_value=before,
+        to_value=it.state,
+        comment=comment.strip(),
+    )
+    task_complete(_flows().RectificationItemFlow.verify, it.process, by=by, activation=activation)
+    a = _lock(it.assessment)
+    if a.state == Stage.RECTIFICATION and a.rectification_verified():
+        _transition(a, "finish_rectification", by=by)
+        handle_run(_flows().AssessmentFlow.await_rectification, a.process)
+    return it
+
+
+@transaction.atomic
+def accountability_propose(
+    *, assessment, by, kind: str, persons, reason: str, activation=None, expected_state=Stage.ACCOUNTABILITY
+):
+    a = _lock(assessment, expected_state=expected_state)
+    if not access.can_oversee_organisation(by, a.organisation):
+        raise PermissionDenied(_("Only the oversight office proposes accountability measures."))
+    if kind not in MeasureKind.values:
+        raise ValidationError({"kind": _("Choose a measure.")})
+    persons = list(persons)
+    allowed = set(responsible_people(a.organisation).values_list("pk", flat=True))
+    if not persons or any(p.pk not in allowed for p in persons):
+        raise ValidationError({"persons": _("Name the responsible persons among the organisation's leaders.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("State the facts and reasons.")})
+    if a.accountability_measures.filter(decision="").exists():
+        raise AlreadyHandled()
+    m = AccountabilityMeasure.objects.create(assessment=a, kind=kind, reason=reason.strip(), proposed_by=by)
+    m.persons.set(persons)
+    audit_record(actor=by, action="accountability.propose", subject=a, to_value=kind, comment=reason.strip())
+    task_complete(_flows().AssessmentFlow.propose_accountability, a.process, by=by, activation=activation)
+    return m
+
+
+@transaction.atomic
+def accountability_decide(
+    *, assessment, by, approve: bool, comment="", activation=None, expected_state=Stage.ACCOUNTABILITY
+):
+    """A second oversight officer approves the measure (the assessment closes) or rejects it (a new proposal)."""
+    a = _lock(assessment, expected_state=expected_state)
+    m = a.accountability_measures.select_for_update().filter(decision="").first()
+    if m is None:
+        raise AlreadyHandled()
+    if m.proposed_by_id == by.pk:
+        raise PermissionDenied(_("A second oversight officer must decide on the measure."))
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Give the reason for rejecting the measure.")})
+    m.decision = Decision.APPROVED if approve else Decision.REJECTED
+    m.decided_by, m.decision_comment = by, comment.strip()
+    m.save()
+    if approve:
+        _transition(a, "approve_accountability", by=by, comment=comment.strip())
+    else:
+        audit_record(actor=by, action="accountability.reject", subject=a, comment=comment.strip())
+    task_complete(_flows().AssessmentFlow.approve_accountability, a.process, by=by, activation=activation)
+    return m
+
+
+@transaction.atomic
+def evidence_add(*, assessment, by, upload, content_type, indicator=None, item=None):
+    """Attach an evidence file (already checked for size and type by the form) to an item or a rectification item."""
+    from ..models import Evidence
+
+    a = _lock(assessment)
+    if item is not None:
+        if item.owner_id != by.pk or item.state != "open":
+            raise PermissionDenied(_("Only the owner attaches evidence to an open rectification item."))
+    elif a.state != Stage.SELF_ASSESSMENT or not (
+        access.is_in_direct_charge(by, a.organisation) or access.is_secretary(by, a.organisation)
+    ):
+        raise PermissionDenied(_("Evidence for the self-assessment is attached while it is being drafted."))
+    ev = Evidence(
+        assessment=a,
+        indicator=indicator,
+        rectification_item=item,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=by,
+    )
+    ev.file.save(upload.name, upload, save=False)
+    ev.save()
+    audit_record(actor=by, action="evidence.add", subject=a, to_value=ev.original_name)
+    return ev

@@ -1,0 +1,51 @@
+"""Completing the viewflow task that belongs to a domain step, whichever door the step came through.
+
+A screen hands in the activation viewflow prepared for it; the shell, an import or a timer do not, and
+then the open task is looked up here, under the same flow lock, so every door moves the flow the same way.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+class AlreadyHandled(Exception):
+    """The task was completed (or the step taken) by someone else, or the page was stale."""
+
+    def __init__(self, message=None):
+        super().__init__(message or _("This step has already been handled. Nothing was changed."))
+
+
+def open_task(flow_task, process):
+    return Task.objects.filter(process=process, flow_task=flow_task, status__in=OPEN_STATUSES).order_by("-pk").first()
+
+
+def task_complete(flow_task, process, *, by, activation=None):
+    """Finish the step's task as `by` and let the flow create the next ones."""
+    assert transaction.get_connection().in_atomic_block
+    if activation is None:
+        task = open_task(flow_task, process)
+        if task is None:
+            raise AlreadyHandled()
+        activation = flow_task.activation_class(task)
+        if task.status == STATUS.NEW:
+            if not flow_task.can_assign(by, task):
+                raise AlreadyHandled(_("You are not the person this step is waiting for."))
+            activation.assign(by)
+        if activation.task.status == STATUS.ASSIGNED:
+            activation.start(None)
+    elif activation.task.owner_id is None:
+        activation.task.owner = by
+    activation.execute()
+    return activation
+
+
+def handle_run(flow_task, process):
+    """Run a flow's wait step (a viewflow Handle) from code."""
+    task = open_task(flow_task, process)
+    if task is None:
+        raise AlreadyHandled()
+    return flow_task.run(task)

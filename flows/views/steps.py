@@ -1,0 +1,338 @@
+"""The screens of the cycle's steps. Each shows what the step needs, calls one service, and redirects."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from forms import assessments as forms
+
+from .. import selectors
+from ..models import OUTCOMES_BY_RATING, Stage
+from ..services import assessments as services
+from ..services.tasks import AlreadyHandled
+from .tasks import already_handled
+
+
+class StepView(View):
+    template_name = ""
+    title = ""
+
+    def subject(self):
+        return self.request.task.process.assessment
+
+    def context(self, **extra):
+        assessment = self.subject()
+        page = selectors.assessment_page(self.request.user, assessment)
+        posted = extra.get("posted")
+        if posted:  # a refused form shows what was typed, not what was saved before
+            for dim in page["dimensions"]:
+                for row in dim["rows"]:
+                    row["posted_points"] = posted.get(f"points_{row['indicator'].pk}")
+                    row["posted_note"] = posted.get(f"note_{row['indicator'].pk}")
+        return {
+            "task": self.request.task,
+            "node": self.request.task.flow_task,
+            "assessment": assessment,
+            "page": page,
+            **extra,
+        }
+
+    def get(self, request, **kwargs):
+        return render(request, self.template_name, self.context(form=self.blank_form()))
+
+    def blank_form(self):
+        return None
+
+    def post(self, request, **kwargs):
+        try:
+            message = self.act()
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            return render(
+                request,
+                self.template_name,
+                self.context(errors=errors, form=getattr(self, "form", None), posted=request.POST),
+                status=400,
+            )
+        except AlreadyHandled as exc:
+            return already_handled(request, request.task, str(exc))
+        except PermissionDenied as exc:
+            return render(request, "403.html", {"message": str(exc)}, status=403)
+        messages.success(request, message)
+        return redirect("home")
+
+    def valid_form(self, form):
+        self.form = form
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return form.cleaned_data
+
+    def act(self):
+        raise NotImplementedError
+
+
+class DraftSelfView(StepView):
+    template_name = "flows/steps/draft_self.html"
+
+    def act(self):
+        a, data = self.subject(), self.request.POST
+        indicators = list(a.template.indicators.all())
+        for ind in indicators:
+            upload = self.request.FILES.get(f"evidence_{ind.pk}")
+            if upload:
+                content_type = forms.check_evidence(upload)
+                services.evidence_add(
+                    assessment=a, by=self.request.user, upload=upload, content_type=content_type, indicator=ind
+                )
+        services.self_assessment_save(
+            assessment=a,
+            by=self.request.user,
+            scores=forms.score_rows(data, indicators),
+            report=data.get("report", ""),
+            expected_state=data.get("expected_state"),
+        )
+        if data.get("action") == "submit":
+            services.self_assessment_submit(assessment=a, by=self.request.user, activation=self.request.activation)
+            return _("The self-assessment has been submitted to the secretary.")
+        raise _Saved()
+
+    def post(self, request, **kwargs):
+        try:
+            return super().post(request, **kwargs)
+        except _Saved:
+            messages.success(request, _("The draft has been saved."))
+            return redirect(request.path)
+
+
+class _Saved(Exception):
+    """A draft was saved without completing the task: stay on the page."""
+
+
+class ApproveSelfView(StepView):
+    template_name = "flows/steps/approve_self.html"
+
+    def blank_form(self):
+        return forms.DecisionForm(initial={"expected_state": Stage.SELF_APPROVAL})
+
+    def act(self):
+        d = self.valid_form(forms.DecisionForm(self.request.POST))
+        form = self.form
+        services.self_assessment_decide(
+            assessment=self.subject(),
+            by=self.request.user,
+            approve=form.approve,
+            comment=d["comment"],
+            activation=self.request.activation,
+            expected_state=d["expected_state"],
+        )
+        return _("The self-assessment has been approved.") if form.approve else _("The draft has been sent back.")
+
+
+class CloseMassView(StepView):
+    template_name = "flows/steps/close_mass.html"
+
+    def blank_form(self):
+        return forms.MassCloseForm(initial={"expected_state": Stage.MASS_EVALUATION})
+
+    def act(self):
+        d = self.valid_form(forms.MassCloseForm(self.request.POST))
+        services.mass_evaluation_close(
+            assessment=self.subject(),
+            by=self.request.user,
+            mass_score=d["mass_score"],
+            activation=self.request.activation,
+            expected_state=d["expected_state"],
+        )
+        return _("The mass evaluation is closed; the superior review has started.")
+
+
+class ReviewView(StepView):
+    template_name = "flows/steps/review.html"
+
+    def context(self, **extra):
+        a = self.subject()
+        return super().context(
+            outcomes_by_rating=OUTCOMES_BY_RATING,
+            people=services.responsible_people(a.organisation),
+            rect_rows=range(1, forms.RECTIFICATION_ROWS + 1),
+            **extra,
+        )
+
+    def blank_form(self):
+        return forms.ReviewOutcomeForm()
+
+    def act(self):
+        a, data, user = self.subject(), self.request.POST, self.request.user
+        indicators = list(a.template.indicators.all())
+        services.review_save(
+            assessment=a,
+            by=user,
+            scores=forms.score_rows(data, indicators),
+            veto_hits=data.getlist("veto"),
+            comment=data.get("review_comment", ""),
+            expected_state=data.get("expected_state"),
+        )
+        if data.get("action") != "submit":
+            raise _Saved()
+        d = self.valid_form(forms.ReviewOutcomeForm(data))
+        people = list(services.responsible_people(a.organisation))
+        nominee = next((p for p in people if p.pk == d["commendation_nominee"]), None)
+        commendation = {"kind": d["commendation_kind"], "nominee": nominee, "reason": d["commendation_reason"]}
+        services.review_submit(
+            assessment=a,
+            by=user,
+            outcome=d["outcome"],
+            commendation=commendation,
+            rectification_items=forms.rectification_rows(data, people),
+            activation=self.request.activation,
+        )
+        return _("The review has been submitted.")
+
+    def post(self, request, **kwargs):
+        try:
+            return super().post(request, **kwargs)
+        except _Saved:
+            messages.success(request, _("The scores have been saved."))
+            return redirect(request.path)
+
+
+class DecideCommendationView(StepView):
+    template_name = "flows/steps/decide_commendation.html"
+
+    def blank_form(self):
+        return forms.DecisionForm(initial={"expected_state": Stage.COMMENDATION})
+
+    def act(self):
+        d = self.valid_form(forms.DecisionForm(self.request.POST))
+        services.commendation_decide(
+            assessment=self.subject(),
+            by=self.request.user,
+            approve=self.form.approve,
+            comment=d["comment"],
+            activation=self.request.activation,
+            expected_state=d["expected_state"],
+        )
+        return _("The commendation has been approved.") if self.form.approve else _("The commendation was rejected.")
+
+
+class ProposeAccountabilityView(StepView):
+    template_name = "flows/steps/propose_accountability.html"
+
+    def people(self):
+        return list(services.responsible_people(self.subject().organisation))
+
+    def blank_form(self):
+        return forms.AccountabilityProposalForm(people=self.people(), initial={"expected_state": Stage.ACCOUNTABILITY})
+
+    def act(self):
+        d = self.valid_form(forms.AccountabilityProposalForm(self.request.POST, people=self.people()))
+        services.accountability_propose(
+            assessment=self.subject(),
+            by=self.request.user,
+            kind=d["kind"],
+            persons=self.form.chosen_people(),
+            reason=d["reason"],
+            activation=self.request.activation,
+            expected_state=d["expected_state"],
+        )
+        return _("The measure has been proposed; a second officer decides on it.")
+
+
+class DecideAccountabilityView(StepView):
+    template_name = "flows/steps/decide_accountability.html"
+
+    def blank_form(self):
+        return forms.DecisionForm(initial={"expected_state": Stage.ACCOUNTABILITY})
+
+    def context(self, **extra):
+        measure = self.subject().accountability_measures.filter(decision="").first()
+        return super().context(measure=measure, **extra)
+
+    def act(self):
+        d = self.valid_form(forms.DecisionForm(self.request.POST))
+        services.accountability_decide(
+            assessment=self.subject(),
+            by=self.request.user,
+            approve=self.form.approve,
+            comment=d["comment"],
+            activation=self.request.activation,
+            expected_state=d["expected_state"],
+        )
+        return _("The measure has been approved.") if self.form.approve else _("The measure was rejected.")
+
+
+class ReportRectificationView(StepView):
+    template_name = "flows/steps/report_rectification.html"
+
+    def item(self):
+        return self.request.task.process.rectification_item
+
+    def subject(self):
+        return self.item().assessment
+
+    def context(self, **extra):
+        return super().context(item=self.item(), **extra)
+
+    def blank_form(self):
+        return forms.ReportForm()
+
+    def act(self):
+        d = self.valid_form(forms.ReportForm(self.request.POST))
+        upload = self.request.FILES.get("evidence")
+        if upload:
+            content_type = forms.check_evidence(upload)
+            services.evidence_add(
+                assessment=self.subject(),
+                by=self.request.user,
+                upload=upload,
+                content_type=content_type,
+                item=self.item(),
+            )
+        services.rectification_report(
+            item=self.item(), by=self.request.user, report=d["report"], activation=self.request.activation
+        )
+        return _("The report has been sent for verification.")
+
+
+class VerifyRectificationView(ReportRectificationView):
+    template_name = "flows/steps/verify_rectification.html"
+
+    def blank_form(self):
+        return forms.VerifyForm()
+
+    def act(self):
+        d = self.valid_form(forms.VerifyForm(self.request.POST))
+        services.rectification_verify(
+            item=self.item(),
+            by=self.request.user,
+            verified=self.form.verified,
+            comment=d["comment"],
+            activation=self.request.activation,
+        )
+        return _("The item has been verified.") if self.form.verified else _("The item was returned.")
+
+
+class GuidanceCommentView(StepView):
+    template_name = "flows/steps/guidance_comment.html"
+
+    def comment_obj(self):
+        return self.request.task.process.guidance_comment
+
+    def subject(self):
+        return self.comment_obj().assessment
+
+    def blank_form(self):
+        return forms.CommentForm()
+
+    def act(self):
+        d = self.valid_form(forms.CommentForm(self.request.POST))
+        services.guidance_comment_submit(
+            comment_obj=self.comment_obj(),
+            by=self.request.user,
+            comment=d["comment"],
+            points=d["points"],
+            activation=self.request.activation,
+        )
+        return _("Your comment has been passed to the reviewer.")

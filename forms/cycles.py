@@ -1,0 +1,68 @@
+"""The form that creates a review cycle."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from flows.models import Level, OfficeMembership, OfficeRole, Organisation, OversightOffice, ReviewCycle, Sector
+
+
+class CycleForm(forms.ModelForm):
+    office = forms.ModelChoiceField(label=_("Oversight office"), queryset=OversightOffice.objects.none())
+    scope_code = forms.CharField(
+        label=_("Scope: subtree of (code)"),
+        required=False,
+        max_length=40,
+        help_text=_("Empty: the office's whole scope."),
+    )
+    scope_sectors = forms.MultipleChoiceField(
+        label=_("Sectors"), choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    scope_levels = forms.MultipleChoiceField(
+        label=_("Levels"), choices=Level.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ReviewCycle
+        fields = [
+            "year",
+            "name",
+            "self_due",
+            "mass_due",
+            "review_due",
+            "rectification_due",
+            "weight_self",
+            "weight_mass",
+            "weight_superior",
+            "weight_social",
+            "good_min",
+            "fairly_good_min",
+            "average_min",
+            "good_cap_percent",
+        ]
+        widgets = {
+            f: forms.DateInput(attrs={"type": "date"})
+            for f in ("self_due", "mass_due", "review_due", "rectification_due")
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        offices = OversightOffice.objects.all()
+        if not user.is_superuser:
+            mine = OfficeMembership.objects.current().filter(user=user, role=OfficeRole.OFFICER).values("office_id")
+            offices = offices.filter(pk__in=mine)
+        self.fields["office"].queryset = offices
+        self.field_order = ["office", "year", "name", "scope_code", "scope_sectors", "scope_levels"]
+        self.order_fields(self.field_order)
+
+    def clean_scope_code(self):
+        code = self.cleaned_data["scope_code"].strip()
+        if not code:
+            return None
+        org = Organisation.objects.filter(code=code).first()
+        if org is None:
+            raise forms.ValidationError(_("There is no organisation with the code %(code)s.") % {"code": code})
+        return org
+
+    def _post_clean(self):
+        # the service validates the whole cycle (constraints included) when it creates it
+        pass
