@@ -14,12 +14,21 @@ from viewflow.workflow import lock
 from viewflow.workflow.flow import Flow
 
 from . import access, nodes
-from .models import ItemState, Role, RoleAssignment, Stage
+from .models import Assessment, ItemState, RectificationItem, Role, RoleAssignment, Stage
 from .views import steps
 
 
 def _assessment(task_or_activation):
     return task_or_activation.process.assessment
+
+
+def _stage(activation):
+    """The assessment's stage as committed now (never a copy cached on the process by a screen)."""
+    return Assessment.objects.filter(process_id=activation.process.pk).values_list("state", flat=True).get()
+
+
+def _item_state(activation):
+    return RectificationItem.objects.filter(process_id=activation.process.pk).values_list("state", flat=True).get()
 
 
 def _current_holder(org, role):
@@ -34,33 +43,33 @@ class AssessmentFlow(Flow):
     start = nodes.StartHandle(this.start_flow).Next(this.draft_self)
 
     draft_self = (
-        nodes.Task(steps.DraftSelfView)
+        nodes.Task(steps.DraftSelfView.as_view())
         .Annotation(title=_("Draft the self-assessment"))
         .Assign(this.assign_in_direct_charge)
         .Eligible(lambda t, u: access.is_in_direct_charge(u, _assessment(t).organisation))
         .Next(this.approve_self)
     )
     approve_self = (
-        nodes.Task(steps.ApproveSelfView)
+        nodes.Task(steps.ApproveSelfView.as_view())
         .Annotation(title=_("Approve the self-assessment"))
         .Assign(this.assign_secretary)
         .Eligible(lambda t, u: access.is_secretary(u, _assessment(t).organisation))
         .Next(this.check_self_approved)
     )
     check_self_approved = (
-        nodes.If(lambda act: _assessment(act).state == Stage.MASS_EVALUATION)
+        nodes.If(lambda act: _stage(act) == Stage.MASS_EVALUATION)
         .Annotation(title=_("Approved?"))
         .Then(this.close_mass)
         .Else(this.draft_self)
     )
     close_mass = (
-        nodes.Task(steps.CloseMassView)
+        nodes.Task(steps.CloseMassView.as_view())
         .Annotation(title=_("Close the mass evaluation"))
         .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
         .Next(this.review)
     )
     review = (
-        nodes.Task(steps.ReviewView)
+        nodes.Task(steps.ReviewView.as_view())
         .Annotation(title=_("Superior review"))
         .Assign(this.assign_reviewer)
         .Eligible(lambda t, u: access.is_reviewer(u, _assessment(t).organisation))
@@ -69,13 +78,13 @@ class AssessmentFlow(Flow):
     check_outcome = (
         nodes.Switch()
         .Annotation(title=_("Outcome"))
-        .Case(this.decide_commendation, lambda act: _assessment(act).state == Stage.COMMENDATION)
-        .Case(this.await_rectification, lambda act: _assessment(act).state == Stage.RECTIFICATION)
-        .Case(this.propose_accountability, lambda act: _assessment(act).state == Stage.ACCOUNTABILITY)
+        .Case(this.decide_commendation, lambda act: _stage(act) == Stage.COMMENDATION)
+        .Case(this.await_rectification, lambda act: _stage(act) == Stage.RECTIFICATION)
+        .Case(this.propose_accountability, lambda act: _stage(act) == Stage.ACCOUNTABILITY)
         .Default(this.end)
     )
     decide_commendation = (
-        nodes.Task(steps.DecideCommendationView)
+        nodes.Task(steps.DecideCommendationView.as_view())
         .Annotation(title=_("Decide on the commendation"))
         .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
         .Next(this.end)
@@ -84,13 +93,13 @@ class AssessmentFlow(Flow):
         nodes.Handle(this.rectification_done).Annotation(title=_("Rectification items in progress")).Next(this.end)
     )
     propose_accountability = (
-        nodes.Task(steps.ProposeAccountabilityView)
+        nodes.Task(steps.ProposeAccountabilityView.as_view())
         .Annotation(title=_("Propose an accountability measure"))
         .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
         .Next(this.approve_accountability)
     )
     approve_accountability = (
-        nodes.Task(steps.DecideAccountabilityView)
+        nodes.Task(steps.DecideAccountabilityView.as_view())
         .Annotation(title=_("Approve the accountability measure"))
         .Eligible(
             lambda t, u: (
@@ -101,7 +110,7 @@ class AssessmentFlow(Flow):
         .Next(this.check_accountability)
     )
     check_accountability = (
-        nodes.If(lambda act: _assessment(act).state == Stage.CLOSED)
+        nodes.If(lambda act: _stage(act) == Stage.CLOSED)
         .Annotation(title=_("Approved?"))
         .Then(this.end)
         .Else(this.propose_accountability)
@@ -139,14 +148,14 @@ class RectificationItemFlow(Flow):
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
     report = (
-        nodes.Task(steps.ReportRectificationView)
+        nodes.Task(steps.ReportRectificationView.as_view())
         .Annotation(title=_("Report on the rectification item"))
         .Assign(lambda act: act.process.rectification_item.owner)
         .Eligible(lambda t, u: t.process.rectification_item.owner_id == u.pk)
         .Next(this.verify)
     )
     verify = (
-        nodes.Task(steps.VerifyRectificationView)
+        nodes.Task(steps.VerifyRectificationView.as_view())
         .Annotation(title=_("Verify the rectification item"))
         .Eligible(
             lambda t, u: (
@@ -157,7 +166,7 @@ class RectificationItemFlow(Flow):
         .Next(this.check_verified)
     )
     check_verified = (
-        nodes.If(lambda act: act.process.rectification_item.state == ItemState.VERIFIED)
+        nodes.If(lambda act: _item_state(act) == ItemState.VERIFIED)
         .Annotation(title=_("Verified?"))
         .Then(this.end)
         .Else(this.report)
@@ -177,7 +186,7 @@ class GuidanceCommentFlow(Flow):
 
     start = nodes.StartHandle(this.start_flow).Next(this.comment)
     comment = (
-        nodes.Task(steps.GuidanceCommentView)
+        nodes.Task(steps.GuidanceCommentView.as_view())
         .Annotation(title=_("Comment as guiding organisation"))
         .Eligible(
             lambda t, u: (

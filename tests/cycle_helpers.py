@@ -27,8 +27,12 @@ def open_cycle(*, sectors=("village",), year=2026, **extra) -> ReviewCycle:
     office = OversightOffice.objects.get(code="QS-ZZB")
     officer = county_officer()
     cycle = cycle_svc.cycle_create(
-        by=officer, office=office, templates=cycle_svc.default_cycle_templates(), year=year,
-        name=f"{year}年度青山县村党组织书记抓党建考核", scope_sectors=list(sectors),
+        by=officer,
+        office=office,
+        templates=cycle_svc.default_cycle_templates(),
+        year=year,
+        name=f"{year}年度青山县村党组织书记抓党建考核",
+        scope_sectors=list(sectors),
         **(cycle_svc.due_dates_for_year(year) | extra),
     )
     cycle_svc.cycle_open(by=officer, cycle=cycle)
@@ -45,15 +49,18 @@ def pdf(name="台账.pdf"):
 
 
 def full_self_scores(a, fraction=Decimal("0.9")):
-    return {i.pk: (str((i.max_points * fraction).quantize(Decimal("0.1"))), "已落实")
-            for i in a.template.indicators.filter(veto=False)}
+    return {
+        i.pk: (str((i.max_points * fraction).quantize(Decimal("0.1"))), "已落实")
+        for i in a.template.indicators.filter(veto=False)
+    }
 
 
 def do_self_assessment(a, *, fraction=Decimal("0.9")):
     deputy = holder(a.organisation.code, Role.DEPUTY)
     for ind in a.template.indicators.filter(evidence_required=True, veto=False):
-        svc.evidence_add(assessment=a, by=deputy, upload=pdf(f"{ind.code}.pdf"), content_type="application/pdf",
-                         indicator=ind)
+        svc.evidence_add(
+            assessment=a, by=deputy, upload=pdf(f"{ind.code}.pdf"), content_type="application/pdf", indicator=ind
+        )
     svc.self_assessment_save(assessment=a, by=deputy, scores=full_self_scores(a, fraction), report="述职报告：……")
     svc.self_assessment_submit(assessment=a, by=deputy)
     return deputy

@@ -35,8 +35,12 @@ def test_commendation_approved(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
     officer = h.county_officer()
-    h.review(a, fraction=Decimal("0.95"), outcome=Outcome.COMMENDATION,
-             commendation={"kind": "advanced_organisation", "nominee": None, "reason": "成绩突出"})
+    h.review(
+        a,
+        fraction=Decimal("0.95"),
+        outcome=Outcome.COMMENDATION,
+        commendation={"kind": "advanced_organisation", "nominee": None, "reason": "成绩突出"},
+    )
     a.refresh_from_db()
     assert (a.state, a.rating) == (Stage.COMMENDATION, Rating.GOOD)
     assert [t.flow_task for t in open_tasks(a)] == [AssessmentFlow.decide_commendation]
@@ -50,8 +54,12 @@ def test_commendation_approved(demo):
 def test_commendation_rejected_needs_a_reason(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
-    h.review(a, fraction=Decimal("0.95"), outcome=Outcome.COMMENDATION,
-             commendation={"kind": "advanced_organisation", "nominee": None, "reason": "成绩突出"})
+    h.review(
+        a,
+        fraction=Decimal("0.95"),
+        outcome=Outcome.COMMENDATION,
+        commendation={"kind": "advanced_organisation", "nominee": None, "reason": "成绩突出"},
+    )
     officer = h.county_officer()
     with pytest.raises(ValidationError):
         svc.commendation_decide(assessment=a, by=officer, approve=False, comment="")
@@ -64,10 +72,15 @@ def test_rectification_with_a_returned_item(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
     secretary, deputy = h.holder(h.VILLAGE, Role.SECRETARY), h.holder(h.VILLAGE, Role.DEPUTY)
-    reviewer = h.review(a, fraction=Decimal("0.65"), outcome=Outcome.RECTIFICATION, rectification_items=[
-        {"problem": "三会一课记录不全", "requirement": "补齐台账", "owner": deputy, "due": h.next_week()},
-        {"problem": "党员活动室未挂牌", "requirement": "", "owner": secretary, "due": h.next_week()},
-    ])
+    reviewer = h.review(
+        a,
+        fraction=Decimal("0.65"),
+        outcome=Outcome.RECTIFICATION,
+        rectification_items=[
+            {"problem": "三会一课记录不全", "requirement": "补齐台账", "owner": deputy, "due": h.next_week()},
+            {"problem": "党员活动室未挂牌", "requirement": "", "owner": secretary, "due": h.next_week()},
+        ],
+    )
     a.refresh_from_db()
     assert a.state == Stage.RECTIFICATION and a.rating == Rating.AVERAGE
     first, second = a.rectification_items.order_by("pk")
@@ -76,8 +89,10 @@ def test_rectification_with_a_returned_item(demo):
     svc.rectification_verify(item=first, by=reviewer, verified=False, comment="缺少签字")
     first.refresh_from_db()
     assert first.state == ItemState.OPEN
-    assert Task.objects.get(process=first.process, flow_task=RectificationItemFlow.report,
-                            status=STATUS.ASSIGNED).owner == deputy
+    assert (
+        Task.objects.get(process=first.process, flow_task=RectificationItemFlow.report, status=STATUS.ASSIGNED).owner
+        == deputy
+    )
     svc.rectification_report(item=first, by=deputy, report="已补签")
     svc.rectification_verify(item=first, by=reviewer, verified=True)
     a.refresh_from_db()
@@ -92,8 +107,14 @@ def test_the_person_who_reported_an_item_never_verifies_it(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
     reviewer = h.reviewer_of(a)
-    h.review(a, fraction=Decimal("0.65"), outcome=Outcome.RECTIFICATION, rectification_items=[
-        {"problem": "问题", "requirement": "", "owner": h.holder(h.VILLAGE, Role.DEPUTY), "due": h.next_week()}])
+    h.review(
+        a,
+        fraction=Decimal("0.65"),
+        outcome=Outcome.RECTIFICATION,
+        rectification_items=[
+            {"problem": "问题", "requirement": "", "owner": h.holder(h.VILLAGE, Role.DEPUTY), "due": h.next_week()}
+        ],
+    )
     item = a.rectification_items.get()
     # make the reviewer the reporter: even then they cannot verify their own report
     item.owner = reviewer
@@ -111,16 +132,26 @@ def test_accountability_needs_a_second_officer(demo):
     assert (a.state, a.rating) == (Stage.ACCOUNTABILITY, Rating.POOR)
     officers = [m.user for m in a.cycle.office.members.filter(role="officer").order_by("pk")]
     first, second = officers[0], officers[1]
-    svc.accountability_propose(assessment=a, by=first, kind=MeasureKind.ADMONITION,
-                               persons=[h.holder(h.VILLAGE, Role.SECRETARY)], reason="职责履行不到位")
+    svc.accountability_propose(
+        assessment=a,
+        by=first,
+        kind=MeasureKind.ADMONITION,
+        persons=[h.holder(h.VILLAGE, Role.SECRETARY)],
+        reason="职责履行不到位",
+    )
     with pytest.raises(PermissionDenied):
         svc.accountability_decide(assessment=a, by=first, approve=True)
     svc.accountability_decide(assessment=a, by=second, approve=False, comment="事实不清")
     a.refresh_from_db()
     assert a.state == Stage.ACCOUNTABILITY
     assert [t.flow_task for t in open_tasks(a)] == [AssessmentFlow.propose_accountability]
-    svc.accountability_propose(assessment=a, by=first, kind=MeasureKind.EDUCATION,
-                               persons=[h.holder(h.VILLAGE, Role.SECRETARY)], reason="补充事实后")
+    svc.accountability_propose(
+        assessment=a,
+        by=first,
+        kind=MeasureKind.EDUCATION,
+        persons=[h.holder(h.VILLAGE, Role.SECRETARY)],
+        reason="补充事实后",
+    )
     svc.accountability_decide(assessment=a, by=second, approve=True)
     a.refresh_from_db()
     assert a.state == Stage.CLOSED
@@ -140,15 +171,24 @@ def test_the_secretary_sends_the_draft_back(demo):
     assert task.flow_task == AssessmentFlow.draft_self and task.owner == deputy
     entry = AuditEntry.objects.filter(action="assessment.return_self", subject_id=str(a.pk)).get()
     assert (entry.actor, entry.from_value, entry.to_value, entry.comment) == (
-        secretary, Stage.SELF_APPROVAL, Stage.SELF_ASSESSMENT, "请补充发展党员情况")
+        secretary,
+        Stage.SELF_APPROVAL,
+        Stage.SELF_ASSESSMENT,
+        "请补充发展党员情况",
+    )
 
 
 def test_a_veto_forces_poor_and_forbids_commendation(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
     with pytest.raises(ValidationError) as err:
-        h.review(a, fraction=Decimal("1.0"), veto=True, outcome=Outcome.COMMENDATION,
-                 commendation={"kind": "advanced_organisation", "nominee": None, "reason": "x"})
+        h.review(
+            a,
+            fraction=Decimal("1.0"),
+            veto=True,
+            outcome=Outcome.COMMENDATION,
+            commendation={"kind": "advanced_organisation", "nominee": None, "reason": "x"},
+        )
     assert "outcome" in err.value.message_dict
     a.refresh_from_db()
     assert a.veto and a.rating == Rating.POOR and a.state == Stage.SUPERIOR_REVIEW
@@ -229,10 +269,20 @@ def test_every_transition_is_audited_with_actor_and_states(demo):
     cycle = h.open_cycle()
     a = h.through_to_review(cycle)
     h.review(a, fraction=Decimal("0.85"), outcome=Outcome.NONE)
-    actions = list(AuditEntry.objects.filter(subject_id=str(a.pk), subject_type="flows.assessment",
-                                             action__in=["assessment.submit_self", "assessment.approve_self",
-                                                         "assessment.close_mass", "assessment.submit_review"])
-                   .order_by("pk").values_list("action", "from_value", "to_value"))
+    actions = list(
+        AuditEntry.objects.filter(
+            subject_id=str(a.pk),
+            subject_type="flows.assessment",
+            action__in=[
+                "assessment.submit_self",
+                "assessment.approve_self",
+                "assessment.close_mass",
+                "assessment.submit_review",
+            ],
+        )
+        .order_by("pk")
+        .values_list("action", "from_value", "to_value")
+    )
     assert actions == [
         ("assessment.submit_self", "self_assessment", "self_approval"),
         ("assessment.approve_self", "self_approval", "mass_evaluation"),

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from flows import selectors
+from flows import access
 from flows.models import AuditEntry, Organisation, Role, RoleAssignment
 from flows.services import people as services
 from tests.factories import UserFactory, give_role, join_office, make_office
@@ -64,12 +64,12 @@ def test_assigning_the_same_role_twice_changes_nothing(village):
 
 def test_the_reviewer_is_the_leading_organisations_secretary(village):
     township_secretary = RoleAssignment.objects.current().get(organisation__code="JC-QS-HT", role=Role.SECRETARY).user
-    assert selectors.reviewers_of(village) == [township_secretary]
+    assert access.reviewers_of(village) == [township_secretary]
 
 
 def test_the_reviewer_is_the_organisation_department_when_the_leading_organisation_names_one(demo):
     township = Organisation.objects.get(code="JC-QS-HT")  # led by the county, whose review office is QS-ZZB
-    officers = set(selectors.reviewers_of(township))
+    officers = set(access.reviewers_of(township))
     assert officers and all(u.offices.filter(office__code="QS-ZZB", role="officer").exists() for u in officers)
 
 
@@ -80,8 +80,8 @@ def test_an_ended_office_membership_no_longer_reviews(demo):
     join_office(officer, office, start=D(2020, 1, 1), end=D(2021, 1, 1))
     county.review_office = office
     county.save()
-    assert officer not in selectors.reviewers_of(Organisation.objects.get(code="JC-QS-HT"))
+    assert officer not in access.reviewers_of(Organisation.objects.get(code="JC-QS-HT"))
 
 
 def test_the_root_has_no_reviewer(demo):
-    assert selectors.reviewers_of(Organisation.objects.get(code="JC")) == []
+    assert access.reviewers_of(Organisation.objects.get(code="JC")) == []

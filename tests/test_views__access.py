@@ -10,14 +10,47 @@ from flows.models import Organisation, Role, User
 pytestmark = pytest.mark.django_db
 
 # url name -> (kwargs, a user who may see it, a user who may not, text the right user sees)
+# kwargs may be a function of the cycle context (see `ctx`): a county cycle with one self-assessment done.
 CASES = {
     "organisation_detail": ({"code": "JC-QS-HT-01"}, "shuji", "xianshuji_of_other_county", "东坪村"),
     "organisation_children": ({"code": "JC-QS-HT"}, "xianshuji", "shuji", "东坪村"),
     "person_detail": ({"username": "fenguan"}, "shuji", "dangyuan_elsewhere", "周海燕"),
+    "cycle_create": ({}, "zuzhibu", "shuji", "新建考评周期"),
+    "cycle_detail": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", "青山县村党组织"),
+    "assessment_detail": (lambda c: {"pk": c["assessment"].pk}, "xianshuji", "xianshuji_of_other_county", "东坪村"),
+    "evidence_download": (lambda c: {"pk": c["evidence"].pk}, "shuji", "dangyuan_elsewhere", None),
+}
+# POST-only actions: the wrong user gets the same 404, and nothing changes
+ACTIONS = {
+    "cycle_open": (lambda c: {"pk": c["cycle"].pk}, "xianshuji_of_other_county"),
+    "cycle_close": (lambda c: {"pk": c["cycle"].pk}, "xianshuji_of_other_county"),
 }
 # views that every logged-in user may open: they show only that user's own things
-OWN_VIEWS = {"home": "我的待办", "organisation_tree": "组织架构", "me": "任职"}
+OWN_VIEWS = {
+    "home": "我的待办",
+    "organisation_tree": "组织架构",
+    "me": "任职",
+    "inbox": "我的待办",
+    "queue": "待认领",
+    "archive": "已办",
+    "cycle_list": "考评周期",
+}
 PUBLIC_VIEWS = {"login", "logout"}
+
+
+@pytest.fixture
+def ctx(demo):
+    from flows.models import Evidence
+    from tests import cycle_helpers as h
+
+    cycle = h.open_cycle()
+    assessment = h.assessment_of(cycle)
+    h.do_self_assessment(assessment)
+    return {
+        "cycle": cycle,
+        "assessment": assessment,
+        "evidence": Evidence.objects.filter(assessment=assessment).first(),
+    }
 
 
 def without_csrf(body: bytes) -> bytes:
@@ -25,7 +58,9 @@ def without_csrf(body: bytes) -> bytes:
     return re.sub(rb'name="(csrfmiddlewaretoken|next)"( type="hidden")? value="[^"]+"', b"", body)
 
 
-def resolve_kwargs(kwargs):
+def resolve_kwargs(kwargs, ctx=None):
+    if callable(kwargs):
+        return kwargs(ctx)
     if "username" in kwargs:
         return {"pk": User.objects.get(username=kwargs["username"]).pk}
     return kwargs
@@ -43,7 +78,13 @@ def outsiders(demo):
         if far
         else RoleAssignment.objects.current().get(organisation__code="JC-BH-LS-01", role=Role.DEPUTY).user
     )
-    return {"xianshuji_of_other_county": bh.username, "dangyuan_elsewhere": far_user.username}
+    from tests.cycle_helpers import county_officer
+
+    return {
+        "xianshuji_of_other_county": bh.username,
+        "dangyuan_elsewhere": far_user.username,
+        "county_officer": county_officer().username,
+    }
 
 
 def user_for(name, outsiders):
@@ -52,34 +93,48 @@ def user_for(name, outsiders):
 
 def test_every_flows_url_is_covered_here():
     names = {p.name for p in get_resolver("flows.urls").url_patterns if isinstance(p, URLPattern)}
-    assert names == set(CASES) | set(OWN_VIEWS) | PUBLIC_VIEWS
+    assert names == set(CASES) | set(ACTIONS) | set(OWN_VIEWS) | PUBLIC_VIEWS
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_the_right_user_sees_the_page(name, client, outsiders):
+def test_the_right_user_sees_the_page(name, client, outsiders, ctx):
     kwargs, allowed, _refused, text = CASES[name]
     client.force_login(user_for(allowed, outsiders))
-    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs)))
+    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs, ctx)))
     assert response.status_code == 200
-    assert text in response.content.decode()
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert text is None or text in body.decode()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_the_wrong_user_gets_the_same_404_as_for_something_that_does_not_exist(name, client, outsiders):
+def test_the_wrong_user_gets_the_same_404_as_for_something_that_does_not_exist(name, client, outsiders, ctx):
     kwargs, _allowed, refused, text = CASES[name]
     client.force_login(user_for(refused, outsiders))
-    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs)))
+    response = client.get(reverse(name, kwargs=resolve_kwargs(kwargs, ctx)))
     assert response.status_code == 404
-    assert text not in response.content.decode()
-    missing = {k: ("NO-SUCH" if k == "code" else 999999) for k in resolve_kwargs(kwargs)}
+    assert text is None or text not in response.content.decode()
+    missing = {k: ("NO-SUCH" if k == "code" else 999999) for k in resolve_kwargs(kwargs, ctx)}
     nothing = client.get(reverse(name, kwargs=missing))
     assert nothing.status_code == 404
     assert without_csrf(response.content) == without_csrf(nothing.content)
 
 
-@pytest.mark.parametrize("name", sorted(CASES) + sorted(OWN_VIEWS))
-def test_anonymous_visitors_are_sent_to_log_in(name, client, demo):
-    kwargs = resolve_kwargs(CASES[name][0]) if name in CASES else {}
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_the_wrong_user_cannot_post_an_action(name, client, outsiders, ctx):
+    kwargs, refused = ACTIONS[name]
+    client.force_login(user_for(refused, outsiders))
+    before = ctx["cycle"].state
+    assert (
+        client.post(reverse(name, kwargs=resolve_kwargs(kwargs, ctx)), {"force": "1", "reason": "x"}).status_code == 404
+    )
+    ctx["cycle"].refresh_from_db()
+    assert ctx["cycle"].state == before
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(OWN_VIEWS) + sorted(ACTIONS))
+def test_anonymous_visitors_are_sent_to_log_in(name, client, ctx):
+    entry = CASES.get(name) or ACTIONS.get(name)
+    kwargs = resolve_kwargs(entry[0], ctx) if entry else {}
     response = client.get(reverse(name, kwargs=kwargs))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))

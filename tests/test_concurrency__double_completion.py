@@ -1,0 +1,110 @@
+"""Two people completing the same task at the same instant (double click, two tabs): exactly one wins.
+
+Threads are released together by a barrier, 200 times, through the real screen (the view wrapper, the flow
+lock, the service); this file runs on SQLite and again on PostgreSQL with the rest of the suite.
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from flows.flows import AssessmentFlow
+from flows.models import (
+    AuditEntry,
+    Dimension,
+    Indicator,
+    IndicatorTemplate,
+    Organisation,
+    OversightOffice,
+    ReviewCycle,
+    Role,
+    RoleAssignment,
+    Stage,
+)
+from flows.selectors import task_url
+from flows.services import assessments as svc
+from flows.services import cycles as cycle_svc
+from flows.services.synthetic import synthetic_tree
+
+TRIALS = 200
+
+
+def one_item_template():
+    t = IndicatorTemplate.objects.create(code="RACE", name="并发测试指标", sector="")
+    d = Dimension.objects.create(template=t, code="D1", name="领导班子好")
+    Indicator.objects.create(template=t, dimension=d, code="D1.1", name="落实第一责任人职责", max_points=Decimal(100))
+    return t
+
+
+@pytest.fixture
+def ready_approvals(transactional_db, demo):
+    """TRIALS assessments, each waiting for its secretary's approval."""
+    synthetic_tree(n=TRIALS + 20, under=Organisation.objects.get(code="JC"), prefix="RACE", people=True)
+    orgs = list(Organisation.objects.filter(code__startswith="RACE-", numchild=0).order_by("path")[:TRIALS])
+    office = OversightOffice.objects.get(code="JC-ZZB")
+    officer = office.members.filter(role="officer").first().user
+    cycle = cycle_svc.cycle_create(
+        by=officer,
+        office=office,
+        templates={"": one_item_template()},
+        year=2030,
+        name="并发",
+        explicit=orgs,
+        **cycle_svc.due_dates_for_year(2030),
+    )
+    cycle_svc.cycle_open(by=officer, cycle=cycle)
+    cycle_svc.cycle_launch(cycle=cycle)
+    out = []
+    for a in ReviewCycle.objects.get(pk=cycle.pk).assessments.select_related("organisation"):
+        deputy = RoleAssignment.objects.current().get(organisation=a.organisation, role=Role.DEPUTY).user
+        ind = a.template.indicators.get()
+        svc.self_assessment_save(assessment=a, by=deputy, scores={ind.pk: ("80", "")}, report="述职报告")
+        svc.self_assessment_submit(assessment=a, by=deputy)
+        secretary = RoleAssignment.objects.current().get(organisation=a.organisation, role=Role.SECRETARY).user
+        task = Task.objects.get(process=a.process, flow_task=AssessmentFlow.approve_self)
+        out.append((a, secretary, task_url(task)))
+    assert len(out) == TRIALS
+    return out
+
+
+def race(user, url, data, n=2):
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        try:
+            results[i] = client.post(url, data).status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return sorted(results)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exactly_one_of_two_simultaneous_approvals_wins(ready_approvals):
+    outcomes = []
+    for a, secretary, url in ready_approvals:
+        outcomes.append(race(secretary, url, {"decision": "approve", "expected_state": Stage.SELF_APPROVAL}))
+    assert outcomes == [[302, 409]] * TRIALS
+    for a, _secretary, _url in ready_approvals:
+        a.refresh_from_db()
+        assert a.state == Stage.MASS_EVALUATION
+        assert AuditEntry.objects.filter(action="assessment.approve_self", subject_id=str(a.pk)).count() == 1
+        assert Task.objects.filter(process=a.process, flow_task=AssessmentFlow.close_mass).count() == 1
+        assert (
+            Task.objects.filter(process=a.process, flow_task=AssessmentFlow.approve_self, status=STATUS.DONE).count()
+            == 1
+        )

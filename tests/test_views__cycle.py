@@ -1,0 +1,282 @@
+"""The cycle's screens through the test client: each step's page, its refusals, and evidence."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from flows.models import Evidence, OversightOffice, ReviewCycle, Role, Stage, User
+from flows.selectors import task_url
+from tests import cycle_helpers as h
+
+pytestmark = pytest.mark.django_db
+
+
+def open_task(a):
+    return Task.objects.get(process=a.process, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+
+
+@pytest.fixture
+def cycle(demo):
+    return h.open_cycle()
+
+
+def test_an_officer_creates_and_opens_a_cycle_on_screen(client, demo):
+    officer = h.county_officer()
+    client.force_login(officer)
+    office = OversightOffice.objects.get(code="QS-ZZB")
+    data = {
+        "office": office.pk,
+        "year": 2027,
+        "name": "2027年度考核",
+        "scope_code": "",
+        "scope_sectors": ["village"],
+        "self_due": "2027-12-10",
+        "mass_due": "2027-12-20",
+        "review_due": "2028-01-10",
+        "rectification_due": "2028-03-31",
+        "weight_self": 20,
+        "weight_mass": 20,
+        "weight_superior": 60,
+        "weight_social": 0,
+        "good_min": 90,
+        "fairly_good_min": 80,
+        "average_min": 60,
+        "good_cap_percent": "",
+    }
+    bad = client.post(reverse("cycle_create"), data | {"mass_due": "2027-01-01"})
+    assert bad.status_code == 400 and "顺序" in bad.content.decode()
+    response = client.post(reverse("cycle_create"), data)
+    assert response.status_code == 302
+    cycle = ReviewCycle.objects.get(year=2027)
+    assert client.post(reverse("cycle_open", kwargs={"pk": cycle.pk})).status_code == 302
+    page = client.get(reverse("cycle_detail", kwargs={"pk": cycle.pk})).content.decode()
+    assert "7 / 7" in page and "自评" in page
+    # a village secretary may not see the cycle at all
+    client.force_login(User.objects.get(username="shuji"))
+    assert client.get(reverse("cycle_detail", kwargs={"pk": cycle.pk})).status_code == 404
+    assert client.post(reverse("cycle_open", kwargs={"pk": cycle.pk})).status_code == 404
+    assert client.get(reverse("cycle_create")).status_code == 404
+
+
+def test_the_person_in_direct_charge_drafts_on_screen_and_a_bad_score_loses_nothing(client, cycle):
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    inbox = client.get(reverse("home")).content.decode()
+    url = task_url(open_task(a))
+    assert url in inbox and "起草自评" in inbox
+    ind = a.template.indicators.filter(veto=False).first()
+    response = client.post(
+        url,
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            f"points_{ind.pk}": "999",
+            f"note_{ind.pk}": "我的说明",
+            "report": "我的述职报告",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "999" in body and "我的说明" in body and "我的述职报告" in body  # what was typed is still there
+    assert str(ind.max_points) in body
+    response = client.post(
+        url,
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            f"points_{ind.pk}": str(ind.max_points),
+            "report": "我的述职报告",
+        },
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert a.scores.get(indicator=ind).self_points == ind.max_points and a.report == "我的述职报告"
+
+
+def test_the_whole_self_assessment_is_submitted_with_evidence_on_screen(client, cycle):
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    url = task_url(open_task(a))
+    data = {"expected_state": Stage.SELF_ASSESSMENT, "action": "submit", "report": "述职报告"}
+    for ind in a.template.indicators.filter(veto=False):
+        data[f"points_{ind.pk}"] = str(ind.max_points)
+        if ind.evidence_required:
+            data[f"evidence_{ind.pk}"] = h.pdf(f"{ind.code}.pdf")
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    a.refresh_from_db()
+    assert a.state == Stage.SELF_APPROVAL
+    # the secretary now has it
+    client.force_login(User.objects.get(username="shuji"))
+    assert "审核自评" in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "name,content,error",
+    [
+        ("virus.exe", b"MZ\x90\x00", "只接受"),
+        ("fake.pdf", b"MZ\x90\x00 not a pdf", "不是真正的"),
+    ],
+)
+def test_evidence_of_the_wrong_type_is_refused_and_nothing_is_stored(client, cycle, name, content, error):
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    ind = a.template.indicators.filter(evidence_required=True).first()
+    response = client.post(
+        task_url(open_task(a)),
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            "report": "x",
+            f"evidence_{ind.pk}": SimpleUploadedFile(name, content),
+        },
+    )
+    assert response.status_code == 400 and error in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_oversized_evidence_is_refused(client, cycle, settings):
+    settings.EVIDENCE_MAX_BYTES = 1024
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    ind = a.template.indicators.filter(evidence_required=True).first()
+    response = client.post(
+        task_url(open_task(a)),
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            "report": "x",
+            f"evidence_{ind.pk}": SimpleUploadedFile("big.pdf", b"%PDF" + b"0" * 4096),
+        },
+    )
+    assert response.status_code == 400 and "MB" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_evidence_is_served_only_to_those_who_may_see_the_organisation(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    ev = Evidence.objects.filter(assessment=a).first()
+    url = reverse("evidence_download", kwargs={"pk": ev.pk})
+    client.force_login(User.objects.get(username="xianshuji"))
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response["Content-Disposition"].startswith("attachment")
+    client.force_login(h.holder("JC-BH-LS-01", Role.SECRETARY))
+    assert client.get(url).status_code == 404
+    assert client.get("/_media/" + ev.file.name).status_code == 404  # never from a public media URL
+
+
+def test_every_task_url_refuses_the_wrong_user(client, cycle):
+    """At each step, the task's page is a 404 for someone from another county and for the wrong role."""
+    a = h.assessment_of(cycle)
+    outsider = h.holder("JC-BH-LS-01", Role.SECRETARY)
+    member = User.objects.get(username="dangyuan")
+    steps = [
+        (lambda: None, "fenguan"),
+        (lambda: h.do_self_assessment(a), "shuji"),
+        (lambda: h.approve_self(a), h.county_officer().username),
+        (lambda: h.close_mass(a), h.reviewer_of(a).username),
+    ]
+    for advance, right in steps:
+        advance()
+        task = open_task(a)
+        url = task_url(task)
+        for wrong in (outsider, member):
+            client.force_login(wrong)
+            assert client.get(url).status_code == 404
+            assert client.post(url, {"decision": "approve"}).status_code == 404
+        client.force_login(User.objects.get(username=right))
+        assert client.get(url).status_code == 200, right
+
+
+def test_a_double_clicked_approval_is_handled_once(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    client.force_login(User.objects.get(username="shuji"))
+    url = task_url(open_task(a))
+    data = {"decision": "approve", "comment": "", "expected_state": Stage.SELF_APPROVAL}
+    assert client.post(url, data).status_code == 302
+    second = client.post(url, data)
+    assert second.status_code == 409 and "已经处理" in second.content.decode()
+    a.refresh_from_db()
+    assert a.state == Stage.MASS_EVALUATION
+
+
+def test_a_stale_form_is_refused_with_a_clear_message(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    client.force_login(User.objects.get(username="shuji"))
+    url = task_url(open_task(a))
+    response = client.post(url, {"decision": "approve", "expected_state": Stage.SELF_ASSESSMENT})
+    assert response.status_code == 409 and "打开此页面后" in response.content.decode()
+    a.refresh_from_db()
+    assert a.state == Stage.SELF_APPROVAL
+
+
+def test_the_reviewer_scores_and_submits_rectification_on_screen(client, cycle):
+    a = h.through_to_review(cycle)
+    reviewer = h.reviewer_of(a)
+    client.force_login(reviewer)
+    url = task_url(open_task(a))
+    assert client.get(url).status_code == 200
+    data = {"expected_state": Stage.SUPERIOR_REVIEW, "action": "save", "review_comment": "基础工作薄弱"}
+    for ind in a.template.indicators.filter(veto=False):
+        data[f"points_{ind.pk}"] = str((ind.max_points * Decimal("0.6")).quantize(Decimal("0.1")))
+    assert client.post(url, data).status_code == 302
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    due = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    response = client.post(url, data | {"action": "submit", "outcome": "commendation"})
+    assert response.status_code == 400 and "整改" in response.content.decode()
+    response = client.post(
+        url,
+        data
+        | {
+            "action": "submit",
+            "outcome": "rectification",
+            "rect_problem_1": "台账不全",
+            "rect_owner_1": deputy.pk,
+            "rect_due_1": due,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    a.refresh_from_db()
+    assert a.state == Stage.RECTIFICATION
+    client.force_login(deputy)
+    assert "整改" in client.get(reverse("home")).content.decode()
+
+
+def test_queue_shows_oversight_work_only_to_the_office_in_scope(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    h.approve_self(a)
+    client.force_login(h.county_officer())
+    body = client.get(reverse("queue")).content.decode()
+    assert a.organisation.name in body and "结束群众评议" in body
+    client.force_login(OversightOffice.objects.get(code="BH-ZZB").members.filter(role="officer").first().user)
+    assert a.organisation.name not in client.get(reverse("queue")).content.decode()
+
+
+def test_the_archive_lists_what_i_did(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    client.force_login(User.objects.get(username="fenguan"))
+    body = client.get(reverse("archive")).content.decode()
+    assert "起草自评" in body and a.organisation.name in body
+
+
+def test_the_assessment_page_shows_history_and_the_stage_strip(client, cycle):
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    client.force_login(User.objects.get(username="xianshuji"))
+    body = client.get(reverse("assessment_detail", kwargs={"pk": a.pk})).content.decode()
+    assert re.search(r'aria-current="step"[^>]*>书记审核', body)
+    assert "周海燕" in body  # who submitted, in the history
+    client.force_login(h.holder("JC-BH-LS-01", Role.SECRETARY))
+    assert client.get(reverse("assessment_detail", kwargs={"pk": a.pk})).status_code == 404
