@@ -138,7 +138,7 @@ def test_evidence_of_the_wrong_type_is_refused_and_nothing_is_stored(client, cyc
         },
     )
     assert response.status_code == 400 and error in response.content.decode()
-    assert not Evidence.objects.exists()
+    assert not Evidence.objects.filter(assessment=a).exists()
 
 
 def test_oversized_evidence_is_refused(client, cycle, settings):
@@ -156,7 +156,7 @@ def test_oversized_evidence_is_refused(client, cycle, settings):
         },
     )
     assert response.status_code == 400 and "MB" in response.content.decode()
-    assert not Evidence.objects.exists()
+    assert not Evidence.objects.filter(assessment=a).exists()
 
 
 def test_evidence_is_served_only_to_those_who_may_see_the_organisation(client, cycle):

@@ -21,7 +21,9 @@ ORG_FIELDS = ("name", "short_name", "kind", "sector", "level", "regime", "classi
 
 @dataclass
 class LoadReport:
-    created: dict = field(default_factory=lambda: {"organisations": 0, "offices": 0, "people": 0, "roles": 0})
+    created: dict = field(
+        default_factory=lambda: {"organisations": 0, "offices": 0, "people": 0, "roles": 0, "cycles": 0}
+    )
 
     @property
     def total_created(self):
@@ -106,6 +108,7 @@ def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
         )
         report.created["people"] += 1
     report.created["roles"] = RoleAssignment.objects.count() - roles_before
+    report.created["cycles"] = int(demo_cycle(path=path) is not None)
     return report
 
 
@@ -113,6 +116,11 @@ def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
     """The demo accounts worth trying, each with what it holds today."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     names = [DEMO_ADMIN] + [p["username"] for p in data["people"][:DEMO_LOGIN_COUNT]]
+    village = RoleAssignment.objects.current().filter(user__username=names[1]).select_related("organisation").first()
+    if village:  # whoever reviews the demo secretary's village (its township's secretary)
+        from .. import access
+
+        names += [u.username for u in access.reviewers_of(village.organisation)]
     users = {u.username: u for u in User.objects.filter(username__in=names)}
     out = []
     for name in names:
@@ -131,3 +139,63 @@ def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
             held.append("superuser / 系统管理员")
         out.append((user, held))
     return out
+
+
+DEMO_CYCLE_YEAR = 2026
+DEMO_PROGRESS = {  # a few villages further along, so every role finds work waiting
+    "JC-QS-HT-02": "self_approval",
+    "JC-QS-HT-03": "mass_evaluation",
+    "JC-QS-SQ-02": "superior_review",
+}
+
+
+def demo_cycle(*, path: Path = DEMO_FILE):
+    """The city's 2026 cycle, opened by the organisation department, with a few villages under way."""
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+
+    from ..models import ReviewCycle, Role
+    from . import assessments as svc
+    from . import cycles as cycle_svc
+    from .indicators import templates_load_defaults
+
+    office = OversightOffice.objects.get(code="JC-ZZB")
+    if ReviewCycle.objects.filter(office=office, year=DEMO_CYCLE_YEAR).exists():
+        return None
+    templates_load_defaults()
+    officer = User.objects.get(username="zuzhibu")
+    cycle = cycle_svc.cycle_create(
+        by=officer,
+        office=office,
+        templates=cycle_svc.default_cycle_templates(),
+        year=DEMO_CYCLE_YEAR,
+        name=f"{DEMO_CYCLE_YEAR}年度江川市基层党建工作责任制考核",
+        good_cap_percent=Decimal(30),
+        **cycle_svc.due_dates_for_year(DEMO_CYCLE_YEAR),
+    )
+    cycle_svc.cycle_open(by=officer, cycle=cycle)
+    cycle_svc.cycle_launch(cycle=cycle)
+    for code, stage in DEMO_PROGRESS.items():
+        a = cycle.assessments.get(organisation__code=code)
+        holder = {r.role: r.user for r in RoleAssignment.objects.current().filter(organisation=a.organisation)}
+        deputy, secretary = holder[Role.DEPUTY], holder[Role.SECRETARY]
+        indicators = list(a.template.indicators.filter(veto=False))
+        for ind in indicators:
+            if ind.evidence_required:
+                upload = ContentFile(b"%PDF-1.4\n% demo evidence\n", name=f"{ind.code}台账.pdf")
+                svc.evidence_add(assessment=a, by=deputy, upload=upload, content_type="application/pdf", indicator=ind)
+        scores = {
+            i.pk: (str((i.max_points * Decimal("0.9")).quantize(Decimal("0.1"))), "已按要求落实") for i in indicators
+        }
+        svc.self_assessment_save(
+            assessment=a, by=deputy, scores=scores, report="一年来，村党支部认真落实党建工作责任制……"
+        )
+        svc.self_assessment_submit(assessment=a, by=deputy)
+        if stage == "self_approval":
+            continue
+        svc.self_assessment_decide(assessment=a, by=secretary, approve=True)
+        if stage == "mass_evaluation":
+            continue
+        svc.mass_evaluation_close(assessment=a, by=officer, mass_score="86")
+    return cycle

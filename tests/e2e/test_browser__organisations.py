@@ -10,7 +10,7 @@ def test_a_secretary_logs_in_in_chinese_and_sees_their_organisation(page, log_in
     page.goto(page.base_url + "/login/")
     expect(page.locator("h1")).to_have_text("登录")  # Chinese although the browser asks for English
     log_in("shuji")
-    expect(page.locator("h1")).to_have_text("我的待办")
+    expect(page.locator("h1")).to_contain_text("我的待办")
     expect(page.locator("header")).to_contain_text("刘建国")
     page.click("text=组织架构")
     page.click("text=中共江川市青山县河塘镇东坪村支部委员会")
@@ -55,4 +55,4 @@ def test_a_user_outside_the_subtree_is_refused(page, log_in, demo):
 def test_english_can_be_chosen_in_the_header(page, log_in, demo):
     log_in("fenguan")
     page.click("header button[value=en]")
-    expect(page.locator("h1")).to_have_text("My tasks")
+    expect(page.locator("h1")).to_contain_text("My tasks")
