@@ -7,7 +7,7 @@ from viewflow.workflow.base import Node
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from . import access
+from . import access, history
 from .models import (
     LEADERSHIP_ROLES,
     Assessment,
@@ -155,7 +155,10 @@ def assessment_history(assessment: Assessment) -> list[AuditEntry]:
     q = Q(subject_type="flows.assessment", subject_id=str(assessment.pk))
     if item_ids:
         q |= Q(subject_type="flows.rectificationitem", subject_id__in=item_ids)
-    return list(AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"))
+    rows = list(AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"))
+    for row in rows:
+        row.label, row.value_label = history.describe(row)
+    return rows
 
 
 def assessment_page(user, assessment: Assessment) -> dict:

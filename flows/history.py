@@ -1,0 +1,37 @@
+"""Human words for the audit trail: what each recorded action means, in the officials' terms."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import ItemState, Rating, Stage
+
+ACTIONS = {
+    "assessment.launch": _("Cycle launched"),
+    "assessment.self_save": _("Self-assessment draft saved"),
+    "assessment.submit_self": _("Self-assessment submitted"),
+    "assessment.return_self": _("Self-assessment sent back"),
+    "assessment.approve_self": _("Self-assessment approved by the secretary"),
+    "assessment.close_mass": _("Mass evaluation closed"),
+    "assessment.guidance_comment": _("Guiding organisation commented"),
+    "assessment.review_save": _("Reviewer's scores saved"),
+    "assessment.submit_review": _("Review submitted"),
+    "assessment.decide_commendation": _("Commendation decided"),
+    "assessment.finish_rectification": _("All rectification items verified"),
+    "assessment.approve_accountability": _("Accountability measure approved"),
+    "accountability.propose": _("Accountability measure proposed"),
+    "accountability.reject": _("Accountability measure rejected"),
+    "evidence.add": _("Evidence attached"),
+    "rectification.create": _("Rectification item listed"),
+    "rectification.report": _("Rectification reported"),
+    "rectification.verify": _("Rectification item verified"),
+    "rectification.return": _("Rectification report returned"),
+}
+VALUES = {**dict(Stage.choices), **dict(Rating.choices), **dict(ItemState.choices)}
+
+
+def describe(entry) -> tuple[str, str]:
+    """(what happened, the new value in words) for one audit row."""
+    action = str(ACTIONS.get(entry.action, entry.action))
+    value = entry.to_value
+    if entry.action in ("rectification.create", "assessment.self_save"):
+        value = ""
+    return action, str(VALUES.get(value, value))
