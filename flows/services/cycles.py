@@ -68,10 +68,10 @@ def cycle_create(*, by, office, templates: dict, explicit=(), **fields) -> Revie
 def cycle_open(*, by, cycle: ReviewCycle) -> ReviewCycle:
     """Open the cycle: its templates freeze, and its assessments are launched (see `cycle_launch`)."""
     c = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-    if not has_transition_perm(c.open, by):
-        raise PermissionDenied(_("Only officers of the oversight office open its cycles."))
     if not can_proceed(c.open):
         raise ValidationError(_("Only a draft cycle with indicator templates can be opened."))
+    if not has_transition_perm(c.open, by):
+        raise PermissionDenied(_("Only officers of the oversight office open its cycles."))
     missing = sorted(
         {s for s in cycle_scope(c).values_list("sector", flat=True).distinct() if c.template_for(s) is None}
     )
@@ -163,7 +163,6 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
                 status=STATUS.ASSIGNED if holders.get(org_id) else STATUS.NEW,
                 owner_id=holders.get(org_id),
                 created=now,
-                assigned=now if holders.get(org_id) else None,
                 token=Token("start"),
             )
             for (org_id, _sector), proc in zip(orgs, processes, strict=True)
@@ -192,10 +191,10 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
 def cycle_close(*, by, cycle: ReviewCycle, force=False, reason="") -> ReviewCycle:
     """Close the cycle; refused while assessments are unfinished, unless forced with a reason."""
     c = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-    if not has_transition_perm(c.close, by):
-        raise PermissionDenied(_("Only officers of the oversight office close its cycles."))
     if not can_proceed(c.close):
         raise ValidationError(_("Only an open cycle can be closed."))
+    if not has_transition_perm(c.close, by):
+        raise PermissionDenied(_("Only officers of the oversight office close its cycles."))
     unfinished = c.assessments.filter(~Q(state=Stage.CLOSED)).count()
     if unfinished and not force:
         raise ValidationError(
