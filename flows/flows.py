@@ -18,6 +18,11 @@ from .models import Assessment, ItemState, RectificationItem, Role, RoleAssignme
 from .views import steps
 
 
+# Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
+# result and answer "already handled" at once, instead of retrying with sleeps.
+FLOW_LOCK = lock.SelectForUpdateLock(nowait=False, attempts=1)
+
+
 def _assessment(task_or_activation):
     return task_or_activation.process.assessment
 
@@ -38,7 +43,7 @@ def _current_holder(org, role):
 
 class AssessmentFlow(Flow):
     process_title = _("Annual responsibility review")
-    lock_impl = lock.select_for_update_lock
+    lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.draft_self)
 
@@ -144,7 +149,7 @@ class AssessmentFlow(Flow):
 
 class RectificationItemFlow(Flow):
     process_title = _("Rectification item")
-    lock_impl = lock.select_for_update_lock
+    lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
     report = (
@@ -182,7 +187,7 @@ class RectificationItemFlow(Flow):
 
 class GuidanceCommentFlow(Flow):
     process_title = _("Guidance comment")
-    lock_impl = lock.select_for_update_lock
+    lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.comment)
     comment = (

@@ -266,7 +266,17 @@ TASK_RELATED = (
 )
 
 
-def _filtered(qs, *, cycle=None, stage=None, text=""):
+def _due_filter(rows, due):
+    """Overdue, or due within a week (working days arrive with the deadlines work)."""
+    if not due:
+        return rows
+    import datetime
+
+    limit = today() if due == "overdue" else today() + datetime.timedelta(days=7)
+    return [r for r in rows if r["due"] and (r["due"] < limit if due == "overdue" else r["due"] <= limit)]
+
+
+def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
     if cycle:
         qs = qs.filter(
             Q(process__assessment__cycle_id=cycle)
@@ -288,7 +298,7 @@ def _filtered(qs, *, cycle=None, stage=None, text=""):
 
 def inbox(user, **filters) -> list[dict]:
     qs = Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).select_related(*TASK_RELATED)
-    return _task_rows(_filtered(qs, **filters).order_by("created", "pk")[:500])
+    return _due_filter(_task_rows(_filtered(qs, **filters).order_by("created", "pk")[:500]), filters.get("due"))
 
 
 def archive(user, **filters) -> list[dict]:
@@ -343,7 +353,7 @@ def queue(user, **filters) -> list[dict]:
     q |= Q(flow_task=GuidanceCommentFlow.comment, process__guidance_comment__guide_id__in=leader_orgs)
     qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(q).select_related(*TASK_RELATED)
     tasks = [t for t in _filtered(qs, **filters).order_by("created", "pk")[:500] if t.flow_task.is_eligible(user, t)]
-    return _task_rows(tasks)
+    return _due_filter(_task_rows(tasks), filters.get("due"))
 
 
 def _prefixed(q: Q, prefix: str) -> Q:

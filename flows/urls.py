@@ -15,6 +15,7 @@ urlpatterns = [
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
     path("tasks/", inbox.inbox, name="inbox"),
     path("tasks/queue/", inbox.queue, name="queue"),
+    path("tasks/queue/claim/", inbox.claim, name="queue_claim"),
     path("tasks/archive/", inbox.archive, name="archive"),
     path("cycles/", cycles.cycle_list, name="cycle_list"),
     path("cycles/new/", cycles.cycle_create, name="cycle_create"),

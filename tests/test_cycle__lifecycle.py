@@ -20,8 +20,18 @@ pytestmark = pytest.mark.django_db
 
 def task_rows(process):
     return [
-        (t.flow_task, t.flow_task_type, t.status, t.owner_id, str(t.token), t.started is not None,
-         t.finished is not None, t.owner_permission, t.data, [p.flow_task for p in t.previous.all()])
+        (
+            t.flow_task,
+            t.flow_task_type,
+            t.status,
+            t.owner_id,
+            str(t.token),
+            t.started is not None,
+            t.finished is not None,
+            t.owner_permission,
+            t.data,
+            [p.flow_task for p in t.previous.all()],
+        )
         for t in Task.objects.filter(process=process).order_by("pk")
     ]
 
@@ -30,8 +40,9 @@ def test_the_bulk_launch_writes_the_rows_viewflows_own_start_writes(demo):
     cycle = h.open_cycle()
     bulk = h.assessment_of(cycle)
     with transaction.atomic():
-        other = Assessment.objects.create(cycle=cycle, organisation=Organisation.objects.get(code="JC-QS-HT"),
-                                          template=bulk.template)
+        other = Assessment.objects.create(
+            cycle=cycle, organisation=Organisation.objects.get(code="JC-QS-HT"), template=bulk.template
+        )
         AssessmentFlow.start.run(assessment=other)
         other.refresh_from_db()
         viewflow_rows = task_rows(other.process)
@@ -110,19 +121,37 @@ def test_deadlines_out_of_order_are_refused(demo):
     office = OversightOffice.objects.get(code="QS-ZZB")
     dates = cycle_svc.due_dates_for_year(2028) | {"mass_due": cycle_svc.due_dates_for_year(2027)["self_due"]}
     with pytest.raises(ValidationError):
-        cycle_svc.cycle_create(by=h.county_officer(), office=office, templates=cycle_svc.default_cycle_templates(),
-                               year=2028, name="x", **dates)
+        cycle_svc.cycle_create(
+            by=h.county_officer(),
+            office=office,
+            templates=cycle_svc.default_cycle_templates(),
+            year=2028,
+            name="x",
+            **dates,
+        )
     assert not ReviewCycle.objects.filter(year=2028).exists()
 
 
 def test_the_combined_score_uses_the_weights_and_drops_missing_parts(demo):
-    cycle = ReviewCycle(weight_self=Decimal(20), weight_mass=Decimal(20), weight_superior=Decimal(60),
-                        weight_social=Decimal(0), good_min=90, fairly_good_min=80, average_min=60)
+    cycle = ReviewCycle(
+        weight_self=Decimal(20),
+        weight_mass=Decimal(20),
+        weight_superior=Decimal(60),
+        weight_social=Decimal(0),
+        good_min=90,
+        fairly_good_min=80,
+        average_min=60,
+    )
     assert scoring.combined_score(cycle, self_score=90, mass_score=80, superior_score=100) == Decimal("94.00")
     assert scoring.combined_score(cycle, self_score=90, mass_score=None, superior_score=100) == Decimal("97.50")
     assert scoring.rating(cycle, Decimal("97.5"), veto=True) == Rating.POOR
     assert [cycle.rating_for(Decimal(s)) for s in (90, 89.99, 80, 60, 59.9)] == [
-        Rating.GOOD, Rating.FAIRLY_GOOD, Rating.FAIRLY_GOOD, Rating.AVERAGE, Rating.POOR]
+        Rating.GOOD,
+        Rating.FAIRLY_GOOD,
+        Rating.FAIRLY_GOOD,
+        Rating.AVERAGE,
+        Rating.POOR,
+    ]
 
 
 def test_the_cap_on_good_is_checked(demo):

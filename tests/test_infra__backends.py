@@ -35,5 +35,6 @@ def test_the_channel_layer_delivers_a_message():
     assert async_to_sync(layer.receive)(channel)["text"] == "催办"
 
 
-def test_background_tasks_run_in_process_on_the_embedded_default_and_on_redis_when_scaled_out():
-    assert settings.CELERY_TASK_ALWAYS_EAGER is (not os.environ.get("REDIS_URL"))
+def test_background_jobs_use_redis_as_broker_when_scaled_out():
+    expected = os.environ.get("REDIS_URL") or "memory://"
+    assert settings.CELERY_BROKER_URL == expected

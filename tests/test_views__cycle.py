@@ -280,3 +280,42 @@ def test_the_assessment_page_shows_history_and_the_stage_strip(client, cycle):
     assert "周海燕" in body  # who submitted, in the history
     client.force_login(h.holder("JC-BH-LS-01", Role.SECRETARY))
     assert client.get(reverse("assessment_detail", kwargs={"pk": a.pk})).status_code == 404
+
+
+def test_a_reviewer_claims_several_tasks_at_once_and_others_cannot(client, demo):
+    from flows.flows import AssessmentFlow
+    from flows.services import assessments as svc
+
+    cycle = h.open_cycle(sectors=("village", "community", "agency", "non_public"), year=2029)
+    townships = [a for a in cycle.assessments.select_related("organisation")]
+    # the township-level organisations are reviewed by the county's organisation department: a queue
+    officer = h.county_officer()
+    waiting = []
+    for a in townships:
+        if a.organisation.leading.review_office_id:
+            h.do_self_assessment(a)
+            h.approve_self(a)
+            svc.mass_evaluation_close(assessment=a, by=officer)
+            waiting.append(Task.objects.get(process=a.process, flow_task=AssessmentFlow.review))
+    assert waiting, "some organisations are reviewed by an office"
+    outsider = OversightOffice.objects.get(code="BH-ZZB").members.filter(role="officer").first().user
+    client.force_login(outsider)
+    client.post(reverse("queue_claim"), {"task": [t.pk for t in waiting]})
+    assert all(Task.objects.get(pk=t.pk).owner_id is None for t in waiting)
+    client.force_login(officer)
+    assert str(waiting[0].pk) in client.get(reverse("queue")).content.decode()
+    response = client.post(reverse("queue_claim"), {"task": [t.pk for t in waiting]})
+    assert response.status_code == 302
+    assert all(Task.objects.get(pk=t.pk).owner_id == officer.pk for t in waiting)
+    body = client.get(reverse("home")).content.decode()
+    assert "上级考评" in body
+
+
+def test_the_inbox_filters_by_due_date_and_step(client, demo):
+    cycle = h.open_cycle()
+    client.force_login(User.objects.get(username="fenguan"))
+    due_this_week = cycle.self_due <= datetime.date.today() + datetime.timedelta(days=7)
+    assert ("东坪村" in client.get(reverse("home"), {"due": "week"}).content.decode()) == due_this_week
+    assert "东坪村" not in client.get(reverse("home"), {"due": "overdue"}).content.decode()
+    assert "东坪村" in client.get(reverse("home"), {"stage": "draft_self"}).content.decode()
+    assert "东坪村" not in client.get(reverse("home"), {"stage": "review"}).content.decode()

@@ -49,3 +49,24 @@ def handle_run(flow_task, process):
     if task is None:
         raise AlreadyHandled()
     return flow_task.run(task)
+
+
+def tasks_claim(*, by, task_ids) -> int:
+    """Take unassigned tasks into one's own inbox (a reviewer or officer claiming several at once).
+
+    Each task is claimed under its own flow lock; one that someone else took meanwhile, or that this user
+    may not take, is skipped. Returns how many were claimed."""
+    from ..nodes import Task as TaskNode
+
+    claimed = 0
+    for task in Task.objects.filter(pk__in=list(task_ids)[:500], status=STATUS.NEW, owner__isnull=True):
+        node = task.flow_task
+        if not isinstance(node, TaskNode):
+            continue
+        with node.flow_class.lock(task.process_id), transaction.atomic():
+            fresh = Task.objects.select_for_update().get(pk=task.pk)
+            if fresh.status != STATUS.NEW or fresh.owner_id or not node.can_assign(by, fresh):
+                continue
+            node.activation_class(fresh).assign(by)
+            claimed += 1
+    return claimed

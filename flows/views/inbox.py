@@ -1,13 +1,19 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from .. import selectors
 from ..models import ReviewCycle
+from ..services.tasks import tasks_claim
 
 
 def _filters(request):
     cycle = request.GET.get("cycle", "")
+    due = request.GET.get("due", "")
     return {
+        "due": due if due in ("overdue", "week") else "",
         "cycle": int(cycle) if cycle.isdigit() else None,
         "stage": request.GET.get("stage", "")[:40] if request.GET.get("stage", "").isidentifier() else "",
         "text": request.GET.get("q", "").strip()[:60],
@@ -44,3 +50,13 @@ def queue(request):
 def archive(request):
     """Tasks I have done (已办)."""
     return _render(request, "archive", selectors.archive(request.user, **_filters(request)))
+
+
+@login_required
+@require_POST
+def claim(request):
+    """Claim the ticked tasks of the queue into my inbox."""
+    ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()]
+    n = tasks_claim(by=request.user, task_ids=ids)
+    messages.success(request, ngettext("%(n)s task claimed.", "%(n)s tasks claimed.", n) % {"n": n})
+    return redirect("home")

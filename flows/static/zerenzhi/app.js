@@ -16,3 +16,9 @@ document.addEventListener("toggle", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("details[data-children][open]").forEach(loadChildren);
 });
+
+// "Select all" in the queue.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("[data-select-all]")) return;
+  document.querySelectorAll('input[name="task"]').forEach((box) => { box.checked = event.target.checked; });
+});

@@ -1,0 +1,104 @@
+"""Launching a cycle (assessments, flows and first tasks) against a raw bulk insert of the same rows."""
+
+import time
+
+
+def run(*, quick: bool, emit):
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from viewflow.workflow.models import Process, Task
+    from viewflow.workflow.token import Token
+
+    from flows.flows import AssessmentFlow
+    from flows.models import Assessment, AuditEntry, Kind, Level, Organisation, OversightOffice, User
+    from flows.services import cycles as cycle_svc
+    from flows.services.indicators import templates_load_defaults
+    from flows.services.synthetic import synthetic_tree
+
+    n = 1_000 if quick else 10_000
+    templates_load_defaults()
+    root = Organisation.objects.add_root(
+        {"code": "BENCH", "name": "基准测试市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
+    )
+    synthetic_tree(n=n + 1, under=root, prefix="B", people=True)  # the extra one is the top of the subtree
+    officer = User.objects.create(username="bench-officer", real_name="基准")
+    office = OversightOffice.objects.create(
+        code="BENCH-ZZB", name="基准组织部", kind="organisation_department", scope=root
+    )
+    from flows.services.people import office_join
+
+    office_join(
+        by=None, user=officer, office=office, role="officer", start=timezone.localdate().replace(month=1, day=1)
+    )
+    cycle = cycle_svc.cycle_create(
+        by=officer,
+        office=office,
+        templates=cycle_svc.default_cycle_templates(),
+        year=2026,
+        name="基准",
+        **cycle_svc.due_dates_for_year(2026),
+    )
+    scope = cycle_svc.cycle_scope(cycle).count()
+
+    started = time.perf_counter()
+    cycle_svc.cycle_open(by=officer, cycle=cycle)
+    cycle_svc.cycle_launch(cycle=cycle)
+    launch = time.perf_counter() - started
+    assert Assessment.objects.filter(cycle=cycle).count() == scope
+
+    # the floor: the same rows, written by plain bulk_create into the same tables, in the same chunks
+    org_ids = list(cycle_svc.cycle_scope(cycle).values_list("pk", flat=True))
+    template = cycle.templates.first().template
+    cycle2 = cycle_svc.cycle_create(
+        by=officer,
+        office=office,
+        templates={"": template},
+        year=2027,
+        name="基准2",
+        **cycle_svc.due_dates_for_year(2027),
+    )
+    started = time.perf_counter()
+    now = timezone.now()
+    for i in range(0, len(org_ids), cycle_svc.LAUNCH_CHUNK):
+        chunk = org_ids[i : i + cycle_svc.LAUNCH_CHUNK]
+        with transaction.atomic():
+            procs = Process.objects.bulk_create([Process(flow_class=AssessmentFlow, created=now) for _ in chunk])
+            Assessment.objects.bulk_create(
+                [
+                    Assessment(cycle=cycle2, organisation_id=o, template=template, process=p)
+                    for o, p in zip(chunk, procs, strict=True)
+                ]
+            )
+            s = Task.objects.bulk_create(
+                [
+                    Task(
+                        process=p,
+                        flow_task=AssessmentFlow.start,
+                        flow_task_type="START",
+                        status="DONE",
+                        token=Token("start"),
+                    )
+                    for p in procs
+                ]
+            )
+            d = Task.objects.bulk_create(
+                [
+                    Task(
+                        process=p,
+                        flow_task=AssessmentFlow.draft_self,
+                        flow_task_type="HUMAN",
+                        status="NEW",
+                        token=Token("start"),
+                    )
+                    for p in procs
+                ]
+            )
+            Task.previous.through.objects.bulk_create(
+                [Task.previous.through(from_task_id=a.pk, to_task_id=b.pk) for a, b in zip(d, s, strict=True)]
+            )
+            AuditEntry.objects.bulk_create(
+                [AuditEntry(action="bench", subject_type="x", subject_id=str(o)) for o in chunk]
+            )
+    floor = time.perf_counter() - started
+    connection.close()
+    return [emit(f"launch_cycle_{scope}_orgs_{connection.vendor}", launch, "s", floor, 3)]
