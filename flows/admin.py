@@ -9,11 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from forms.organisations import OrganisationForm
 
 from .models import (
+    Assessment,
     AuditEntry,
     Guidance,
+    Indicator,
+    IndicatorTemplate,
     OfficeMembership,
     Organisation,
     OversightOffice,
+    RectificationItem,
+    ReviewCycle,
     RoleAssignment,
     User,
 )
@@ -144,3 +149,73 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ---- the review cycle --------------------------------------------------------------------------------------
+# State machines are not edited here: their state fields are protected, and every change of stage goes through
+# the services (and the task screens). The admin shows cycles, templates and assessments, and edits only what
+# carries no state: a template that no opened cycle uses.
+
+
+class FrozenTemplateInline(admin.TabularInline):
+    extra = 0
+
+    def _editable(self, obj):
+        return obj is None or not obj.is_frozen
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class IndicatorInline(FrozenTemplateInline):
+    model = Indicator
+    fields = ["order", "dimension", "code", "name", "max_points", "evidence_required", "veto", "guidance"]
+
+
+@admin.register(IndicatorTemplate)
+class IndicatorTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "version", "sector", "created_at"]
+    list_filter = ["sector"]
+    inlines = [IndicatorInline]
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or not obj.is_frozen) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or not obj.is_frozen) and super().has_delete_permission(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewCycle)
+class ReviewCycleAdmin(ReadOnlyAdmin):
+    list_display = ["name", "year", "office", "state", "launch_done", "launch_total"]
+    list_filter = ["state", "office"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "cycle", "state", "combined_score", "rating", "outcome"]
+    list_filter = ["cycle", "state", "rating"]
+    search_fields = ["organisation__name", "organisation__code"]
+
+
+@admin.register(RectificationItem)
+class RectificationItemAdmin(ReadOnlyAdmin):
+    list_display = ["problem", "assessment", "owner", "due", "state"]
+    list_filter = ["state"]

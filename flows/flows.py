@@ -17,7 +17,6 @@ from . import access, nodes
 from .models import Assessment, ItemState, RectificationItem, Role, RoleAssignment, Stage
 from .views import steps
 
-
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.
 FLOW_LOCK = lock.SelectForUpdateLock(nowait=False, attempts=1)

@@ -173,3 +173,20 @@ def test_the_cycle_page_ranks_and_flags_the_cap(client, demo):
     assert body.index("西岭村") < body.index("东坪村")  # higher combined score first
     assert "超过" in body  # the share of good is above the 10% cap
     assert Assessment.objects.filter(cycle=cycle, state=Stage.CLOSED, rating=Rating.GOOD).count() == 2
+
+
+def test_the_admin_door_cannot_move_an_assessment_or_edit_a_frozen_template(admin_client, demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    url = f"/admin/flows/assessment/{a.pk}/change/"
+    assert admin_client.get(url).status_code == 200  # viewable
+    response = admin_client.post(url, {"state": Stage.CLOSED})
+    assert response.status_code == 403
+    a.refresh_from_db()
+    assert a.state == Stage.SELF_ASSESSMENT
+    template = a.template
+    response = admin_client.post(f"/admin/flows/indicatortemplate/{template.pk}/change/",
+                                 {"name": "改名", "code": template.code, "version": template.version})
+    assert response.status_code == 403
+    template.refresh_from_db()
+    assert template.name != "改名"
