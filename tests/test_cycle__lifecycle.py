@@ -185,8 +185,10 @@ def test_the_admin_door_cannot_move_an_assessment_or_edit_a_frozen_template(admi
     a.refresh_from_db()
     assert a.state == Stage.SELF_ASSESSMENT
     template = a.template
-    response = admin_client.post(f"/admin/flows/indicatortemplate/{template.pk}/change/",
-                                 {"name": "改名", "code": template.code, "version": template.version})
+    response = admin_client.post(
+        f"/admin/flows/indicatortemplate/{template.pk}/change/",
+        {"name": "改名", "code": template.code, "version": template.version},
+    )
     assert response.status_code == 403
     template.refresh_from_db()
     assert template.name != "改名"

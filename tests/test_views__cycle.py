@@ -319,3 +319,75 @@ def test_the_inbox_filters_by_due_date_and_step(client, demo):
     assert "东坪村" not in client.get(reverse("home"), {"due": "overdue"}).content.decode()
     assert "东坪村" in client.get(reverse("home"), {"stage": "draft_self"}).content.decode()
     assert "东坪村" not in client.get(reverse("home"), {"stage": "review"}).content.decode()
+
+
+def test_every_task_node_refuses_a_wrong_user(client, demo):
+    """Walk the commendation, rectification and accountability paths (with a guiding organisation's comment)
+    and, at every open task met on the way, check that outsiders get the same 404 on GET and POST."""
+    from flows.flows import FLOWS
+    from flows.models import MeasureKind, Organisation, Outcome
+    from flows.nodes import Task as TaskNode
+    from flows.services import assessments as svc
+    from flows.services.organisations import guidance_add
+
+    for code in ("JC-QS-HT-01", "JC-QS-HT-02", "JC-QS-HT-03"):
+        guidance_add(
+            by=None, organisation=Organisation.objects.get(code=code), guide=Organisation.objects.get(code="JC-QS-JGGW")
+        )
+    cycle = h.open_cycle()
+    outsiders = [
+        h.holder("JC-BH-LS-01", Role.SECRETARY),
+        User.objects.get(username="dangyuan"),
+        User.objects.get(username="ducha"),
+    ]
+    seen = set()
+
+    def check_open_tasks():
+        for task in Task.objects.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED]).select_related("process"):
+            if task.flow_task in seen or not isinstance(task.flow_task, TaskNode):
+                continue
+            url = task_url(task)
+            for wrong in outsiders:
+                client.force_login(wrong)
+                assert client.get(url).status_code == 404, (task.flow_task.name, wrong.username)
+                assert client.post(url, {"decision": "approve", "comment": "x"}).status_code == 404
+            seen.add(task.flow_task)
+
+    officers = [m.user for m in cycle.office.members.filter(role="officer").order_by("pk")]
+    a1, a2, a3 = (h.assessment_of(cycle, c) for c in ("JC-QS-HT-01", "JC-QS-HT-02", "JC-QS-HT-03"))
+    for a in (a1, a2, a3):
+        check_open_tasks()
+        h.do_self_assessment(a)
+        check_open_tasks()
+        h.approve_self(a)
+        check_open_tasks()
+        h.close_mass(a)
+        check_open_tasks()
+    h.review(
+        a1,
+        fraction=Decimal("0.95"),
+        outcome=Outcome.COMMENDATION,
+        commendation={"kind": "advanced_organisation", "nominee": None, "reason": "突出"},
+    )
+    h.review(
+        a2,
+        fraction=Decimal("0.6"),
+        outcome=Outcome.RECTIFICATION,
+        rectification_items=[
+            {"problem": "问题", "requirement": "", "owner": h.holder("JC-QS-HT-02", Role.DEPUTY), "due": h.next_week()}
+        ],
+    )
+    h.review(a3, fraction=Decimal("0.6"), veto=True, outcome=Outcome.ACCOUNTABILITY)
+    check_open_tasks()
+    item = a2.rectification_items.get()
+    svc.rectification_report(item=item, by=item.owner, report="已整改")
+    svc.accountability_propose(
+        assessment=a3,
+        by=officers[0],
+        kind=MeasureKind.EDUCATION,
+        persons=[h.holder("JC-QS-HT-03", Role.SECRETARY)],
+        reason="问题严重",
+    )
+    check_open_tasks()
+    all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
+    assert seen == all_nodes, {n.name for n in all_nodes - seen}
