@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import cycles, evidence, home, inbox, organisations, people
+from .views import cycles, evidence, inbox, organisations, people
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("orgs/", organisations.organisation_tree, name="organisation_tree"),

@@ -95,6 +95,23 @@ def _points(value, indicator, field):
     return points
 
 
+def _clean_scores(indicators: dict, scores: dict) -> dict:
+    """{indicator_id: (points, note)} checked against each item's maximum; veto items carry no points.
+    All errors are reported at once, per field."""
+    errors, cleaned = {}, {}
+    for ind_id, (points, note) in scores.items():
+        ind = indicators.get(int(ind_id))
+        if ind is None or ind.veto:
+            continue
+        try:
+            cleaned[ind.pk] = (_points(points, ind, f"points_{ind.pk}"), (note or "").strip())
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 # ---- self-assessment ----------------------------------------------------------------------------------
 
 
@@ -104,19 +121,8 @@ def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_
     a = _lock(assessment, expected_state=expected_state)
     if not access.is_in_direct_charge(by, a.organisation):
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
-    indicators = {i.pk: i for i in a.template.indicators.filter(veto=False)}
-    errors = {}
-    cleaned = {}
-    for ind_id, (points, note) in scores.items():
-        ind = indicators.get(int(ind_id))
-        if ind is None:
-            continue
-        try:
-            cleaned[ind.pk] = (_points(points, ind, f"points_{ind.pk}"), (note or "").strip())
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+    indicators = {i.pk: i for i in a.template.indicators.all()}
+    cleaned = _clean_scores(indicators, scores)
     existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
     for ind_id, (points, note) in cleaned.items():
         row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
@@ -203,17 +209,7 @@ def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expec
     if not access.is_reviewer(by, a.organisation):
         raise PermissionDenied(_("Only the reviewer of the leading organisation scores this review."))
     indicators = {i.pk: i for i in a.template.indicators.all()}
-    errors, cleaned = {}, {}
-    for ind_id, (points, note) in scores.items():
-        ind = indicators.get(int(ind_id))
-        if ind is None or ind.veto:
-            continue
-        try:
-            cleaned[ind.pk] = (_points(points, ind, f"points_{ind.pk}"), (note or "").strip())
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+    cleaned = _clean_scores(indicators, scores)
     veto_ids = {int(v) for v in veto_hits if int(v) in indicators and indicators[int(v)].veto}
     existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
     for ind_id, ind in indicators.items():

@@ -15,6 +15,10 @@ from ..services.tasks import AlreadyHandled
 from .tasks import already_handled
 
 
+class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
+    """Work was saved without completing the task: stay on the page."""
+
+
 class StepView(View):
     template_name = ""
     title = ""
@@ -48,6 +52,9 @@ class StepView(View):
     def post(self, request, **kwargs):
         try:
             message = self.act()
+        except DraftSaved as saved:
+            messages.success(request, str(saved))
+            return redirect(request.path)
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             return render(
@@ -96,18 +103,7 @@ class DraftSelfView(StepView):
         if data.get("action") == "submit":
             services.self_assessment_submit(assessment=a, by=self.request.user, activation=self.request.activation)
             return _("The self-assessment has been submitted to the secretary.")
-        raise _Saved()
-
-    def post(self, request, **kwargs):
-        try:
-            return super().post(request, **kwargs)
-        except _Saved:
-            messages.success(request, _("The draft has been saved."))
-            return redirect(request.path)
-
-
-class _Saved(Exception):
-    """A draft was saved without completing the task: stay on the page."""
+        raise DraftSaved(_("The draft has been saved."))
 
 
 class ApproveSelfView(StepView):
@@ -175,7 +171,7 @@ class ReviewView(StepView):
             expected_state=data.get("expected_state"),
         )
         if data.get("action") != "submit":
-            raise _Saved()
+            raise DraftSaved(_("The scores have been saved."))
         d = self.valid_form(forms.ReviewOutcomeForm(data))
         people = list(services.responsible_people(a.organisation))
         nominee = next((p for p in people if p.pk == d["commendation_nominee"]), None)
@@ -189,13 +185,6 @@ class ReviewView(StepView):
             activation=self.request.activation,
         )
         return _("The review has been submitted.")
-
-    def post(self, request, **kwargs):
-        try:
-            return super().post(request, **kwargs)
-        except _Saved:
-            messages.success(request, _("The scores have been saved."))
-            return redirect(request.path)
 
 
 class DecideCommendationView(StepView):
