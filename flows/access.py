@@ -241,13 +241,26 @@ def guide_leaders(org: Organisation) -> list[User]:
     return list(User.objects.filter(pk__in=ids.values("user_id")))
 
 
+def offices_of(user) -> set:
+    """The oversight offices this user is a current officer of (every office for a superuser)."""
+    if user is None or not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        from .models import OversightOffice
+
+        return set(OversightOffice.objects.values_list("pk", flat=True))
+    return set(
+        OfficeMembership.objects.current()
+        .filter(user=user, role=OfficeRole.OFFICER)
+        .values_list("office_id", flat=True)
+    )
+
+
 def can_manage_cycle(user, cycle) -> bool:
     """Officers of the cycle's own oversight office run it."""
-    if user is None or not user.is_authenticated:
-        return False
-    return (
-        user.is_superuser
-        or OfficeMembership.objects.current()
-        .filter(user=user, office_id=cycle.office_id, role=OfficeRole.OFFICER)
-        .exists()
-    )
+    return cycle.office_id in offices_of(user)
+
+
+def can_run_campaign(user, campaign) -> bool:
+    """Officers of the campaign's oversight office open, close and issue codes for it."""
+    return campaign.office_id in offices_of(user)

@@ -15,6 +15,20 @@ from .assessments import (
     Stage,
 )
 from .audit import AuditEntry
+from .ballots import (
+    POINTS_BY_VALUE,
+    Ballot,
+    BallotForm,
+    BallotMark,
+    Campaign,
+    CampaignKind,
+    CampaignState,
+    CampaignSubject,
+    LeaderComment,
+    MemberRating,
+    Satisfaction,
+    VoterToken,
+)
 from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
 from .indicators import Dimension, Indicator, IndicatorTemplate
 from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
@@ -30,6 +44,18 @@ from .people import (
 )
 
 __all__ = [
+    "POINTS_BY_VALUE",
+    "Ballot",
+    "BallotForm",
+    "BallotMark",
+    "Campaign",
+    "CampaignKind",
+    "CampaignState",
+    "CampaignSubject",
+    "LeaderComment",
+    "MemberRating",
+    "Satisfaction",
+    "VoterToken",
     "OUTCOMES_BY_RATING",
     "AccountabilityMeasure",
     "Assessment",

@@ -23,15 +23,18 @@ def open_task(flow_task, process):
     return Task.objects.filter(process=process, flow_task=flow_task, status__in=OPEN_STATUSES).order_by("-pk").first()
 
 
-def task_complete(flow_task, process, *, by, activation=None):
-    """Finish the step's task as `by` and let the flow create the next ones."""
+def task_complete(flow_task, process, *, by, activation=None, system=False):
+    """Finish the step's task as `by` and let the flow create the next ones. `system`: completed on nobody's
+    behalf (a deadline passed, a ballot closed); the task keeps no owner."""
     assert transaction.get_connection().in_atomic_block
     if activation is None:
         task = open_task(flow_task, process)
         if task is None:
             raise AlreadyHandled()
         activation = flow_task.activation_class(task)
-        if task.status == STATUS.NEW:
+        if task.status == STATUS.NEW and system:
+            activation.assign(None)
+        elif task.status == STATUS.NEW:
             if not flow_task.can_assign(by, task):
                 raise AlreadyHandled(_("You are not the person this step is waiting for."))
             activation.assign(by)

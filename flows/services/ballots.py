@@ -1,0 +1,414 @@
+"""Anonymous ballots: campaigns, single-use codes, casting, the tally with small-group suppression, receipts.
+
+A code is random (`secrets`), shown once (on the printed sheet) and stored only as a keyed hash. Casting redeems
+the code and inserts the ballot in one transaction: `UPDATE … SET used = true WHERE used = false` must touch
+exactly one row, or nothing is stored. The ballot gets a fresh random receipt code, unrelated to the voting code;
+only the receipt's hash is kept, and after the close the list of receipt hashes is published with the tally.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
+
+from .. import access
+from ..models import (
+    POINTS_BY_VALUE,
+    Ballot,
+    BallotForm,
+    BallotMark,
+    Campaign,
+    CampaignKind,
+    CampaignState,
+    CampaignSubject,
+    LeaderComment,
+    MemberRating,
+    Satisfaction,
+    Stage,
+    VoterToken,
+)
+from .audit import audit_record
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
+CODE_LENGTH = 10  # 50 bits
+MAX_BATCH = 5000
+
+
+class BallotRefused(Exception):
+    """A clear reason why this code cannot vote (shown on the public page); nothing was stored."""
+
+
+def _key() -> bytes:
+    return (settings.BALLOT_KEY or settings.SECRET_KEY).encode()
+
+
+def normalise_code(text: str) -> str:
+    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def code_hash(campaign: Campaign, code: str) -> str:
+    return hmac.new(_key(), f"{campaign.pk}:{normalise_code(code)}".encode(), hashlib.sha256).hexdigest()
+
+
+def receipt_hash(receipt: str) -> str:
+    return hashlib.sha256(normalise_code(receipt).encode()).hexdigest()
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def answers_for(campaign: Campaign) -> list[tuple[str, str]]:
+    if campaign.form == BallotForm.MEMBER_RATING:
+        return list(MemberRating.choices)
+    return list(Satisfaction.choices)
+
+
+def dimensions_for(campaign: Campaign) -> list[tuple[str, str]]:
+    """The marks a ballot gives each subject: one overall, or one per 五好 dimension."""
+    if campaign.form != BallotForm.DIMENSIONS:
+        return [("", "")]
+    subject = campaign.subjects.exclude(assessment=None).select_related("assessment__template").first()
+    if subject is None:
+        return [("", "")]
+    return list(subject.assessment.template.dimensions.values_list("code", "name"))
+
+
+# ---- campaigns -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_create(*, by, office, kind, form, title, closes_at, subjects, cycle=None, k_threshold=5) -> Campaign:
+    """`subjects`: a list of {"organisation", "assessment" (optional), "person" (optional), "label"}."""
+    if office.pk not in access.offices_of(by):
+        raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    if not subjects:
+        raise ValidationError({"subjects": _("Choose who is evaluated.")})
+    if closes_at <= timezone.now():
+        raise ValidationError({"closes_at": _("The closing time must be in the future.")})
+    if k_threshold < 3:
+        raise ValidationError({"k_threshold": _("The smallest group shown must be at least 3.")})
+    for s in subjects:
+        if not s["organisation"].path.startswith(office.scope.path):
+            raise ValidationError(
+                {"subjects": _("%(org)s is outside the office's scope.") % {"org": s["organisation"]}}
+            )
+        a = s.get("assessment")
+        if a is not None:
+            a.refresh_from_db()
+        if a is not None and (kind != CampaignKind.MASS or a.state != Stage.MASS_EVALUATION):
+            raise ValidationError(
+                {"subjects": _("%(org)s is not at the mass evaluation stage.") % {"org": a.organisation}}
+            )
+    c = Campaign.objects.create(
+        office=office,
+        kind=kind,
+        form=form,
+        title=title.strip(),
+        closes_at=closes_at,
+        cycle=cycle,
+        k_threshold=k_threshold,
+        created_by=by,
+    )
+    CampaignSubject.objects.bulk_create(
+        [
+            CampaignSubject(
+                campaign=c,
+                organisation=s["organisation"],
+                assessment=s.get("assessment"),
+                person=s.get("person"),
+                label=s.get("label") or str(s.get("person") or s["organisation"]),
+                order=n,
+            )
+            for n, s in enumerate(subjects)
+        ]
+    )
+    audit_record(actor=by, action="campaign.create", subject=c, to_value=c.state)
+    return c
+
+
+def campaign_for_assessment(*, by, assessment, closes_at, form=BallotForm.SATISFACTION, k_threshold=5) -> Campaign:
+    return campaign_create(
+        by=by,
+        office=assessment.cycle.office,
+        kind=CampaignKind.MASS,
+        form=form,
+        cycle=assessment.cycle,
+        title=_("Mass evaluation of %(org)s") % {"org": assessment.organisation.name},
+        closes_at=closes_at,
+        subjects=[
+            {"organisation": assessment.organisation, "assessment": assessment, "label": assessment.organisation.name}
+        ],
+        k_threshold=k_threshold,
+    )
+
+
+def _move(c: Campaign, method_name: str, *, by, system=False):
+    method = getattr(c, method_name)
+    if not can_proceed(method, check_conditions=False):
+        raise ValidationError(
+            _("The evaluation is “%(state)s”: this cannot be done now.") % {"state": c.get_state_display()}
+        )
+    if not system and not has_transition_perm(method, by):
+        raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    if not can_proceed(method):
+        raise ValidationError(_("Add who is evaluated first."))
+    before = c.state
+    method()
+    c.save()
+    audit_record(actor=by, action=f"campaign.{method_name}", subject=c, from_value=before, to_value=c.state)
+
+
+@transaction.atomic
+def campaign_open(*, by, campaign) -> Campaign:
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _move(c, "open", by=by)
+    return c
+
+
+@transaction.atomic
+def campaign_close(*, by, campaign, system=False) -> Campaign:
+    """Close the voting. For a mass evaluation, each assessment gets the tally as its mass score and moves on to
+    the superior review (a subject with fewer than k ballots gets no score: too few to be reliable or anonymous)."""
+    from . import assessments as assessment_services
+
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _move(c, "close", by=by, system=system)
+    if c.kind == CampaignKind.MASS:
+        result = tally(c)
+        for row in result.subjects:
+            a = row["subject"].assessment
+            if a is None or a.state != Stage.MASS_EVALUATION:
+                continue
+            assessment_services.mass_evaluation_close(
+                assessment=a, by=by, mass_score=row["score"], expected_state=Stage.MASS_EVALUATION, system=system
+            )
+    return c
+
+
+def campaigns_close_due(now=None) -> int:
+    """Close every open campaign whose deadline has passed (run by the scheduler; safe to run twice)."""
+    now = now or timezone.now()
+    closed = 0
+    for c in Campaign.objects.filter(state=CampaignState.OPEN, closes_at__lte=now):
+        try:
+            campaign_close(by=None, campaign=c, system=True)
+            closed += 1
+        except ValidationError:
+            continue  # closed meanwhile by hand or by a parallel run
+    return closed
+
+
+# ---- codes ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tokens_issue(*, by, campaign, count: int, group: str) -> tuple[int, list[str]]:
+    """A batch of new single-use codes for a voter group. The plain codes are returned once, for printing."""
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not access.can_run_campaign(by, c):
+        raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    if c.state == CampaignState.CLOSED:
+        raise ValidationError(_("The evaluation is closed."))
+    if not 1 <= count <= MAX_BATCH:
+        raise ValidationError({"count": _("Issue between 1 and %(max)s codes at a time.") % {"max": MAX_BATCH}})
+    group = group.strip()[:40]
+    if not group:
+        raise ValidationError({"group": _("Name the voter group (e.g. 党员, 群众代表).")})
+    batch = (c.tokens.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
+    codes = [_new_code() for _ in range(count)]
+    VoterToken.objects.bulk_create(
+        [VoterToken(campaign=c, code_hash=code_hash(c, code), group=group, batch=batch) for code in codes]
+    )
+    audit_record(actor=by, action="campaign.issue_codes", subject=c, to_value=f"{group} × {count}")
+    return batch, [format_code(code) for code in codes]
+
+
+def campaign_by_public_id(public_id: str) -> Campaign | None:
+    return Campaign.objects.filter(public_id=public_id).first()
+
+
+def check_code(campaign: Campaign, code: str) -> None:
+    """Whether the code may vote now; raises BallotRefused with the reason. Consumes nothing."""
+    campaign.refresh_from_db(fields=["state", "closes_at"])
+    if campaign.state != CampaignState.OPEN or campaign.closes_at <= timezone.now():
+        raise BallotRefused(_("Voting in this evaluation is closed."))
+    token = VoterToken.objects.filter(code_hash=code_hash(campaign, code)).values_list("campaign_id", "used").first()
+    if token is None or token[0] != campaign.pk:
+        raise BallotRefused(_("This code is not valid for this evaluation. Check the code you typed."))
+    if token[1]:
+        raise BallotRefused(_("This code has already been used to vote. Each code votes once."))
+
+
+def _clean_marks(campaign: Campaign, subjects, marks: dict) -> list[tuple[int, str, str]]:
+    allowed = {value for value, _label in answers_for(campaign)}
+    dims = [code for code, _name in dimensions_for(campaign)]
+    rows = []
+    for subject in subjects:
+        for dim in dims:
+            value = marks.get((subject.pk, dim))
+            if value not in allowed:
+                raise BallotRefused(_("Please give an answer for every question."))
+            rows.append((subject.pk, dim, value))
+    return rows
+
+
+def ballot_cast(*, campaign: Campaign, code: str, marks: dict) -> str:
+    """Redeem the code and store the ballot, in one transaction; returns the receipt code (shown once).
+
+    `marks`: {(subject_id, dimension_code or ""): answer}."""
+    subjects = list(campaign.subjects.all())
+    rows = _clean_marks(campaign, subjects, marks)
+    h = code_hash(campaign, code)
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, state=CampaignState.OPEN, closes_at__gt=timezone.now()).exists():
+            raise BallotRefused(_("Voting in this evaluation is closed."))
+        redeemed = VoterToken.objects.filter(campaign=campaign, code_hash=h, used=False).update(used=True)
+        if redeemed != 1:
+            check_code(campaign, code)  # says why: unknown, foreign or used
+            raise BallotRefused(_("This code has already been used to vote. Each code votes once."))
+        group = VoterToken.objects.filter(code_hash=h).values_list("group", flat=True).get()
+        receipt = _new_code()
+        ballot = Ballot.objects.create(campaign=campaign, group=group, receipt_hash=receipt_hash(receipt))
+        BallotMark.objects.bulk_create(
+            [BallotMark(ballot=ballot, subject_id=s, dimension=d, value=v) for s, d, v in rows]
+        )
+    return format_code(receipt)
+
+
+def receipt_counted(campaign: Campaign, receipt: str) -> bool:
+    return Ballot.objects.filter(campaign=campaign, receipt_hash=receipt_hash(receipt)).exists()
+
+
+# ---- the tally -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    campaign: Campaign
+    ballots: int
+    issued: int
+    subjects: list  # per subject: {"subject", "counts": {dimension: Counter}, "n", "score"}
+    groups: list  # per voter group: {"group", "n", "shown", "counts"}
+    total_shown: bool
+
+
+def _score(counter: Counter) -> Decimal | None:
+    n = sum(counter.values())
+    if not n:
+        return None
+    points = sum(POINTS_BY_VALUE[v] * c for v, c in counter.items())
+    return (Decimal(points) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def tally(campaign: Campaign) -> Tally:
+    """Counts per subject (and dimension) and per voter group. A group with fewer than k ballots is hidden, and so
+    is the next smallest group beside it, so that nobody can subtract their way to a hidden group."""
+    k = campaign.k_threshold
+    per_subject = defaultdict(lambda: defaultdict(Counter))
+    per_group = defaultdict(Counter)
+    group_sizes = Counter(dict(campaign.ballots.values_list("group").annotate(n=Count("pk")).values_list("group", "n")))
+    for subject_id, dim, value, group in BallotMark.objects.filter(ballot__campaign=campaign).values_list(
+        "subject_id", "dimension", "value", "ballot__group"
+    ):
+        per_subject[subject_id][dim][value] += 1
+        per_group[group][value] += 1
+    total = sum(group_sizes.values())
+    hidden = {g for g, n in group_sizes.items() if n < k}
+    if len(hidden) == 1 and len(group_sizes) > 1:
+        visible = sorted((n, g) for g, n in group_sizes.items() if g not in hidden)
+        hidden.add(visible[0][1])
+    subjects = []
+    for s in campaign.subjects.select_related("assessment", "organisation", "person"):
+        counts = per_subject.get(s.pk, {})
+        n = max((sum(c.values()) for c in counts.values()), default=0)
+        overall = sum(counts.values(), Counter())
+        subjects.append(
+            {
+                "subject": s,
+                "counts": dict(counts),
+                "n": n,
+                "score": _score(overall) if n >= k else None,
+                "shown": n >= k,
+            }
+        )
+    groups = [
+        {
+            "group": g,
+            "n": n if g not in hidden else None,
+            "shown": g not in hidden,
+            "counts": per_group[g] if g not in hidden else None,
+        }
+        for g, n in sorted(group_sizes.items())
+    ]
+    return Tally(
+        campaign=campaign,
+        ballots=total,
+        issued=campaign.tokens.count(),
+        subjects=subjects,
+        groups=groups,
+        total_shown=total >= k,
+    )
+
+
+def turnout(campaign: Campaign) -> dict:
+    issued = campaign.tokens.count()
+    voted = campaign.ballots.count()
+    return {
+        "issued": issued,
+        "voted": voted,
+        "percent": round(voted * 100 / issued, 1) if issued else 0,
+        "state": campaign.state,
+    }
+
+
+def published_receipts(campaign: Campaign) -> list[dict]:
+    """After the close: every ballot's receipt hash with its marks, sorted by hash (so no order can be read)."""
+    campaign.refresh_from_db(fields=["state"])
+    if campaign.state != CampaignState.CLOSED:
+        return []
+    marks = defaultdict(list)
+    for ballot_id, label, dim, value in BallotMark.objects.filter(ballot__campaign=campaign).values_list(
+        "ballot_id", "subject__label", "dimension", "value"
+    ):
+        marks[ballot_id].append((label, dim, value))
+    return [
+        {"receipt_hash": h, "marks": sorted(marks[b])}
+        for b, h in campaign.ballots.order_by("receipt_hash").values_list("id", "receipt_hash")
+    ]
+
+
+@transaction.atomic
+def leader_comment_add(*, by, subject: CampaignSubject, comment: str) -> LeaderComment:
+    """领导点评: a leader of the leading organisation (or an officer of the office) comments, by name."""
+    org = subject.organisation
+    if not (access.is_reviewer(by, org) or access.can_run_campaign(by, subject.campaign)):
+        raise PermissionDenied(_("Only the leading organisation's leaders comment here."))
+    if not comment.strip():
+        raise ValidationError({"comment": _("Write the comment.")})
+    row = LeaderComment.objects.create(campaign=subject.campaign, subject=subject, author=by, comment=comment.strip())
+    audit_record(actor=by, action="campaign.leader_comment", subject=subject.campaign, comment=comment.strip())
+    return row
+
+
+def campaigns_for(user):
+    """The campaigns of the offices this user is an officer of (all of them for superusers)."""
+    qs = Campaign.objects.select_related("office", "cycle").order_by("-closes_at")
+    if user.is_superuser:
+        return qs
+    return qs.filter(office_id__in=access.offices_of(user))
