@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import cycles, evidence, inbox, organisations, people
+from .views import ballots, campaigns, cycles, evidence, inbox, organisations, people
 
 urlpatterns = [
     path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
@@ -24,5 +24,16 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/turnout.json", campaigns.campaign_turnout, name="campaign_turnout"),
+    path("campaigns/<int:pk>/issue/", campaigns.campaign_issue, name="campaign_issue"),
+    path("campaigns/<int:pk>/open/", campaigns.campaign_open, name="campaign_open"),
+    path("campaigns/<int:pk>/close/", campaigns.campaign_close, name="campaign_close"),
+    path("campaigns/<int:pk>/comments/", campaigns.campaign_comments, name="campaign_comments"),
+    path("v/<str:public_id>/", ballots.ballot_enter, name="ballot_enter"),
+    path("v/<str:public_id>/cast/", ballots.ballot_cast, name="ballot_cast"),
+    path("v/<str:public_id>/results/", ballots.ballot_results, name="ballot_results"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
 ]

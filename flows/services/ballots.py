@@ -48,6 +48,10 @@ class BallotRefused(Exception):
     """A clear reason why this code cannot vote (shown on the public page); nothing was stored."""
 
 
+class BallotIncomplete(BallotRefused):
+    """The ballot misses an answer or has one that is not on the form; the code is still unused."""
+
+
 def _key() -> bytes:
     return (settings.BALLOT_KEY or settings.SECRET_KEY).encode()
 
@@ -263,7 +267,7 @@ def _clean_marks(campaign: Campaign, subjects, marks: dict) -> list[tuple[int, s
         for dim in dims:
             value = marks.get((subject.pk, dim))
             if value not in allowed:
-                raise BallotRefused(_("Please give an answer for every question."))
+                raise BallotIncomplete(_("Please give an answer for every question."))
             rows.append((subject.pk, dim, value))
     return rows
 
@@ -393,11 +397,14 @@ def published_receipts(campaign: Campaign) -> list[dict]:
     ]
 
 
+def may_comment(user, subject: CampaignSubject) -> bool:
+    return access.is_reviewer(user, subject.organisation) or access.can_run_campaign(user, subject.campaign)
+
+
 @transaction.atomic
 def leader_comment_add(*, by, subject: CampaignSubject, comment: str) -> LeaderComment:
     """领导点评: a leader of the leading organisation (or an officer of the office) comments, by name."""
-    org = subject.organisation
-    if not (access.is_reviewer(by, org) or access.can_run_campaign(by, subject.campaign)):
+    if not may_comment(by, subject):
         raise PermissionDenied(_("Only the leading organisation's leaders comment here."))
     if not comment.strip():
         raise ValidationError({"comment": _("Write the comment.")})
@@ -412,3 +419,35 @@ def campaigns_for(user):
     if user.is_superuser:
         return qs
     return qs.filter(office_id__in=access.offices_of(user))
+
+
+def subjects_from_codes(*, kind: str, codes: list[str], office) -> list[dict]:
+    """Subjects of a report-and-review meeting (each organisation's secretary) or of a member appraisal (the
+    members of one branch), from organisation codes typed by the office."""
+    from ..models import Organisation, Role, RoleAssignment
+
+    orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
+    unknown = [c for c in codes if c not in orgs]
+    if unknown:
+        raise ValidationError({"subjects": _("Unknown organisation codes: %(codes)s") % {"codes": "、".join(unknown)}})
+    if kind == CampaignKind.MEMBER_PEER:
+        if len(orgs) != 1:
+            raise ValidationError({"subjects": _("An appraisal of Party members covers one branch.")})
+        org = next(iter(orgs.values()))
+        roles = (
+            RoleAssignment.objects.current().filter(organisation=org).select_related("user").order_by("user__real_name")
+        )
+        seen, out = set(), []
+        for r in roles:
+            if r.user_id not in seen:
+                seen.add(r.user_id)
+                out.append({"organisation": org, "person": r.user, "label": r.user.real_name})
+        return out
+    out = []
+    for code in codes:
+        org = orgs[code]
+        secretary = RoleAssignment.objects.current().filter(organisation=org, role=Role.SECRETARY).first()
+        person = secretary.user if secretary else None
+        label = f"{org.short_name or org.name} · {person.real_name}" if person else org.name
+        out.append({"organisation": org, "person": person, "label": label})
+    return out

@@ -88,10 +88,12 @@ DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "zerenzhi.sqlite3")}
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # embedded default: background work runs in-process
@@ -140,3 +142,5 @@ LOGGING = {
 }
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 BALLOT_KEY = env("BALLOT_KEY", default="")  # keyed hash of voting codes; SECRET_KEY when empty
+BALLOT_GUESS_LIMIT = env.int("BALLOT_GUESS_LIMIT", default=20)  # wrong codes per client per window
+BALLOT_GUESS_WINDOW = env.int("BALLOT_GUESS_WINDOW", default=600)  # seconds

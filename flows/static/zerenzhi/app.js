@@ -22,3 +22,16 @@ document.addEventListener("change", (event) => {
   if (!event.target.matches("[data-select-all]")) return;
   document.querySelectorAll('input[name="task"]').forEach((box) => { box.checked = event.target.checked; });
 });
+
+// Live turnout on an evaluation's page.
+const turnout = document.getElementById("turnout");
+if (turnout) {
+  setInterval(async () => {
+    const response = await fetch(turnout.dataset.url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const t = await response.json();
+    turnout.querySelector("[data-voted]").textContent = t.voted;
+    turnout.querySelector("[data-issued]").textContent = t.issued;
+    turnout.querySelector("[data-percent]").textContent = t.percent;
+  }, 5000);
+}

@@ -1,0 +1,26 @@
+"""Counting failed attempts per client, to slow down guessing of voting codes. The address is hashed."""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _key(request, bucket: str) -> str:
+    addr = request.META.get("REMOTE_ADDR", "")
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{addr}".encode()).hexdigest()[:24]
+    return f"ratelimit:{bucket}:{digest}"
+
+
+def blocked(request, bucket: str, limit: int) -> bool:
+    return cache.get(_key(request, bucket), 0) >= limit
+
+
+def failed(request, bucket: str, window: int) -> None:
+    key = _key(request, bucket)
+    if cache.add(key, 1, window):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, window)

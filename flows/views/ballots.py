@@ -1,0 +1,96 @@
+"""The public ballot pages: no login, reached by scanning a code's QR or typing the code. Mobile first.
+
+The voting code travels only in POST bodies (the QR code puts it after '#', which browsers never send), so
+no server log ever sees a code; failed attempts per client are counted to stop guessing."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .. import ratelimit
+from ..models import CampaignState
+from ..services import ballots as svc
+
+BUCKET = "ballot-code"
+
+
+def _campaign(public_id):
+    campaign = svc.campaign_by_public_id(public_id)
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def _refuse(request, campaign, message, status=400):
+    return render(request, "flows/ballots/refused.html", {"campaign": campaign, "message": message}, status=status)
+
+
+def _ballot_context(campaign, code):
+    return {
+        "campaign": campaign,
+        "code": code,
+        "subjects": list(campaign.subjects.all()),
+        "dimensions": svc.dimensions_for(campaign),
+        "answers": svc.answers_for(campaign),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ballot_enter(request, public_id):
+    """Type (or scan) the code; a valid unused code opens the ballot."""
+    campaign = _campaign(public_id)
+    if request.method == "GET":
+        return render(request, "flows/ballots/enter.html", {"campaign": campaign})
+    if ratelimit.blocked(request, BUCKET, settings.BALLOT_GUESS_LIMIT):
+        return _refuse(request, campaign, _("Too many wrong codes from this device. Please wait a few minutes."), 429)
+    code = svc.normalise_code(request.POST.get("code", ""))
+    try:
+        svc.check_code(campaign, code)
+    except svc.BallotRefused as refusal:
+        ratelimit.failed(request, BUCKET, settings.BALLOT_GUESS_WINDOW)
+        return _refuse(request, campaign, str(refusal))
+    return render(request, "flows/ballots/ballot.html", _ballot_context(campaign, svc.format_code(code)))
+
+
+@never_cache
+@require_http_methods(["POST"])
+def ballot_cast(request, public_id):
+    campaign = _campaign(public_id)
+    if ratelimit.blocked(request, BUCKET, settings.BALLOT_GUESS_LIMIT):
+        return _refuse(request, campaign, _("Too many wrong codes from this device. Please wait a few minutes."), 429)
+    code = request.POST.get("code", "")
+    marks = {}
+    for subject_id in campaign.subjects.values_list("pk", flat=True):
+        for dim, _name in svc.dimensions_for(campaign):
+            marks[(subject_id, dim)] = request.POST.get(f"m_{subject_id}_{dim}")
+    try:
+        receipt = svc.ballot_cast(campaign=campaign, code=code, marks=marks)
+    except svc.BallotIncomplete as refusal:
+        context = _ballot_context(campaign, code) | {"error": str(refusal), "posted": request.POST}
+        return render(request, "flows/ballots/ballot.html", context, status=400)
+    except svc.BallotRefused as refusal:
+        ratelimit.failed(request, BUCKET, settings.BALLOT_GUESS_WINDOW)
+        return _refuse(request, campaign, str(refusal))
+    return render(request, "flows/ballots/receipt.html", {"campaign": campaign, "receipt": receipt})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ballot_results(request, public_id):
+    """After the close: the tally (small groups hidden) and every receipt hash, so anyone can recount."""
+    campaign = _campaign(public_id)
+    context = {"campaign": campaign, "closed": campaign.state == CampaignState.CLOSED}
+    if context["closed"]:
+        context |= {"tally": svc.tally(campaign), "receipts": svc.published_receipts(campaign)}
+        if request.method == "POST":
+            receipt = request.POST.get("receipt", "")
+            context |= {
+                "checked": svc.format_code(svc.normalise_code(receipt)),
+                "counted": svc.receipt_counted(campaign, receipt),
+                "checked_hash": svc.receipt_hash(receipt),
+            }
+    return render(request, "flows/ballots/results.html", context)

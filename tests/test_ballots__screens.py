@@ -1,0 +1,127 @@
+"""The public ballot pages and the office's evaluation pages, through the test client."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from flows.models import Ballot, CampaignState, Satisfaction, Stage, User
+from flows.services import ballots as svc
+from tests import cycle_helpers as h
+from tests.ballot_helpers import mass_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def marks(c, value=Satisfaction.SATISFIED):
+    return {f"m_{s.pk}_{d}": value for s in c.subjects.all() for d, _n in svc.dimensions_for(c)}
+
+
+def test_a_voter_enters_a_code_votes_and_gets_a_receipt_without_logging_in(client, demo):
+    c, a, officer = mass_campaign()
+    _n, [code] = svc.tokens_issue(by=officer, campaign=c, count=1, group="群众代表")
+    page = client.get(reverse("ballot_enter", args=[c.public_id]))
+    assert page.status_code == 200 and "投票码" in page.content.decode()
+    ballot = client.post(reverse("ballot_enter", args=[c.public_id]), {"code": code.lower()})
+    assert ballot.status_code == 200 and "满意" in ballot.content.decode()
+    missing = client.post(reverse("ballot_cast", args=[c.public_id]), {"code": code})
+    assert missing.status_code == 400 and "作答" in missing.content.decode()
+    receipt_page = client.post(reverse("ballot_cast", args=[c.public_id]), {"code": code} | marks(c))
+    body = receipt_page.content.decode()
+    assert receipt_page.status_code == 200 and "回执码" in body
+    again = client.post(reverse("ballot_cast", args=[c.public_id]), {"code": code} | marks(c))
+    assert again.status_code == 400 and "已经使用" in again.content.decode()
+    assert Ballot.objects.filter(campaign=c).count() == 1
+
+
+def test_guessing_codes_is_slowed_down(client, demo, settings):
+    settings.BALLOT_GUESS_LIMIT = 5
+    c, _a, officer = mass_campaign()
+    _n, [code] = svc.tokens_issue(by=officer, campaign=c, count=1, group="党员")
+    url = reverse("ballot_enter", args=[c.public_id])
+    for n in range(5):
+        assert client.post(url, {"code": f"AAAAA-AAAA{n}"}).status_code == 400
+    blocked = client.post(url, {"code": code})
+    assert blocked.status_code == 429 and "稍后" in blocked.content.decode()
+
+
+def test_an_unknown_campaign_is_a_404(client, demo):
+    assert client.get(reverse("ballot_enter", args=["nope"])).status_code == 404
+
+
+def test_results_are_published_after_the_close_and_a_receipt_can_be_checked(client, demo):
+    c, a, officer = mass_campaign()
+    _n, codes = svc.tokens_issue(by=officer, campaign=c, count=6, group="党员")
+    receipts = [svc.ballot_cast(campaign=c, code=code, marks={(s.pk, ""): Satisfaction.SATISFIED
+                                                              for s in c.subjects.all()}) for code in codes]
+    url = reverse("ballot_results", args=[c.public_id])
+    assert svc.receipt_hash(receipts[0]) not in client.get(url).content.decode()
+    svc.campaign_close(by=officer, campaign=c)
+    body = client.get(url).content.decode()
+    assert all(svc.receipt_hash(r) in body for r in receipts)
+    checked = client.post(url, {"receipt": receipts[2]}).content.decode()
+    assert "已计入" in checked
+    assert "未计入" in client.post(url, {"receipt": "ZZZZZ-ZZZZZ"}).content.decode()
+
+
+def test_the_office_prepares_issues_opens_watches_and_closes(client, demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    h.approve_self(a)
+    officer = h.county_officer()
+    client.force_login(officer)
+    create = reverse("campaign_create") + f"?assessment={a.pk}"
+    assert "东坪村" in client.get(create).content.decode()
+    response = client.post(create, {"kind": "mass", "form": "satisfaction", "title": "东坪村群众评议",
+                                    "closes_at": "2099-12-31T18:00", "k_threshold": 5})
+    assert response.status_code == 302
+    c = a.campaign_subjects.get().campaign
+    download = client.post(reverse("campaign_issue", args=[c.pk]), {"count": 6, "group": "党员"})
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    pdf = next(n for n in archive.namelist() if n.endswith(".pdf"))
+    xlsx = next(n for n in archive.namelist() if n.endswith(".xlsx"))
+    assert archive.read(pdf).startswith(b"%PDF")
+    rows = list(load_workbook(io.BytesIO(archive.read(xlsx)), read_only=True).active.iter_rows(values_only=True))
+    codes = [r[1] for r in rows[3:]]
+    assert len(codes) == 6 and all(len(code) == 11 for code in codes)
+    assert client.post(reverse("campaign_open", args=[c.pk])).status_code == 302
+    c.refresh_from_db()
+    assert c.state == CampaignState.OPEN
+    for code in codes[:5]:
+        svc.ballot_cast(campaign=c, code=code, marks={(s.pk, ""): Satisfaction.BASICALLY for s in c.subjects.all()})
+    live = client.get(reverse("campaign_turnout", args=[c.pk])).json()
+    assert (live["voted"], live["issued"]) == (5, 6)
+    assert client.post(reverse("campaign_close", args=[c.pk])).status_code == 302
+    a.refresh_from_db()
+    assert a.state == Stage.SUPERIOR_REVIEW and a.mass_score == 60
+
+
+def test_office_pages_refuse_everyone_else(client, demo):
+    c, _a, officer = mass_campaign()
+    outsiders = [h.holder("JC-BH-LS-01", "secretary"), User.objects.get(username="shuji"),
+                 User.objects.get(username="ducha")]
+    for user in outsiders:
+        client.force_login(user)
+        for name in ("campaign_detail", "campaign_turnout"):
+            assert client.get(reverse(name, args=[c.pk])).status_code == 404
+        for name in ("campaign_issue", "campaign_open", "campaign_close"):
+            assert client.post(reverse(name, args=[c.pk]), {"count": 5, "group": "x"}).status_code == 404
+        assert client.get(reverse("campaign_create")).status_code == 404
+    c.refresh_from_db()
+    assert c.state == CampaignState.OPEN and c.tokens.count() == 0
+
+
+def test_a_leader_comments_by_name_and_others_cannot(client, demo):
+    c, a, officer = mass_campaign()
+    reviewer = h.reviewer_of(a)
+    client.force_login(reviewer)
+    url = reverse("campaign_comments", args=[c.pk])
+    subject = c.subjects.get()
+    assert client.post(url, {"subject": subject.pk, "comment": "班子团结，作风扎实"}).status_code == 302
+    assert c.leader_comments.get().author == reviewer
+    client.force_login(User.objects.get(username="dangyuan"))
+    assert client.get(url).status_code == 404
