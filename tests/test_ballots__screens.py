@@ -54,8 +54,10 @@ def test_an_unknown_campaign_is_a_404(client, demo):
 def test_results_are_published_after_the_close_and_a_receipt_can_be_checked(client, demo):
     c, a, officer = mass_campaign()
     _n, codes = svc.tokens_issue(by=officer, campaign=c, count=6, group="党员")
-    receipts = [svc.ballot_cast(campaign=c, code=code, marks={(s.pk, ""): Satisfaction.SATISFIED
-                                                              for s in c.subjects.all()}) for code in codes]
+    receipts = [
+        svc.ballot_cast(campaign=c, code=code, marks={(s.pk, ""): Satisfaction.SATISFIED for s in c.subjects.all()})
+        for code in codes
+    ]
     url = reverse("ballot_results", args=[c.public_id])
     assert svc.receipt_hash(receipts[0]) not in client.get(url).content.decode()
     svc.campaign_close(by=officer, campaign=c)
@@ -75,8 +77,16 @@ def test_the_office_prepares_issues_opens_watches_and_closes(client, demo):
     client.force_login(officer)
     create = reverse("campaign_create") + f"?assessment={a.pk}"
     assert "东坪村" in client.get(create).content.decode()
-    response = client.post(create, {"kind": "mass", "form": "satisfaction", "title": "东坪村群众评议",
-                                    "closes_at": "2099-12-31T18:00", "k_threshold": 5})
+    response = client.post(
+        create,
+        {
+            "kind": "mass",
+            "form": "satisfaction",
+            "title": "东坪村群众评议",
+            "closes_at": "2099-12-31T18:00",
+            "k_threshold": 5,
+        },
+    )
     assert response.status_code == 302
     c = a.campaign_subjects.get().campaign
     download = client.post(reverse("campaign_issue", args=[c.pk]), {"count": 6, "group": "党员"})
@@ -102,8 +112,11 @@ def test_the_office_prepares_issues_opens_watches_and_closes(client, demo):
 
 def test_office_pages_refuse_everyone_else(client, demo):
     c, _a, officer = mass_campaign()
-    outsiders = [h.holder("JC-BH-LS-01", "secretary"), User.objects.get(username="shuji"),
-                 User.objects.get(username="ducha")]
+    outsiders = [
+        h.holder("JC-BH-LS-01", "secretary"),
+        User.objects.get(username="shuji"),
+        User.objects.get(username="ducha"),
+    ]
     for user in outsiders:
         client.force_login(user)
         for name in ("campaign_detail", "campaign_turnout"):

@@ -54,6 +54,8 @@ def campaign_create(request):
             raise Http404
     initial = {"title": _("Mass evaluation of %(org)s") % {"org": assessment.organisation.name}} if assessment else {}
     form = CampaignForm(request.POST or None, initial=initial)
+    if assessment is not None:
+        form.fields["kind"].required = False  # a mass evaluation of this assessment
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
