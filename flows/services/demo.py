@@ -198,4 +198,27 @@ def demo_cycle(*, path: Path = DEMO_FILE):
         if stage == "mass_evaluation":
             continue
         svc.mass_evaluation_close(assessment=a, by=officer, mass_score="86")
+    _demo_mass_evaluation(cycle, officer)
     return cycle
+
+
+def _demo_mass_evaluation(cycle, officer):
+    """南坳村's anonymous mass evaluation is under way: codes issued to two voter groups, some already used."""
+    import datetime
+
+    from django.utils import timezone
+
+    from ..models import Satisfaction
+    from . import ballots
+
+    a = cycle.assessments.get(organisation__code="JC-QS-HT-03")
+    campaign = ballots.campaign_for_assessment(
+        by=officer, assessment=a, closes_at=timezone.now() + datetime.timedelta(days=7)
+    )
+    campaign = ballots.campaign_open(by=officer, campaign=campaign)
+    _b, members = ballots.tokens_issue(by=officer, campaign=campaign, count=30, group="党员")
+    _b, public = ballots.tokens_issue(by=officer, campaign=campaign, count=20, group="群众代表")
+    subject = campaign.subjects.get()
+    answers = [Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY]
+    for n, code in enumerate(members[:14] + public[:9]):
+        ballots.ballot_cast(campaign=campaign, code=code, marks={(subject.pk, ""): answers[n % len(answers)]})

@@ -1,0 +1,164 @@
+"""Ballots cast over HTTP against the running embedded server (daphne + SQLite) from this second process.
+
+Value: accepted ballots per second; floor: the same casting done in-process without HTTP (the database and the
+service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count."""
+
+import datetime
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+THREADS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(n_http: int, n_floor: int):
+    from django.utils import timezone
+
+    from flows.models import BallotForm, CampaignKind, Kind, Level, Organisation, OversightOffice, User
+    from flows.services import ballots as svc
+    from flows.services.people import office_join
+
+    root = Organisation.objects.filter(depth=1).first() or Organisation.objects.add_root(
+        {"code": "BALLOT", "name": "投票基准", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
+    )
+    branch = Organisation.objects.add_child(
+        root,
+        {
+            "code": "BALLOT-1",
+            "name": "投票基准支部",
+            "kind": Kind.BRANCH,
+            "level": Level.GRASSROOTS,
+            "sector": "village",
+        },
+    )
+    officer = User.objects.create(username="ballot-officer", real_name="基准")
+    office = OversightOffice.objects.create(
+        code="BALLOT-ZZB", name="基准组织部", kind="organisation_department", scope=root
+    )
+    office_join(by=None, user=officer, office=office, role="officer", start=datetime.date(2020, 1, 1))
+    c = svc.campaign_create(
+        by=officer,
+        office=office,
+        kind=CampaignKind.REPORT_MEETING,
+        form=BallotForm.SATISFACTION,
+        title="基准测评",
+        subjects=[{"organisation": branch, "label": "基准支部"}],
+        closes_at=timezone.now() + datetime.timedelta(hours=2),
+    )
+    c = svc.campaign_open(by=officer, campaign=c)
+    _b, http_codes = svc.tokens_issue(by=officer, campaign=c, count=n_http, group="群众")
+    _b, floor_codes = svc.tokens_issue(by=officer, campaign=c, count=n_floor, group="党员")
+    return c, http_codes, floor_codes
+
+
+def _floor(campaign, codes) -> float:
+    from flows.models import Satisfaction
+    from flows.services import ballots as svc
+
+    marks = {(s.pk, ""): Satisfaction.SATISFIED for s in campaign.subjects.all()}
+    started = time.perf_counter()
+    for code in codes:
+        svc.ballot_cast(campaign=campaign, code=code, marks=marks)
+    return len(codes) / (time.perf_counter() - started)
+
+
+def _voter(port, public_id, subject_id, codes, accepted):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"/v/{public_id}/")
+    response = conn.getresponse()
+    body = response.read().decode()
+    cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={cookie}",
+        "Referer": f"http://127.0.0.1:{port}/v/{public_id}/",
+        "Origin": f"http://127.0.0.1:{port}",
+    }
+    ok = 0
+    for code in codes:
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "code": code, f"m_{subject_id}_": "satisfied"})
+        conn.request("POST", f"/v/{public_id}/cast/", body=form, headers=headers)
+        response = conn.getresponse()
+        if response.status == 200 and b'id="receipt"' in response.read():
+            ok += 1
+    accepted.append(ok)
+    conn.close()
+
+
+def run(*, quick: bool, emit):
+    from django.conf import settings
+    from django.db import connection
+
+    from flows.models import Ballot
+
+    n = 2_000 if quick else 10_000
+    campaign, http_codes, floor_codes = _prepare(n, n // 4)
+    floor = _floor(campaign, floor_codes)
+    subject_id = campaign.subjects.get().pk
+    stored_before = Ballot.objects.filter(campaign=campaign).count()
+    connection.close()
+
+    port = _free_port()
+    env = os.environ | {
+        "DEBUG": "False",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "DJANGO_SETTINGS_MODULE": "project.settings.dev",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        accepted: list[int] = []
+        shares = [http_codes[i::THREADS] for i in range(THREADS)]
+        threads = [
+            threading.Thread(target=_voter, args=(port, campaign.public_id, subject_id, share, accepted))
+            for share in shares
+        ]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+    total_accepted = sum(accepted)
+    stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
+    rate = total_accepted / elapsed
+    line = emit(
+        f"ballots_over_http_{n}_{connection.vendor}",
+        rate,
+        "ballots/s",
+        floor,
+        500,
+        ok=rate >= 500 and stored == total_accepted == n,
+        ratio=floor / rate if rate else None,
+    )
+    print(f"# accepted {total_accepted} of {n}, stored {stored}", file=sys.stderr)
+    return [line]
