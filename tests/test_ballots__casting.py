@@ -43,7 +43,7 @@ def test_a_malformed_ballot_stores_nothing_and_keeps_the_code(demo):
     for marks in ({}, {(subject.pk, ""): "very happy"}, {(subject.pk + 999, ""): Satisfaction.SATISFIED}):
         with pytest.raises(svc.BallotRefused):
             svc.ballot_cast(campaign=c, code=code, marks=marks)
-    assert not Ballot.objects.exists() and not VoterToken.objects.get(campaign=c).used
+    assert not Ballot.objects.filter(campaign=c).exists() and not VoterToken.objects.get(campaign=c).used
     vote(c, code)
 
 

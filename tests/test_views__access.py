@@ -19,11 +19,18 @@ CASES = {
     "cycle_detail": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", "青山县村党组织"),
     "assessment_detail": (lambda c: {"pk": c["assessment"].pk}, "xianshuji", "xianshuji_of_other_county", "东坪村"),
     "evidence_download": (lambda c: {"pk": c["evidence"].pk}, "shuji", "dangyuan_elsewhere", None),
+    "campaign_create": ({}, "zuzhibu", "xianshuji", "新建测评"),
+    "campaign_detail": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "南坳村"),
+    "campaign_turnout": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "voted"),
+    "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
     "cycle_open": (lambda c: {"pk": c["cycle"].pk}, "xianshuji_of_other_county"),
     "cycle_close": (lambda c: {"pk": c["cycle"].pk}, "xianshuji_of_other_county"),
+    "campaign_issue": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
+    "campaign_open": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
+    "campaign_close": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -34,8 +41,11 @@ OWN_VIEWS = {
     "queue": "待认领",
     "archive": "已办",
     "cycle_list": "考评周期",
+    "campaign_list": "群众评议",
 }
 PUBLIC_VIEWS = {"login", "logout"}
+# the anonymous ballot pages: public by design (tested in test_ballots__screens)
+BALLOT_VIEWS = {"ballot_enter", "ballot_cast", "ballot_results"}
 # POST actions on the user's own reach only (claiming acts on tasks the user may take; see test_views__cycle)
 OWN_ACTIONS = {"queue_claim"}
 
@@ -48,10 +58,13 @@ def ctx(demo):
     cycle = h.open_cycle()
     assessment = h.assessment_of(cycle)
     h.do_self_assessment(assessment)
+    from flows.models import Campaign
+
     return {
         "cycle": cycle,
         "assessment": assessment,
         "evidence": Evidence.objects.filter(assessment=assessment).first(),
+        "campaign": Campaign.objects.get(subjects__organisation__code="JC-QS-HT-03"),
     }
 
 
@@ -95,7 +108,7 @@ def user_for(name, outsiders):
 
 def test_every_flows_url_is_covered_here():
     names = {p.name for p in get_resolver("flows.urls").url_patterns if isinstance(p, URLPattern)}
-    assert names == set(CASES) | set(ACTIONS) | set(OWN_VIEWS) | PUBLIC_VIEWS | OWN_ACTIONS
+    assert names == set(CASES) | set(ACTIONS) | set(OWN_VIEWS) | PUBLIC_VIEWS | OWN_ACTIONS | BALLOT_VIEWS
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
