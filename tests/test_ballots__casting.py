@@ -159,3 +159,18 @@ def test_only_the_offices_officers_issue_codes_and_open(demo):
         svc.tokens_issue(by=stranger, campaign=c, count=5, group="党员")
     with pytest.raises(PermissionDenied):
         svc.campaign_open(by=stranger, campaign=c)
+
+
+def test_the_deadline_command_closes_what_is_due(demo):
+    import io
+
+    from django.core.management import call_command
+
+    from flows.models import Campaign
+
+    c, _a, _officer = mass_campaign()
+    Campaign.objects.filter(pk=c.pk).update(closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    out = io.StringIO()
+    call_command("close_due_evaluations", stdout=out)
+    c.refresh_from_db()
+    assert c.state == CampaignState.CLOSED and "closed 1" in out.getvalue()
