@@ -10,3 +10,11 @@ def launch_cycle(cycle_id: int) -> int:
     from .services.cycles import cycle_launch
 
     return cycle_launch(cycle=ReviewCycle.objects.get(pk=cycle_id))
+
+
+@shared_task
+def periodic_sweeps() -> dict:
+    """Run by Celery beat on the scale-out stack (see CELERY_BEAT_SCHEDULE)."""
+    from .scheduler import run_sweeps
+
+    return run_sweeps()

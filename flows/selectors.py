@@ -236,6 +236,7 @@ def _task_rows(tasks):
         due = item.due if item else (stage_due(assessment) if assessment else None)
         rows.append(
             {
+                "rag": _rag(due),
                 "task": t,
                 "assessment": assessment,
                 "item": item,
@@ -245,6 +246,12 @@ def _task_rows(tasks):
             }
         )
     return rows
+
+
+def _rag(due):
+    from .services.deadlines import rag
+
+    return rag(due, today())
 
 
 def task_url(task) -> str:
@@ -267,13 +274,8 @@ TASK_RELATED = (
 
 
 def _due_filter(rows, due):
-    """Overdue, or due within a week (working days arrive with the deadlines work)."""
-    if not due:
-        return rows
-    import datetime
-
-    limit = today() if due == "overdue" else today() + datetime.timedelta(days=7)
-    return [r for r in rows if r["due"] and (r["due"] < limit if due == "overdue" else r["due"] <= limit)]
+    """红黄绿: keep the rows whose status by due date is `due` (red, yellow or green)."""
+    return [r for r in rows if r["rag"] == due] if due else rows
 
 
 def _filtered(qs, *, cycle=None, stage=None, text="", due=""):

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import ballots, campaigns, cycles, evidence, inbox, organisations, people
+from .views import ballots, campaigns, cycles, evidence, inbox, notifications, organisations, people
 
 urlpatterns = [
     path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
@@ -24,6 +24,9 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign_detail"),

@@ -10,6 +10,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from flows.routing import websocket_urlpatterns  # noqa: E402
+from flows.scheduler import start_in_process  # noqa: E402
+
+start_in_process()  # embedded default: reminders, escalations and deadline closes run inside the server
 
 application = ProtocolTypeRouter(
     {

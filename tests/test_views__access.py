@@ -42,12 +42,14 @@ OWN_VIEWS = {
     "archive": "已办",
     "cycle_list": "考评周期",
     "campaign_list": "群众评议",
+    "notification_list": "通知",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)
 BALLOT_VIEWS = {"ballot_enter", "ballot_cast", "ballot_results"}
 # POST actions on the user's own reach only (claiming acts on tasks the user may take; see test_views__cycle)
-OWN_ACTIONS = {"queue_claim"}
+OWN_ACTIONS = {"queue_claim", "notification_open", "notifications_read"}
+OWN_ACTION_KWARGS = {"notification_open": {"pk": 1}}
 
 
 @pytest.fixture
@@ -149,7 +151,7 @@ def test_the_wrong_user_cannot_post_an_action(name, client, outsiders, ctx):
 @pytest.mark.parametrize("name", sorted(CASES) + sorted(OWN_VIEWS) + sorted(ACTIONS) + sorted(OWN_ACTIONS))
 def test_anonymous_visitors_are_sent_to_log_in(name, client, ctx):
     entry = CASES.get(name) or ACTIONS.get(name)
-    kwargs = resolve_kwargs(entry[0], ctx) if entry else {}
+    kwargs = resolve_kwargs(entry[0], ctx) if entry else OWN_ACTION_KWARGS.get(name, {})
     response = client.get(reverse(name, kwargs=kwargs))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))

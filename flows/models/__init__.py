@@ -30,6 +30,7 @@ from .ballots import (
     VoterToken,
 )
 from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
+from .deadlines import DayOff, Notification, Reminder, ReminderKind
 from .indicators import Dimension, Indicator, IndicatorTemplate
 from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
 from .people import (
@@ -44,6 +45,10 @@ from .people import (
 )
 
 __all__ = [
+    "DayOff",
+    "Notification",
+    "Reminder",
+    "ReminderKind",
     "POINTS_BY_VALUE",
     "Ballot",
     "BallotForm",

@@ -13,7 +13,7 @@ def _filters(request):
     cycle = request.GET.get("cycle", "")
     due = request.GET.get("due", "")
     return {
-        "due": due if due in ("overdue", "week") else "",
+        "due": due if due in ("red", "yellow", "green") else "",
         "cycle": int(cycle) if cycle.isdigit() else None,
         "stage": request.GET.get("stage", "")[:40] if request.GET.get("stage", "").isidentifier() else "",
         "text": request.GET.get("q", "").strip()[:60],

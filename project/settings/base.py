@@ -57,6 +57,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "flows.context_processors.unread_notifications",
             ],
         },
     },
@@ -144,3 +145,10 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 BALLOT_KEY = env("BALLOT_KEY", default="")  # keyed hash of voting codes; SECRET_KEY when empty
 BALLOT_GUESS_LIMIT = env.int("BALLOT_GUESS_LIMIT", default=20)  # wrong codes per client per window
 BALLOT_GUESS_WINDOW = env.int("BALLOT_GUESS_WINDOW", default=600)  # seconds
+REMIND_WORKING_DAYS = env.int("REMIND_WORKING_DAYS", default=2)  # 催办: this many working days before a due date
+ESCALATE_WORKING_DAYS = env.int("ESCALATE_WORKING_DAYS", default=3)  # to the office after this many days overdue
+SCHEDULER_SECONDS = env.int("SCHEDULER_SECONDS", default=300)  # embedded scheduler: how often the sweeps run
+CELERY_BEAT_SCHEDULE = {
+    "periodic-sweeps": {"task": "flows.jobs.periodic_sweeps", "schedule": float(SCHEDULER_SECONDS)},
+}
+SCHEDULER_ENABLED = env.bool("SCHEDULER_ENABLED", default=True)

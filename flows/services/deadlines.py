@@ -1,0 +1,107 @@
+"""Deadlines of the human tasks: reminders (催办) before the due date and escalation (督办) when overdue, along
+the responsibility chain — the person who holds the task → the secretary (第一责任人) → the oversight office.
+
+`deadlines_sweep` is what the scheduler runs. Each step of each task is recorded once (`Reminder`, unique per
+task and kind, enforced by the database): a sweep that runs twice, or two sweeps at once, send nothing twice.
+Escalations are written into the assessment's history, so that they can serve as evidence for accountability.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from .. import calendar, selectors
+from ..models import Notification, OfficeMembership, OfficeRole, Reminder, ReminderKind, Role, RoleAssignment
+from .audit import audit_record
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def rag(due: datetime.date | None, today: datetime.date, exceptions=None) -> str:
+    """红黄绿: red when overdue, yellow within the reminder window, green otherwise ("" without a due date)."""
+    if due is None:
+        return ""
+    if today > due:
+        return "red"
+    if calendar.working_days_between(today, due, exceptions) <= settings.REMIND_WORKING_DAYS:
+        return "yellow"
+    return "green"
+
+
+def _recipients(kind, task, assessment):
+    if kind == ReminderKind.REMIND:
+        return [task.owner] if task.owner_id else []
+    if kind == ReminderKind.ESCALATE_SECRETARY:
+        ids = RoleAssignment.objects.current().filter(organisation=assessment.organisation, role=Role.SECRETARY)
+        return [ra.user for ra in ids.select_related("user")]
+    ids = OfficeMembership.objects.current().filter(office_id=assessment.cycle.office_id, role=OfficeRole.OFFICER)
+    return [m.user for m in ids.select_related("user")]
+
+
+def _record(kind, task, assessment, due) -> bool:
+    """Record one step for one task and notify, once. Returns whether this call did it."""
+    texts = {
+        ReminderKind.REMIND: _("Reminder: “%(task)s” for %(org)s is due on %(due)s."),
+        ReminderKind.ESCALATE_SECRETARY: _("Overdue since %(due)s: “%(task)s” for %(org)s. Please see to it."),
+        ReminderKind.ESCALATE_OFFICE: _("Long overdue (due %(due)s): “%(task)s” for %(org)s."),
+    }
+    title = texts[kind] % {"task": task.flow_task.task_title, "org": assessment.organisation.name, "due": due}
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(task=task, kind=kind, due=due)
+            link = selectors.task_url(task) if kind == ReminderKind.REMIND else f"/assessments/{assessment.pk}/"
+            Notification.objects.bulk_create(
+                [
+                    Notification(user=u, title=title, link=link, reminder=reminder)
+                    for u in _recipients(kind, task, assessment)
+                ]
+            )
+            if kind != ReminderKind.REMIND:
+                audit_record(
+                    actor=None, action=f"deadline.{kind}", subject=assessment, to_value=str(due), comment=title
+                )
+    except IntegrityError:
+        return False  # another sweep recorded it first
+    return True
+
+
+def deadlines_sweep(today: datetime.date | None = None) -> int:
+    """Send what is due today: reminders before due dates, escalations after them. Returns how many steps."""
+    today = today or timezone.localdate()
+    done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
+    steps = 0
+    tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.TASK_RELATED)
+    for task in tasks.iterator(chunk_size=500):
+        assessment, item = selectors.task_subject(task)
+        if assessment is None:
+            continue
+        due = item.due if item else selectors.stage_due(assessment)
+        if due is None:
+            continue
+        exceptions = calendar.local_exceptions(assessment.cycle.office_id)
+        wanted = []
+        if today > due:
+            wanted.append(ReminderKind.ESCALATE_SECRETARY)
+            if calendar.working_days_between(due, today, exceptions) >= settings.ESCALATE_WORKING_DAYS:
+                wanted.append(ReminderKind.ESCALATE_OFFICE)
+        elif calendar.working_days_between(today, due, exceptions) <= settings.REMIND_WORKING_DAYS:
+            wanted.append(ReminderKind.REMIND)
+        for kind in wanted:
+            if (task.pk, kind) not in done and _record(kind, task, assessment, due):
+                steps += 1
+    return steps
+
+
+@transaction.atomic
+def notification_read(*, user, notification_id) -> None:
+    Notification.objects.filter(user=user, pk=notification_id, read_at=None).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notifications_read_all(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())

@@ -1,0 +1,125 @@
+"""Working days, reminders and escalation along the responsibility chain, told by travelling in time."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from flows import calendar
+from flows.models import AuditEntry, DayOff, Notification, OversightOffice, Reminder, ReminderKind, User
+from flows.services.deadlines import deadlines_sweep, rag
+from tests import cycle_helpers as h
+
+D = datetime.date
+
+
+def test_the_calendar_knows_holidays_and_make_up_days():
+    assert not calendar.is_working_day(D(2026, 10, 1))  # National Day
+    assert calendar.is_working_day(D(2026, 2, 14))  # a Saturday made a working day (调休)
+    assert calendar.is_working_day(D(2027, 3, 1)) and not calendar.is_working_day(D(2027, 3, 6))  # beyond the data
+    assert calendar.working_days_between(D(2026, 9, 30), D(2026, 10, 9)) == 2  # 1–7 Oct off
+    assert calendar.add_working_days(D(2026, 9, 30), 1) == D(2026, 10, 8)
+
+
+@pytest.mark.django_db
+def test_an_office_adds_a_local_day_off(demo):
+    office = OversightOffice.objects.get(code="QS-ZZB")
+    DayOff.objects.create(office=office, date=D(2026, 12, 9), name="县庆")
+    exceptions = calendar.local_exceptions(office.pk)
+    assert not calendar.is_working_day(D(2026, 12, 9), exceptions)
+    assert calendar.working_days_between(D(2026, 12, 8), D(2026, 12, 10), exceptions) == 1
+
+
+def notified(username, cycle):
+    return list(
+        Notification.objects.filter(
+            user__username=username, reminder__task__process__assessment__cycle=cycle
+        ).values_list("reminder__kind", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_remind_then_escalate_to_the_secretary_then_to_the_office(demo):
+    cycle = h.open_cycle()  # self-assessment due 2026-12-10 (a Thursday)
+    a = h.assessment_of(cycle)
+    assert deadlines_sweep(D(2026, 12, 1)) == 0
+    deadlines_sweep(D(2026, 12, 8))
+    assert notified("fenguan", cycle) == [ReminderKind.REMIND]
+    assert deadlines_sweep(D(2026, 12, 8)) == 0  # once is enough
+    deadlines_sweep(D(2026, 12, 11))
+    assert ReminderKind.ESCALATE_SECRETARY in notified("shuji", cycle)
+    assert AuditEntry.objects.filter(subject_id=str(a.pk), action="deadline.escalate_secretary").exists()
+    officer = h.county_officer()
+    assert not notified(officer.username, cycle)
+    deadlines_sweep(D(2026, 12, 15))  # three working days overdue
+    assert ReminderKind.ESCALATE_OFFICE in notified(officer.username, cycle)
+    history = [e.action for e in AuditEntry.objects.filter(subject_id=str(a.pk), subject_type="flows.assessment")]
+    assert "deadline.escalate_office" in history
+
+
+@pytest.mark.django_db
+def test_a_finished_task_is_no_longer_chased(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    deadlines_sweep(D(2026, 12, 8))
+    assert notified("fenguan", cycle) == []
+    assert notified("shuji", cycle) == [ReminderKind.REMIND]  # the approval is due too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_each_step_once(demo):
+    h.open_cycle()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        barrier.wait()
+        try:
+            results.append(deadlines_sweep(D(2026, 12, 15)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    steps = Reminder.objects.count()
+    assert steps > 0 and sum(results) == steps
+    assert Reminder.objects.values("task", "kind").distinct().count() == steps
+    per_user = Notification.objects.values_list("user_id", "reminder_id")
+    assert len(per_user) == len(set(per_user))
+
+
+def test_red_yellow_green():
+    today = D(2026, 12, 8)
+    assert rag(D(2026, 12, 7), today) == "red"
+    assert rag(D(2026, 12, 10), today) == "yellow"
+    assert rag(D(2026, 12, 31), today) == "green"
+    assert rag(None, today) == ""
+
+
+@pytest.mark.django_db
+def test_the_notification_centre_shows_only_mine_and_marks_read(client, demo):
+    h.open_cycle()
+    deadlines_sweep(D(2026, 12, 11))
+    shuji = User.objects.get(username="shuji")
+    mine = Notification.objects.filter(user=shuji).first()
+    other = Notification.objects.exclude(user=shuji).first()
+    client.force_login(shuji)
+    body = client.get(reverse("notification_list")).content.decode()
+    assert mine.title in body and (other is None or other.title not in body)
+    assert "data-unread" in client.get(reverse("home")).content.decode()
+    response = client.post(reverse("notification_open", args=[mine.pk]))
+    assert response.status_code == 302 and response["Location"] == mine.link
+    mine.refresh_from_db()
+    assert mine.read_at is not None
+    if other is not None:
+        client.post(reverse("notification_open", args=[other.pk]))
+        other.refresh_from_db()
+        assert other.read_at is None
+    client.post(reverse("notifications_read"))
+    assert not Notification.objects.filter(user=shuji, read_at=None).exists()
