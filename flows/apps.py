@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class FlowsConfig(AppConfig):
     name = "flows"
     verbose_name = _("Responsibility system")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the inbox push (infrastructure only)

@@ -1,9 +1,15 @@
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
 from .models import Notification
 
 
 def unread_notifications(request):
-    """The header's badge: how many of my notifications are unread."""
+    """The header's badges: my open tasks and my unread notifications."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.filter(user=user, read_at=None).count()}
+    return {
+        "unread_notifications": Notification.objects.filter(user=user, read_at=None).count(),
+        "open_tasks": Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count(),
+    }

@@ -1,2 +1,5 @@
-# The live inbox's websocket routes arrive with the deadlines-and-inbox work.
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import InboxConsumer
+
+websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi())]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("people/me/", people.me, name="me"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
     path("tasks/", inbox.inbox, name="inbox"),
+    path("tasks/live.json", inbox.inbox_live, name="inbox_live"),
     path("tasks/queue/", inbox.queue, name="queue"),
     path("tasks/queue/claim/", inbox.claim, name="queue_claim"),
     path("tasks/archive/", inbox.archive, name="archive"),

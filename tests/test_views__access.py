@@ -43,6 +43,7 @@ OWN_VIEWS = {
     "cycle_list": "考评周期",
     "campaign_list": "群众评议",
     "notification_list": "通知",
+    "inbox_live": "open_tasks",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)

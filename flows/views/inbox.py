@@ -60,3 +60,13 @@ def claim(request):
     n = tasks_claim(by=request.user, task_ids=ids)
     messages.success(request, ngettext("%(n)s task claimed.", "%(n)s tasks claimed.", n) % {"n": n})
     return redirect("home")
+
+
+@login_required
+def inbox_live(request):
+    """What an open page re-reads when its socket says the inbox changed: the current count."""
+    from django.http import JsonResponse
+
+    from ..context_processors import unread_notifications
+
+    return JsonResponse(unread_notifications(request))

@@ -25,3 +25,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 SCHEDULER_ENABLED = False  # the suite runs sweeps itself, with the dates it chooses
+WHITENOISE_USE_FINDERS = True  # the ASGI server started by the browser tests serves static files from the apps

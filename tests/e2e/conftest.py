@@ -60,3 +60,47 @@ def log_in(page, settings):
         page.wait_for_url(page.base_url + "/")
 
     return _log_in
+
+
+@pytest.fixture
+def asgi_server(transactional_db, settings):
+    """The real ASGI server (daphne, websockets included) in a subprocess, on this test's database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "project.settings.test",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=open(ARTIFACTS.parent / "var" / "asgi-test.out", "w"),  # noqa: SIM115
+        stderr=open(ARTIFACTS.parent / "var" / "asgi-test.log", "w"),  # noqa: SIM115
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)

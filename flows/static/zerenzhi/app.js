@@ -35,3 +35,46 @@ if (turnout) {
     turnout.querySelector("[data-percent]").textContent = t.percent;
   }, 5000);
 }
+
+// The live inbox: the server says "your inbox changed"; the page re-reads its counts (and the list, on the inbox)
+// over HTTP. After a lost connection it reconnects with a growing pause and re-reads everything.
+(function () {
+  const live = document.body.dataset.liveInbox;
+  if (!live || !("WebSocket" in window)) return;
+  let pause = 1000;
+
+  function toast(text) {
+    if (!text) return;
+    const box = document.createElement("div");
+    box.className = "toast";
+    box.setAttribute("role", "status");
+    box.textContent = text;
+    document.getElementById("toasts").appendChild(box);
+    setTimeout(() => box.remove(), 5000);
+  }
+
+  async function refresh() {
+    const response = await fetch(live, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const state = await response.json();
+    const badge = document.querySelector("[data-inbox-count]");
+    if (badge) { badge.textContent = state.open_tasks; badge.hidden = !state.open_tasks; }
+    if (document.querySelector("[data-inbox-list]")) {
+      const page = await fetch(location.href, { credentials: "same-origin" });
+      const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+      const fresh = doc.querySelector("[data-inbox-list]");
+      if (fresh) document.querySelector("[data-inbox-list]").replaceWith(fresh);
+    }
+  }
+
+  function connect() {
+    const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/");
+    socket.onopen = () => { pause = 1000; refresh(); };
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "inbox") { refresh(); toast(message.title && (document.body.dataset.newTask || "") + message.title); }
+    };
+    socket.onclose = () => { setTimeout(connect, pause); pause = Math.min(pause * 2, 30000); };
+  }
+  connect();
+})();

@@ -1,0 +1,31 @@
+"""Telling open pages that an inbox changed — on commit only, so nobody is told about work that was rolled back."""
+
+import asyncio
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from ..consumers import user_group
+
+
+def inbox_changed(user_ids, *, title: str = "") -> None:
+    """After the current transaction commits, push "inbox changed" to each user's open pages."""
+    ids = sorted({uid for uid in user_ids if uid})
+    if not ids:
+        return
+
+    async def push():
+        layer = get_channel_layer()
+        for uid in ids:
+            await layer.group_send(user_group(uid), {"type": "inbox.changed", "title": title})
+
+    def send():
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(push)()  # the usual case: a request or job thread
+        else:
+            loop.create_task(push())  # called from code already inside an event loop
+
+    transaction.on_commit(send)

@@ -1,0 +1,23 @@
+"""Infrastructure only: when a viewflow task is created, assigned, reassigned or finished, the inboxes of the
+people concerned (its owner before and after) are told to refresh. No business rule lives here."""
+
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+from viewflow.workflow.models import Task
+
+from .services.notifications import inbox_changed
+
+
+@receiver(pre_save, sender=Task)
+def _remember_owner(sender, instance, **kwargs):
+    instance._owner_before = (
+        Task.objects.filter(pk=instance.pk).values_list("owner_id", flat=True).first() if instance.pk else None
+    )
+
+
+@receiver(post_save, sender=Task)
+def _tell_inboxes(sender, instance, created, **kwargs):
+    if instance.flow_task_type != "HUMAN":
+        return
+    title = str(instance.flow_task.task_title) if instance.owner_id and instance.status in ("NEW", "ASSIGNED") else ""
+    inbox_changed([instance.owner_id, getattr(instance, "_owner_before", None)], title=title)

@@ -1,0 +1,97 @@
+"""The live inbox over websockets: a push arrives when a task arrives, the wrong user gets nothing, an anonymous
+socket is refused, and nothing is pushed for work that was rolled back."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+
+from flows.models import User
+from project.asgi import application
+from tests import cycle_helpers as h
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket_for(username):
+    headers = [(b"origin", b"http://127.0.0.1")]
+    if username:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+
+
+def test_a_task_arriving_is_pushed_to_its_new_owner_only(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    secretary, bystander = socket_for("shuji"), socket_for("xianshuji")
+
+    async def scenario():
+        assert (await secretary.connect())[0] and (await bystander.connect())[0]
+        await database_sync_to_async(h.do_self_assessment)(a)  # the approval task arrives for the secretary
+        message = await secretary.receive_json_from(timeout=5)
+        assert message["type"] == "inbox" and "审核自评" in message["title"]
+        assert await bystander.receive_nothing(timeout=0.5)
+        await secretary.disconnect()
+        await bystander.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_anonymous_socket_is_refused(demo):
+    async def scenario():
+        connected, _code = await socket_for(None).connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+def test_a_foreign_origin_is_refused(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="shuji"))
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[
+            (b"origin", b"http://evil.example"),
+            (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        ],
+    )
+
+    async def scenario():
+        connected, _code = await communicator.connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+def test_nothing_is_pushed_for_work_that_is_rolled_back(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    secretary = socket_for("shuji")
+
+    def submit_then_fail():
+        try:
+            with transaction.atomic():
+                h.do_self_assessment(a)
+                raise RuntimeError("the request failed after the step")
+        except RuntimeError:
+            pass
+
+    async def scenario():
+        assert (await secretary.connect())[0]
+        await database_sync_to_async(submit_then_fail)()
+        assert await secretary.receive_nothing(timeout=0.5)
+        await secretary.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_the_page_rereads_its_counts(client, demo):
+    h.open_cycle()
+    client.force_login(User.objects.get(username="fenguan"))
+    state = client.get("/tasks/live.json").json()
+    assert state["open_tasks"] >= 1 and "unread_notifications" in state
