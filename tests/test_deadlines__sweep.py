@@ -123,3 +123,15 @@ def test_the_notification_centre_shows_only_mine_and_marks_read(client, demo):
         assert other.read_at is None
     client.post(reverse("notifications_read"))
     assert not Notification.objects.filter(user=shuji, read_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_an_escalation_is_also_mailed_when_the_person_has_an_address(
+    demo, mailoutbox, django_capture_on_commit_callbacks
+):
+    cycle = h.open_cycle()
+    User.objects.filter(username="shuji").update(email="shuji@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        deadlines_sweep(D(2026, 12, 11))
+    assert any("shuji@example.org" in m.to for m in mailoutbox)
+    assert cycle.assessments.exists()

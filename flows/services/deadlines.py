@@ -9,6 +9,7 @@ Escalations are written into the assessment's history, so that they can serve as
 import datetime
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,12 +56,11 @@ def _record(kind, task, assessment, due) -> bool:
         with transaction.atomic():
             reminder = Reminder.objects.create(task=task, kind=kind, due=due)
             link = selectors.task_url(task) if kind == ReminderKind.REMIND else f"/assessments/{assessment.pk}/"
+            recipients = _recipients(kind, task, assessment)
             Notification.objects.bulk_create(
-                [
-                    Notification(user=u, title=title, link=link, reminder=reminder)
-                    for u in _recipients(kind, task, assessment)
-                ]
+                [Notification(user=u, title=title, link=link, reminder=reminder) for u in recipients]
             )
+            _email_on_commit(recipients, title, link)
             if kind != ReminderKind.REMIND:
                 audit_record(
                     actor=None, action=f"deadline.{kind}", subject=assessment, to_value=str(due), comment=title
@@ -68,6 +68,15 @@ def _record(kind, task, assessment, due) -> bool:
     except IntegrityError:
         return False  # another sweep recorded it first
     return True
+
+
+def _email_on_commit(recipients, title, link):
+    """Optional e-mail beside the notification centre (console backend unless configured), after commit."""
+    addresses = [u.email for u in recipients if u.email]
+    if addresses:
+        transaction.on_commit(
+            lambda: send_mail(title, f"{title}\n{settings.SITE_URL}{link}", None, addresses, fail_silently=True)
+        )
 
 
 def deadlines_sweep(today: datetime.date | None = None) -> int:

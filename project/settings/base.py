@@ -152,3 +152,6 @@ CELERY_BEAT_SCHEDULE = {
     "periodic-sweeps": {"task": "flows.jobs.periodic_sweeps", "schedule": float(SCHEDULER_SECONDS)},
 }
 SCHEDULER_ENABLED = env.bool("SCHEDULER_ENABLED", default=True)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="zerenzhi@localhost")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
