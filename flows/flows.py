@@ -210,4 +210,39 @@ class GuidanceCommentFlow(Flow):
         return activation.process
 
 
-FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow)
+class OverdueRectificationFlow(Flow):
+    """An overdue rectification item goes to the oversight office, which proposes an accountability measure;
+    a second officer approves it or not."""
+
+    process_title = _("Overdue rectification")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.propose)
+    propose = (
+        nodes.Task(steps.ReferralProposeView.as_view())
+        .Annotation(title=_("Overdue rectification: propose accountability"))
+        .Eligible(lambda t, u: access.can_oversee_organisation(u, t.process.referral.item.assessment.organisation))
+        .Next(this.decide)
+    )
+    decide = (
+        nodes.Task(steps.ReferralDecideView.as_view())
+        .Annotation(title=_("Overdue rectification: approve the measure"))
+        .Eligible(
+            lambda t, u: (
+                access.can_oversee_organisation(u, t.process.referral.item.assessment.organisation)
+                and t.process.referral.measure is not None
+                and t.process.referral.measure.proposed_by_id != u.pk
+            )
+        )
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, referral):
+        activation.process.save()
+        referral.process = activation.process
+        referral.save(update_fields=["process"])
+        return activation.process
+
+
+FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow, OverdueRectificationFlow)

@@ -212,11 +212,13 @@ def stage_due(assessment: Assessment):
 def task_subject(task):
     """(assessment, rectification item or None) behind any task of our flows."""
     process = task.process
-    for attr in ("assessment", "rectification_item", "guidance_comment"):
+    for attr in ("assessment", "rectification_item", "guidance_comment", "referral"):
         obj = getattr(process, attr, None) if _has_related(process, attr) else None
         if obj is not None:
             if attr == "assessment":
                 return obj, None
+            if attr == "referral":
+                return obj.item.assessment, obj.item
             return obj.assessment, obj if attr == "rectification_item" else None
     return None, None
 
@@ -402,3 +404,27 @@ def step_choices() -> list[tuple[str, str]]:
             if isinstance(node, TaskNode):
                 seen.setdefault(node.name, str(node.task_title))
     return list(seen.items())
+
+
+def cycle_rag(cycle: ReviewCycle, user, *, rag_filter: str = "", stage: str = ""):
+    """Organisations of a cycle by 红黄绿 status of their current stage's deadline: counts, and the filtered list."""
+    from .services.deadlines import rag
+
+    now = today()
+    stage_rag = {}
+    for s in Stage:
+        due = stage_due(Assessment(cycle=cycle, state=s.value))
+        stage_rag[s.value] = rag(due, now) if s != Stage.CLOSED else ""
+    visible = access.visible_organisations(user).values("pk")
+    qs = cycle.assessments.filter(organisation_id__in=visible)
+    counts = {"red": 0, "yellow": 0, "green": 0}
+    for state, n in qs.values_list("state").annotate(n=Count("pk")):
+        if stage_rag.get(state):
+            counts[stage_rag[state]] += n
+    rows = []
+    if rag_filter or stage:
+        states = [s for s, r in stage_rag.items() if (not rag_filter or r == rag_filter) and (not stage or s == stage)]
+        for a in qs.filter(state__in=states).select_related("organisation").order_by("organisation__path")[:1000]:
+            a.rag = stage_rag[a.state]
+            rows.append(a)
+    return counts, rows

@@ -135,3 +135,62 @@ def test_an_escalation_is_also_mailed_when_the_person_has_an_address(
         deadlines_sweep(D(2026, 12, 11))
     assert any("shuji@example.org" in m.to for m in mailoutbox)
     assert cycle.assessments.exists()
+
+
+@pytest.mark.django_db
+def test_the_cycle_page_counts_and_filters_by_red_yellow_green(client, demo):
+    from flows.services.deadlines import rag
+
+    cycle = h.open_cycle()
+    client.force_login(h.county_officer())
+    colour = rag(cycle.self_due, datetime.date.today())
+    body = client.get(f"/cycles/{cycle.pk}/", {"rag": colour}).content.decode()
+    assert "东坪村" in body and f'class="rag {colour}"' in body
+    other = next(c for c in ("red", "yellow", "green") if c != colour)
+    assert "东坪村" not in client.get(f"/cycles/{cycle.pk}/", {"rag": other}).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_overdue_rectification_item_becomes_an_accountability_task_for_the_office(demo):
+    from decimal import Decimal
+
+    from viewflow.workflow.models import Task
+
+    from flows.flows import OverdueRectificationFlow
+    from flows.models import AccountabilityReferral, Decision, MeasureKind, Outcome, Role
+    from flows.services import deadlines
+
+    cycle = h.open_cycle()
+    a = h.through_to_review(cycle)
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    h.review(
+        a,
+        fraction=Decimal("0.6"),
+        outcome=Outcome.RECTIFICATION,
+        rectification_items=[{"problem": "台账不全", "requirement": "", "owner": deputy, "due": h.next_week()}],
+    )
+    item = a.rectification_items.get()
+    late = calendar.add_working_days(item.due, 3)
+    deadlines_sweep(late)
+    deadlines_sweep(late)  # twice: still one referral
+    referral = AccountabilityReferral.objects.get(item=item)
+    task = Task.objects.get(process=referral.process, flow_task=OverdueRectificationFlow.propose)
+    officers = [m.user for m in cycle.office.members.filter(role="officer").order_by("pk")]
+    assert OverdueRectificationFlow.propose.can_assign(officers[0], task)
+    assert not OverdueRectificationFlow.propose.can_assign(deputy, task)
+    deadlines.referral_propose(
+        referral=referral,
+        by=officers[0],
+        kind=MeasureKind.EDUCATION,
+        persons=[h.holder(h.VILLAGE, Role.SECRETARY)],
+        reason="整改逾期",
+    )
+    referral.refresh_from_db()
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):  # the proposer may not approve their own measure
+        deadlines.referral_decide(referral=referral, by=officers[0], approve=True)
+    deadlines.referral_decide(referral=referral, by=officers[1], approve=True)
+    referral.refresh_from_db()
+    assert referral.measure.decision == Decision.APPROVED
+    assert AccountabilityReferral.objects.filter(item=item).count() == 1

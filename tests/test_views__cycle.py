@@ -391,5 +391,25 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
         reason="问题严重",
     )
     check_open_tasks()
+    # an overdue rectification item goes to the office: the steps of its referral too
+    from flows import calendar
+    from flows.flows import RectificationItemFlow
+    from flows.models import AccountabilityReferral, RectificationItem
+    from flows.services import deadlines
+
+    late = RectificationItem.objects.create(
+        assessment=a2, problem="逾期事项", owner=item.owner, due=h.next_week(), created_by=officers[0]
+    )
+    RectificationItemFlow.start.run(item=late)
+    deadlines.deadlines_sweep(calendar.add_working_days(late.due, 3))
+    check_open_tasks()
+    deadlines.referral_propose(
+        referral=AccountabilityReferral.objects.get(item=late),
+        by=officers[0],
+        kind=MeasureKind.EDUCATION,
+        persons=[h.holder("JC-QS-HT-02", Role.SECRETARY)],
+        reason="逾期",
+    )
+    check_open_tasks()
     all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
     assert seen == all_nodes, {n.name for n in all_nodes - seen}

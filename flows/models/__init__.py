@@ -30,7 +30,7 @@ from .ballots import (
     VoterToken,
 )
 from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
-from .deadlines import DayOff, Notification, Reminder, ReminderKind
+from .deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
 from .indicators import Dimension, Indicator, IndicatorTemplate
 from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
 from .people import (
@@ -45,6 +45,7 @@ from .people import (
 )
 
 __all__ = [
+    "AccountabilityReferral",
     "DayOff",
     "Notification",
     "Reminder",

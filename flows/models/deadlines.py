@@ -70,3 +70,24 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class AccountabilityReferral(models.Model):
+    """An overdue rectification item referred to the oversight office for accountability (追责), once per item.
+    The reminders and escalations of the item are the evidence the office sees."""
+
+    item = models.OneToOneField("flows.RectificationItem", on_delete=models.CASCADE, related_name="referral")
+    process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="referral"
+    )
+    measure = models.OneToOneField(
+        "flows.AccountabilityMeasure", null=True, blank=True, on_delete=models.SET_NULL, related_name="referral"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("accountability referral")
+        verbose_name_plural = _("accountability referrals")
+
+    def __str__(self):
+        return str(self.item)

@@ -17,7 +17,16 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from .. import calendar, selectors
-from ..models import Notification, OfficeMembership, OfficeRole, Reminder, ReminderKind, Role, RoleAssignment
+from ..models import (
+    AccountabilityReferral,
+    Notification,
+    OfficeMembership,
+    OfficeRole,
+    Reminder,
+    ReminderKind,
+    Role,
+    RoleAssignment,
+)
 from .audit import audit_record
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -44,7 +53,15 @@ def _recipients(kind, task, assessment):
     return [m.user for m in ids.select_related("user")]
 
 
-def _record(kind, task, assessment, due) -> bool:
+def _refer_for_accountability(item) -> None:
+    """An overdue rectification item becomes an accountability proposal task for the oversight office (once)."""
+    from ..flows import OverdueRectificationFlow
+
+    referral = AccountabilityReferral.objects.create(item=item)
+    OverdueRectificationFlow.start.run(referral=referral)
+
+
+def _record(kind, task, assessment, due, item=None) -> bool:
     """Record one step for one task and notify, once. Returns whether this call did it."""
     texts = {
         ReminderKind.REMIND: _("Reminder: “%(task)s” for %(org)s is due on %(due)s."),
@@ -61,6 +78,8 @@ def _record(kind, task, assessment, due) -> bool:
                 [Notification(user=u, title=title, link=link, reminder=reminder) for u in recipients]
             )
             _email_on_commit(recipients, title, link)
+            if kind == ReminderKind.ESCALATE_OFFICE and item is not None and task.flow_task.name == "report":
+                _refer_for_accountability(item)
             if kind != ReminderKind.REMIND:
                 audit_record(
                     actor=None, action=f"deadline.{kind}", subject=assessment, to_value=str(due), comment=title
@@ -85,7 +104,11 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
     done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
     steps = 0
     tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.TASK_RELATED)
+    from ..flows import OverdueRectificationFlow
+
     for task in tasks.iterator(chunk_size=500):
+        if task.flow_task.flow_class is OverdueRectificationFlow:
+            continue  # the office's own follow-up of a referral is not chased again
         assessment, item = selectors.task_subject(task)
         if assessment is None:
             continue
@@ -101,7 +124,7 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
         elif calendar.working_days_between(today, due, exceptions) <= settings.REMIND_WORKING_DAYS:
             wanted.append(ReminderKind.REMIND)
         for kind in wanted:
-            if (task.pk, kind) not in done and _record(kind, task, assessment, due):
+            if (task.pk, kind) not in done and _record(kind, task, assessment, due, item):
                 steps += 1
     return steps
 
@@ -114,3 +137,70 @@ def notification_read(*, user, notification_id) -> None:
 @transaction.atomic
 def notifications_read_all(*, user) -> int:
     return Notification.objects.filter(user=user, read_at=None).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def referral_propose(*, referral, by, kind, persons, reason, activation=None):
+    """The office proposes a measure for an overdue rectification item."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .. import access, flows
+    from ..models import AccountabilityMeasure, MeasureKind
+    from .assessments import responsible_people
+    from .tasks import task_complete
+
+    r = (
+        AccountabilityReferral.objects.select_for_update()
+        .select_related("item__assessment__organisation")
+        .get(pk=referral.pk)
+    )
+    a = r.item.assessment
+    if not access.can_oversee_organisation(by, a.organisation):
+        raise PermissionDenied(_("Only the oversight office proposes accountability measures."))
+    persons = list(persons)
+    allowed = set(responsible_people(a.organisation).values_list("pk", flat=True))
+    if kind not in MeasureKind.values or not persons or any(p.pk not in allowed for p in persons) or not reason.strip():
+        raise ValidationError(_("Choose a measure, the responsible persons among the leaders, and give the reasons."))
+    m = AccountabilityMeasure.objects.create(assessment=a, kind=kind, reason=reason.strip(), proposed_by=by)
+    m.persons.set(persons)
+    r.measure = m
+    r.save(update_fields=["measure"])
+    audit_record(actor=by, action="accountability.propose", subject=a, to_value=kind, comment=reason.strip())
+    task_complete(flows.OverdueRectificationFlow.propose, r.process, by=by, activation=activation)
+    return m
+
+
+@transaction.atomic
+def referral_decide(*, referral, by, approve: bool, comment="", activation=None):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .. import flows
+    from ..models import Decision
+    from .tasks import task_complete
+
+    r = (
+        AccountabilityReferral.objects.select_for_update()
+        .select_related("measure", "item__assessment")
+        .get(pk=referral.pk)
+    )
+    m = r.measure
+    if m is None or m.decision:
+        from .tasks import AlreadyHandled
+
+        raise AlreadyHandled()
+    if m.proposed_by_id == by.pk:
+        raise PermissionDenied(_("A second oversight officer must decide on the measure."))
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Give the reason for rejecting the measure.")})
+    m.decision = Decision.APPROVED if approve else Decision.REJECTED
+    m.decided_by, m.decision_comment = by, comment.strip()
+    m.save()
+    audit_record(
+        actor=by,
+        action="accountability.decide",
+        subject=r.item.assessment,
+        to_value=m.decision,
+        comment=comment.strip(),
+    )
+    task_complete(flows.OverdueRectificationFlow.decide, r.process, by=by, activation=activation)
+    return m

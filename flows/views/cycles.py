@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from forms.cycles import CycleForm
 
 from .. import access, jobs, scoring, selectors
-from ..models import Assessment
+from ..models import Assessment, Stage
 from ..services import cycles as services
 from ..services.indicators import templates_load_defaults
 
@@ -64,6 +64,9 @@ def cycle_create(request):
 def cycle_detail(request, pk):
     cycle = _cycle_or_404(request.user, pk)
     ranking = selectors.cycle_ranking(cycle, request.user)
+    rag_filter = request.GET.get("rag", "") if request.GET.get("rag") in ("red", "yellow", "green") else ""
+    stage = request.GET.get("stage", "") if request.GET.get("stage", "") in Stage.values else ""
+    rag_counts, rag_rows = selectors.cycle_rag(cycle, request.user, rag_filter=rag_filter, stage=stage)
     return render(
         request,
         "flows/cycles/detail.html",
@@ -76,6 +79,10 @@ def cycle_detail(request, pk):
             "may_manage": access.can_manage_cycle(request.user, cycle),
             "templates": cycle.templates.select_related("template"),
             "launching": cycle.state == "open" and cycle.launch_done < cycle.launch_total,
+            "rag_counts": rag_counts,
+            "rag_rows": rag_rows,
+            "rag_filter": rag_filter,
+            "stage_filter": stage,
         },
     )
 

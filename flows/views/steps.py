@@ -325,3 +325,60 @@ class GuidanceCommentView(StepView):
             activation=self.request.activation,
         )
         return _("Your comment has been passed to the reviewer.")
+
+
+class ReferralProposeView(ProposeAccountabilityView):
+    template_name = "flows/steps/referral_propose.html"
+
+    def referral(self):
+        return self.request.task.process.referral
+
+    def subject(self):
+        return self.referral().item.assessment
+
+    def context(self, **extra):
+        from ..models import Reminder
+
+        item = self.referral().item
+        reminders = Reminder.objects.filter(task__process=item.process).order_by("created_at")
+        return super().context(item=item, reminders=reminders, **extra)
+
+    def act(self):
+        from ..services import deadlines
+
+        d = self.valid_form(forms.AccountabilityProposalForm(self.request.POST, people=self.people()))
+        deadlines.referral_propose(
+            referral=self.referral(),
+            by=self.request.user,
+            kind=d["kind"],
+            persons=self.form.chosen_people(),
+            reason=d["reason"],
+            activation=self.request.activation,
+        )
+        return _("The measure has been proposed; a second officer decides on it.")
+
+    def blank_form(self):
+        return forms.AccountabilityProposalForm(people=self.people(), initial={"expected_state": "-"})
+
+
+class ReferralDecideView(ReferralProposeView):
+    template_name = "flows/steps/decide_accountability.html"
+
+    def context(self, **extra):
+        return super().context(measure=self.referral().measure, **extra)
+
+    def blank_form(self):
+        return forms.DecisionForm(initial={"expected_state": "-"})
+
+    def act(self):
+        from ..services import deadlines
+
+        self.valid_form(forms.DecisionForm(self.request.POST))
+        deadlines.referral_decide(
+            referral=self.referral(),
+            by=self.request.user,
+            approve=self.form.approve,
+            comment=self.form.cleaned_data["comment"],
+            activation=self.request.activation,
+        )
+        return _("The measure has been approved.") if self.form.approve else _("The measure was rejected.")
