@@ -110,6 +110,7 @@ def organisation_page(user, org: Organisation) -> dict:
         "past_roles": past_roles(org),
         "reviewers": access.reviewers_of(org),
         "offices": list(org.oversight_offices.all()),
+        "assessments": organisation_assessments(org),
         "may_act": access.can_act_on_organisation(user, org),
         "may_comment": access.can_comment_on_organisation(user, org),
     }
@@ -428,3 +429,13 @@ def cycle_rag(cycle: ReviewCycle, user, *, rag_filter: str = "", stage: str = ""
             a.rag = stage_rag[a.state]
             rows.append(a)
     return counts, rows
+
+
+def organisation_assessments(org: Organisation) -> list[Assessment]:
+    """Every cycle's assessment of this organisation, newest first, with its status by deadline (红黄绿)."""
+    from .services.deadlines import rag
+
+    rows = list(org.assessments.select_related("cycle").order_by("-cycle__year", "-pk")[:20])
+    for a in rows:
+        a.rag = rag(stage_due(a), today()) if a.state != Stage.CLOSED else ""
+    return rows

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import ballots, campaigns, cycles, evidence, inbox, notifications, organisations, people
+from .views import ballots, campaigns, cycles, daysoff, evidence, inbox, notifications, organisations, people
 
 urlpatterns = [
     path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
@@ -25,6 +25,8 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    path("offices/<int:office_pk>/calendar/", daysoff.days_off, name="days_off"),
+    path("offices/<int:office_pk>/calendar/<int:pk>/delete/", daysoff.day_off_delete, name="day_off_delete"),
     path("notifications/", notifications.notification_list, name="notification_list"),
     path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),

@@ -194,3 +194,38 @@ def test_an_overdue_rectification_item_becomes_an_accountability_task_for_the_of
     referral.refresh_from_db()
     assert referral.measure.decision == Decision.APPROVED
     assert AccountabilityReferral.objects.filter(item=item).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_office_keeps_its_local_calendar_and_others_cannot(client, demo):
+    office = OversightOffice.objects.get(code="QS-ZZB")
+    url = reverse("days_off", args=[office.pk])
+    client.force_login(h.county_officer())
+    response = client.post(url, {"date": "2026-12-09", "name": "县庆"})
+    assert response.status_code == 302
+    assert DayOff.objects.get(office=office).name == "县庆"
+    assert "县庆" in client.get(url).content.decode()
+    client.force_login(User.objects.get(username="shuji"))
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"date": "2026-12-10", "name": "x"}).status_code == 404
+    day = DayOff.objects.get(office=office)
+    assert client.post(reverse("day_off_delete", args=[office.pk, day.pk])).status_code == 404
+    assert DayOff.objects.filter(office=office).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_organisation_page_shows_its_assessments_with_their_status(client, demo):
+    h.open_cycle()
+    client.force_login(User.objects.get(username="shuji"))
+    body = client.get(reverse("organisation_detail", args=["JC-QS-HT-01"])).content.decode()
+    assert "2026年度青山县村党组织书记抓党建考核" in body and 'class="rag ' in body
+
+
+@pytest.mark.django_db
+def test_celery_beat_runs_the_same_sweeps(demo, settings):
+    from flows.jobs import periodic_sweeps
+
+    assert settings.CELERY_BEAT_SCHEDULE["periodic-sweeps"]["task"] == "flows.jobs.periodic_sweeps"
+    h.open_cycle()
+    result = periodic_sweeps.apply().get()
+    assert set(result) == {"evaluations_closed", "deadline_steps"}

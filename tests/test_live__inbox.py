@@ -15,6 +15,25 @@ from tests import cycle_helpers as h
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def run(scenario):
+    """Run an async scenario on its own event loop, in its own thread, and re-raise what it raised."""
+    import threading
+
+    failure = []
+
+    def target():
+        try:
+            async_to_sync(scenario)()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    if failure:
+        raise failure[0]
+
+
 def socket_for(username):
     headers = [(b"origin", b"http://127.0.0.1")]
     if username:
@@ -38,7 +57,7 @@ def test_a_task_arriving_is_pushed_to_its_new_owner_only(demo):
         await secretary.disconnect()
         await bystander.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_an_anonymous_socket_is_refused(demo):
@@ -46,7 +65,7 @@ def test_an_anonymous_socket_is_refused(demo):
         connected, _code = await socket_for(None).connect()
         assert not connected
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_foreign_origin_is_refused(demo):
@@ -65,7 +84,7 @@ def test_a_foreign_origin_is_refused(demo):
         connected, _code = await communicator.connect()
         assert not connected
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_nothing_is_pushed_for_work_that_is_rolled_back(demo):
@@ -87,7 +106,7 @@ def test_nothing_is_pushed_for_work_that_is_rolled_back(demo):
         assert await secretary.receive_nothing(timeout=0.5)
         await secretary.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_the_page_rereads_its_counts(client, demo):

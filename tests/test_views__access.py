@@ -23,6 +23,7 @@ CASES = {
     "campaign_detail": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "南坳村"),
     "campaign_turnout": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "voted"),
     "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
+    "days_off": (lambda c: {"office_pk": c["cycle"].office_id}, "county_officer", "xianshuji", "本地日历"),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -31,6 +32,7 @@ ACTIONS = {
     "campaign_issue": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "campaign_open": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "campaign_close": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
+    "day_off_delete": (lambda c: {"office_pk": c["cycle"].office_id, "pk": 1}, "xianshuji"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
