@@ -150,7 +150,7 @@ def referral_propose(*, referral, by, kind, persons, reason, activation=None):
     from .tasks import task_complete
 
     r = (
-        AccountabilityReferral.objects.select_for_update()
+        AccountabilityReferral.objects.select_for_update(of=("self",))
         .select_related("item__assessment__organisation")
         .get(pk=referral.pk)
     )
@@ -179,7 +179,7 @@ def referral_decide(*, referral, by, approve: bool, comment="", activation=None)
     from .tasks import task_complete
 
     r = (
-        AccountabilityReferral.objects.select_for_update()
+        AccountabilityReferral.objects.select_for_update(of=("self",))
         .select_related("measure", "item__assessment")
         .get(pk=referral.pk)
     )
