@@ -151,7 +151,7 @@ def test_the_cycle_page_counts_and_filters_by_red_yellow_green(client, demo):
 
 
 @pytest.mark.django_db
-def test_an_overdue_rectification_item_becomes_an_accountability_task_for_the_office(demo):
+def test_an_overdue_rectification_item_becomes_an_accountability_task_for_the_office(demo, client):
     from decimal import Decimal
 
     from viewflow.workflow.models import Task
@@ -190,7 +190,12 @@ def test_an_overdue_rectification_item_becomes_an_accountability_task_for_the_of
 
     with pytest.raises(PermissionDenied):  # the proposer may not approve their own measure
         deadlines.referral_decide(referral=referral, by=officers[0], approve=True)
-    deadlines.referral_decide(referral=referral, by=officers[1], approve=True)
+    from flows.selectors import task_url
+
+    decide = Task.objects.get(process=referral.process, flow_task=OverdueRectificationFlow.decide)
+    client.force_login(officers[1])
+    assert "整改逾期" in client.get(task_url(decide)).content.decode()
+    assert client.post(task_url(decide), {"decision": "approve", "expected_state": "-"}).status_code == 302
     referral.refresh_from_db()
     assert referral.measure.decision == Decision.APPROVED
     assert AccountabilityReferral.objects.filter(item=item).count() == 1

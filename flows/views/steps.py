@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from forms import assessments as forms
@@ -80,6 +81,24 @@ class StepView(View):
         raise NotImplementedError
 
 
+class DecisionStepView(StepView):
+    """Approve, or send back / reject with a reason: the shape of several steps."""
+
+    stage = ""
+    approved_message = rejected_message = ""
+
+    def blank_form(self):
+        return forms.DecisionForm(initial={"expected_state": self.stage})
+
+    def decide(self, *, approve, comment, expected_state):
+        raise NotImplementedError
+
+    def act(self):
+        d = self.valid_form(forms.DecisionForm(self.request.POST))
+        self.decide(approve=self.form.approve, comment=d["comment"], expected_state=d["expected_state"])
+        return self.approved_message if self.form.approve else self.rejected_message
+
+
 class DraftSelfView(StepView):
     template_name = "flows/steps/draft_self.html"
 
@@ -106,24 +125,16 @@ class DraftSelfView(StepView):
         raise DraftSaved(_("The draft has been saved."))
 
 
-class ApproveSelfView(StepView):
+class ApproveSelfView(DecisionStepView):
     template_name = "flows/steps/approve_self.html"
+    stage = Stage.SELF_APPROVAL
+    approved_message = _lazy("The self-assessment has been approved.")
+    rejected_message = _lazy("The draft has been sent back.")
 
-    def blank_form(self):
-        return forms.DecisionForm(initial={"expected_state": Stage.SELF_APPROVAL})
-
-    def act(self):
-        d = self.valid_form(forms.DecisionForm(self.request.POST))
-        form = self.form
+    def decide(self, **decision):
         services.self_assessment_decide(
-            assessment=self.subject(),
-            by=self.request.user,
-            approve=form.approve,
-            comment=d["comment"],
-            activation=self.request.activation,
-            expected_state=d["expected_state"],
+            assessment=self.subject(), by=self.request.user, activation=self.request.activation, **decision
         )
-        return _("The self-assessment has been approved.") if form.approve else _("The draft has been sent back.")
 
 
 class CloseMassView(StepView):
@@ -187,23 +198,16 @@ class ReviewView(StepView):
         return _("The review has been submitted.")
 
 
-class DecideCommendationView(StepView):
+class DecideCommendationView(DecisionStepView):
     template_name = "flows/steps/decide_commendation.html"
+    stage = Stage.COMMENDATION
+    approved_message = _lazy("The commendation has been approved.")
+    rejected_message = _lazy("The commendation was rejected.")
 
-    def blank_form(self):
-        return forms.DecisionForm(initial={"expected_state": Stage.COMMENDATION})
-
-    def act(self):
-        d = self.valid_form(forms.DecisionForm(self.request.POST))
+    def decide(self, **decision):
         services.commendation_decide(
-            assessment=self.subject(),
-            by=self.request.user,
-            approve=self.form.approve,
-            comment=d["comment"],
-            activation=self.request.activation,
-            expected_state=d["expected_state"],
+            assessment=self.subject(), by=self.request.user, activation=self.request.activation, **decision
         )
-        return _("The commendation has been approved.") if self.form.approve else _("The commendation was rejected.")
 
 
 class ProposeAccountabilityView(StepView):
@@ -229,27 +233,20 @@ class ProposeAccountabilityView(StepView):
         return _("The measure has been proposed; a second officer decides on it.")
 
 
-class DecideAccountabilityView(StepView):
+class DecideAccountabilityView(DecisionStepView):
     template_name = "flows/steps/decide_accountability.html"
-
-    def blank_form(self):
-        return forms.DecisionForm(initial={"expected_state": Stage.ACCOUNTABILITY})
+    stage = Stage.ACCOUNTABILITY
+    approved_message = _lazy("The measure has been approved.")
+    rejected_message = _lazy("The measure was rejected.")
 
     def context(self, **extra):
         measure = self.subject().accountability_measures.filter(decision="").first()
         return super().context(measure=measure, **extra)
 
-    def act(self):
-        d = self.valid_form(forms.DecisionForm(self.request.POST))
+    def decide(self, **decision):
         services.accountability_decide(
-            assessment=self.subject(),
-            by=self.request.user,
-            approve=self.form.approve,
-            comment=d["comment"],
-            activation=self.request.activation,
-            expected_state=d["expected_state"],
+            assessment=self.subject(), by=self.request.user, activation=self.request.activation, **decision
         )
-        return _("The measure has been approved.") if self.form.approve else _("The measure was rejected.")
 
 
 class ReportRectificationView(StepView):
@@ -361,24 +358,28 @@ class ReferralProposeView(ProposeAccountabilityView):
         return forms.AccountabilityProposalForm(people=self.people(), initial={"expected_state": "-"})
 
 
-class ReferralDecideView(ReferralProposeView):
+class ReferralDecideView(DecisionStepView, ReferralProposeView):
     template_name = "flows/steps/decide_accountability.html"
+    stage = "-"
+    approved_message = _lazy("The measure has been approved.")
+    rejected_message = _lazy("The measure was rejected.")
 
     def context(self, **extra):
         return super().context(measure=self.referral().measure, **extra)
 
     def blank_form(self):
-        return forms.DecisionForm(initial={"expected_state": "-"})
+        return DecisionStepView.blank_form(self)
 
     def act(self):
+        return DecisionStepView.act(self)
+
+    def decide(self, *, approve, comment, expected_state):
         from ..services import deadlines
 
-        self.valid_form(forms.DecisionForm(self.request.POST))
         deadlines.referral_decide(
             referral=self.referral(),
             by=self.request.user,
-            approve=self.form.approve,
-            comment=self.form.cleaned_data["comment"],
+            approve=approve,
+            comment=comment,
             activation=self.request.activation,
         )
-        return _("The measure has been approved.") if self.form.approve else _("The measure was rejected.")
