@@ -138,3 +138,15 @@ def test_a_leader_comments_by_name_and_others_cannot(client, demo):
     assert c.leader_comments.get().author == reviewer
     client.force_login(User.objects.get(username="dangyuan"))
     assert client.get(url).status_code == 404
+
+
+def test_the_office_sees_no_running_tally_while_voting_is_open(client, demo):
+    c, _a, officer = mass_campaign()
+    _n, codes = svc.tokens_issue(by=officer, campaign=c, count=6, group="党员")
+    for code in codes:
+        svc.ballot_cast(campaign=c, code=code, marks={(s.pk, ""): Satisfaction.DISSATISFIED for s in c.subjects.all()})
+    client.force_login(officer)
+    body = client.get(reverse("campaign_detail", args=[c.pk])).content.decode()
+    assert "投票结束后" in body and "0.00" not in body
+    svc.campaign_close(by=officer, campaign=c)
+    assert "0.00" in client.get(reverse("campaign_detail", args=[c.pk])).content.decode()

@@ -16,7 +16,7 @@ from forms.campaigns import CampaignForm, IssueForm, LeaderCommentForm
 
 from .. import access, printing
 from ..excel import exporters
-from ..models import Assessment, CampaignKind, Stage
+from ..models import Assessment, CampaignKind, CampaignState, Stage
 from ..services import ballots as svc
 
 
@@ -105,7 +105,7 @@ def campaign_detail(request, pk):
             "campaign": campaign,
             "subjects": campaign.subjects.all(),
             "turnout": svc.turnout(campaign),
-            "tally": svc.tally(campaign),
+            "tally": svc.tally(campaign) if campaign.state == CampaignState.CLOSED else None,
             "issue_form": IssueForm(),
             "comment_form": LeaderCommentForm(),
             "leader_comments": campaign.leader_comments.select_related("author", "subject"),
