@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from forms import assessments as forms
@@ -96,7 +96,7 @@ class DecisionStepView(StepView):
     def act(self):
         d = self.valid_form(forms.DecisionForm(self.request.POST))
         self.decide(approve=self.form.approve, comment=d["comment"], expected_state=d["expected_state"])
-        return self.approved_message if self.form.approve else self.rejected_message
+        return str(self.approved_message if self.form.approve else self.rejected_message)  # translated now
 
 
 class DraftSelfView(StepView):
@@ -128,8 +128,8 @@ class DraftSelfView(StepView):
 class ApproveSelfView(DecisionStepView):
     template_name = "flows/steps/approve_self.html"
     stage = Stage.SELF_APPROVAL
-    approved_message = _lazy("The self-assessment has been approved.")
-    rejected_message = _lazy("The draft has been sent back.")
+    approved_message = gettext_lazy("The self-assessment has been approved.")
+    rejected_message = gettext_lazy("The draft has been sent back.")
 
     def decide(self, **decision):
         services.self_assessment_decide(
@@ -201,8 +201,8 @@ class ReviewView(StepView):
 class DecideCommendationView(DecisionStepView):
     template_name = "flows/steps/decide_commendation.html"
     stage = Stage.COMMENDATION
-    approved_message = _lazy("The commendation has been approved.")
-    rejected_message = _lazy("The commendation was rejected.")
+    approved_message = gettext_lazy("The commendation has been approved.")
+    rejected_message = gettext_lazy("The commendation was rejected.")
 
     def decide(self, **decision):
         services.commendation_decide(
@@ -236,8 +236,8 @@ class ProposeAccountabilityView(StepView):
 class DecideAccountabilityView(DecisionStepView):
     template_name = "flows/steps/decide_accountability.html"
     stage = Stage.ACCOUNTABILITY
-    approved_message = _lazy("The measure has been approved.")
-    rejected_message = _lazy("The measure was rejected.")
+    approved_message = gettext_lazy("The measure has been approved.")
+    rejected_message = gettext_lazy("The measure was rejected.")
 
     def context(self, **extra):
         measure = self.subject().accountability_measures.filter(decision="").first()
@@ -361,8 +361,8 @@ class ReferralProposeView(ProposeAccountabilityView):
 class ReferralDecideView(DecisionStepView, ReferralProposeView):
     template_name = "flows/steps/decide_accountability.html"
     stage = "-"
-    approved_message = _lazy("The measure has been approved.")
-    rejected_message = _lazy("The measure was rejected.")
+    approved_message = gettext_lazy("The measure has been approved.")
+    rejected_message = gettext_lazy("The measure was rejected.")
 
     def context(self, **extra):
         return super().context(measure=self.referral().measure, **extra)
