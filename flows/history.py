@@ -20,6 +20,7 @@ ACTIONS = {
     "accountability.propose": _("Accountability measure proposed"),
     "accountability.reject": _("Accountability measure rejected"),
     "evidence.add": _("Evidence attached"),
+    "task.claim": _("Task claimed"),
     "deadline.escalate_secretary": _("Overdue: escalated to the secretary"),
     "deadline.escalate_office": _("Long overdue: escalated to the oversight office"),
     "campaign.create": _("Evaluation prepared"),

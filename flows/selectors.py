@@ -337,9 +337,6 @@ def queue(user, **filters) -> list[dict]:
     if scope.superuser:
         officer = Q()
 
-    def org_q(prefix, q):
-        return _prefixed(q, prefix)
-
     a_org = "process__assessment__organisation__"
     i_org = "process__rectification_item__assessment__organisation__"
     q = Q(
@@ -349,9 +346,9 @@ def queue(user, **filters) -> list[dict]:
             AssessmentFlow.propose_accountability,
             AssessmentFlow.approve_accountability,
         ]
-    ) & org_q(a_org, officer)
-    q |= Q(flow_task=AssessmentFlow.review) & org_q(a_org, reviewed)
-    q |= Q(flow_task=RectificationItemFlow.verify) & org_q(i_org, reviewed)
+    ) & _prefixed(officer, a_org)
+    q |= Q(flow_task=AssessmentFlow.review) & _prefixed(reviewed, a_org)
+    q |= Q(flow_task=RectificationItemFlow.verify) & _prefixed(reviewed, i_org)
     leader_orgs = (
         RoleAssignment.objects.current().filter(user=user, role__in=LEADERSHIP_ROLES).values("organisation_id")
     )

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from flows.models import BallotForm, CampaignKind
+from flows.models import BallotForm, CampaignKind, OversightOffice
 
 
 def _default_close():
@@ -14,6 +14,9 @@ def _default_close():
 
 
 class CampaignForm(forms.Form):
+    office = forms.ModelChoiceField(
+        label=_("Oversight office"), queryset=OversightOffice.objects.none(), required=False
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=CampaignKind.choices, initial=CampaignKind.MASS)
     form = forms.ChoiceField(label=_("Ballot form"), choices=BallotForm.choices, initial=BallotForm.SATISFACTION)
     title = forms.CharField(label=_("Title"), max_length=160)
@@ -33,6 +36,12 @@ class CampaignForm(forms.Form):
             "of Party members: the one branch whose members are rated. Not needed for an assessment."
         ),
     )
+
+    def __init__(self, *args, office_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = OversightOffice.objects.filter(pk__in=office_ids).order_by("code")
+        if len(office_ids) == 1:
+            self.fields["office"].initial = next(iter(office_ids))
 
     def codes(self):
         return [line.strip() for line in self.cleaned_data["subjects"].splitlines() if line.strip()]

@@ -150,3 +150,25 @@ def test_the_office_sees_no_running_tally_while_voting_is_open(client, demo):
     assert "投票结束后" in body and "0.00" not in body
     svc.campaign_close(by=officer, campaign=c)
     assert "0.00" in client.get(reverse("campaign_detail", args=[c.pk])).content.decode()
+
+
+def test_a_report_meeting_belongs_to_the_office_the_officer_chooses(client, demo):
+    from flows.models import Campaign, CampaignKind, OversightOffice
+
+    officer = h.county_officer()
+    client.force_login(officer)
+    own = OversightOffice.objects.get(code="QS-ZZB")
+    foreign = OversightOffice.objects.get(code="BH-ZZB")
+    data = {
+        "kind": CampaignKind.REPORT_MEETING,
+        "form": "satisfaction",
+        "title": "述职评议会",
+        "closes_at": "2099-12-31T18:00",
+        "k_threshold": 5,
+        "subjects": "JC-QS-HT\nJC-QS-SQ",
+    }
+    refused = client.post(reverse("campaign_create"), data | {"office": foreign.pk})
+    assert refused.status_code == 400 and not Campaign.objects.filter(title="述职评议会").exists()
+    assert client.post(reverse("campaign_create"), data | {"office": own.pk}).status_code == 302
+    c = Campaign.objects.get(title="述职评议会")
+    assert c.office == own and c.subjects.count() == 2

@@ -307,6 +307,9 @@ def test_a_reviewer_claims_several_tasks_at_once_and_others_cannot(client, demo)
     response = client.post(reverse("queue_claim"), {"task": [t.pk for t in waiting]})
     assert response.status_code == 302
     assert all(Task.objects.get(pk=t.pk).owner_id == officer.pk for t in waiting)
+    from flows.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="task.claim", actor=officer).count() == len(waiting)
     body = client.get(reverse("home")).content.decode()
     assert "上级考评" in body
 

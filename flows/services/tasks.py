@@ -60,6 +60,8 @@ def tasks_claim(*, by, task_ids) -> int:
     Each task is claimed under its own flow lock; one that someone else took meanwhile, or that this user
     may not take, is skipped. Returns how many were claimed."""
     from ..nodes import Task as TaskNode
+    from ..selectors import task_subject
+    from .audit import audit_record
 
     claimed = 0
     for task in Task.objects.filter(pk__in=list(task_ids)[:500], status=STATUS.NEW, owner__isnull=True):
@@ -71,5 +73,8 @@ def tasks_claim(*, by, task_ids) -> int:
             if fresh.status != STATUS.NEW or fresh.owner_id or not node.can_assign(by, fresh):
                 continue
             node.activation_class(fresh).assign(by)
+            assessment, _item = task_subject(fresh)
+            if assessment is not None:
+                audit_record(actor=by, action="task.claim", subject=assessment, to_value=node.name)
             claimed += 1
     return claimed

@@ -53,9 +53,11 @@ def campaign_create(request):
         if assessment is None:
             raise Http404
     initial = {"title": _("Mass evaluation of %(org)s") % {"org": assessment.organisation.name}} if assessment else {}
-    form = CampaignForm(request.POST or None, initial=initial)
+    form = CampaignForm(request.POST or None, initial=initial, office_ids=offices)
     if assessment is not None:
-        form.fields["kind"].required = False  # a mass evaluation of this assessment
+        form.fields["kind"].required = False  # a mass evaluation of this assessment: its cycle's office
+    else:
+        form.fields["office"].required = True
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -68,9 +70,7 @@ def campaign_create(request):
                     k_threshold=d["k_threshold"],
                 )
             else:
-                from ..models import OversightOffice
-
-                office = OversightOffice.objects.get(pk=sorted(offices)[0])
+                office = d["office"]
                 subjects = svc.subjects_from_codes(kind=d["kind"], codes=form.codes(), office=office)
                 campaign = svc.campaign_create(
                     by=request.user,
