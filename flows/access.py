@@ -264,3 +264,38 @@ def can_manage_cycle(user, cycle) -> bool:
 def can_run_campaign(user, campaign) -> bool:
     """Officers of the campaign's oversight office open, close and issue codes for it."""
     return campaign.office_id in offices_of(user)
+
+
+# ---- spot checks ------------------------------------------------------------------------------------------
+
+
+def inspector_offices_of(user) -> set:
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(
+        OfficeMembership.objects.current()
+        .filter(user=user, role=OfficeRole.INSPECTOR)
+        .values_list("office_id", flat=True)
+    )
+
+
+def can_run_spot_check(user, plan) -> bool:
+    """Officers of the plan's oversight office create, freeze, draw and decide."""
+    return plan.office_id in offices_of(user)
+
+
+def can_view_spot_check(user, plan) -> bool:
+    """The office's officers, and the inspectors the plan drew, see the plan, its certificate and its results."""
+    if can_run_spot_check(user, plan):
+        return True
+    return user.is_authenticated and plan.inspections.filter(seats__inspector=user).exists()
+
+
+def can_view_inspection(user, inspection) -> bool:
+    """The office's officers and the assigned inspectors; once decided, the organisation's leaders and those
+    who lead it, who must act on its findings."""
+    if can_run_spot_check(user, inspection.plan):
+        return True
+    if user.is_authenticated and inspection.seats.filter(inspector=user).exists():
+        return True
+    return inspection.state == "done" and can_act_on_organisation(user, inspection.organisation)

@@ -11,6 +11,7 @@ from forms.organisations import OrganisationForm
 from .models import (
     Assessment,
     AuditEntry,
+    ChecklistItem,
     Guidance,
     Indicator,
     IndicatorTemplate,
@@ -219,3 +220,12 @@ class AssessmentAdmin(ReadOnlyAdmin):
 class RectificationItemAdmin(ReadOnlyAdmin):
     list_display = ["problem", "assessment", "owner", "due", "state"]
     list_filter = ["state"]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    """The inspectors' checklists are configured here, per sector; a new inspection copies the items in use."""
+
+    list_display = ["code", "title", "sector", "order", "active"]
+    list_filter = ["sector", "active"]
+    list_editable = ["order", "active"]

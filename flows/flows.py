@@ -14,8 +14,18 @@ from viewflow.workflow import lock
 from viewflow.workflow.flow import Flow
 
 from . import access, nodes
-from .models import Assessment, ItemState, RectificationItem, Role, RoleAssignment, Stage
-from .views import steps
+from .models import (
+    Assessment,
+    Inspection,
+    InspectionState,
+    InspectorSeat,
+    ItemState,
+    RectificationItem,
+    Role,
+    RoleAssignment,
+    Stage,
+)
+from .views import inspection_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.
@@ -245,4 +255,57 @@ class OverdueRectificationFlow(Flow):
         return activation.process
 
 
-FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow, OverdueRectificationFlow)
+def _inspection_state(activation):
+    return Inspection.objects.filter(process_id=activation.process.pk).values_list("state", flat=True).get()
+
+
+def _seated(task, user, *, unsigned=False):
+    seats = InspectorSeat.objects.filter(inspection__process_id=task.process_id, inspector_id=user.pk)
+    return seats.filter(signed_at__isnull=True).exists() if unsigned else seats.exists()
+
+
+class InspectionFlow(Flow):
+    """One organisation drawn by a spot check: the lead inspector records the checklist and findings, the other
+    inspectors sign in turn (any of them may send it back), then the oversight office decides on the findings."""
+
+    process_title = _("Spot check")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.record)
+    record = (
+        nodes.Task(inspection_steps.RecordInspectionView.as_view())
+        .Annotation(title=_("Spot check: record the checklist and findings"))
+        .Assign(lambda act: act.process.inspection.seats.order_by("position").first().inspector)
+        .Eligible(lambda t, u: t.process.inspection.lead_id() == u.pk)
+        .Next(this.route)
+    )
+    sign = (
+        nodes.Task(inspection_steps.SignInspectionView.as_view())
+        .Annotation(title=_("Spot check: sign the record"))
+        .Assign(lambda act: act.process.inspection.seats.filter(signed_at__isnull=True).first().inspector)
+        .Eligible(lambda t, u: _seated(t, u, unsigned=True))
+        .Next(this.route)
+    )
+    route = (
+        nodes.Switch()
+        .Annotation(title=_("Signed by all?"))
+        .Case(this.record, lambda act: _inspection_state(act) == InspectionState.RECORDING)
+        .Case(this.sign, lambda act: _inspection_state(act) == InspectionState.SIGNING)
+        .Default(this.review)
+    )
+    review = (
+        nodes.Task(inspection_steps.ReviewInspectionView.as_view())
+        .Annotation(title=_("Spot check: decide on the findings"))
+        .Eligible(lambda t, u: t.process.inspection.plan.office_id in access.offices_of(u))
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, inspection):
+        activation.process.save()
+        inspection.process = activation.process
+        inspection.save(update_fields=["process"])
+        return activation.process
+
+
+FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow, OverdueRectificationFlow, InspectionFlow)

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import ItemState, Rating, Stage
+from .models import InspectionState, ItemState, Rating, Stage
 
 ACTIONS = {
     "assessment.launch": _("Cycle launched"),
@@ -28,8 +28,17 @@ ACTIONS = {
     "rectification.report": _("Rectification reported"),
     "rectification.verify": _("Rectification item verified"),
     "rectification.return": _("Rectification report returned"),
+    "assessment.reopen_rectification": _("Rectification reopened by a spot check"),
+    "assessment.rating_lowered": _("Rating lowered after a spot check"),
+    "inspection.finding": _("Finding recorded"),
+    "inspection.finding_removed": _("Finding removed"),
+    "inspection.submit": _("Record submitted and signed by the lead inspector"),
+    "inspection.sign": _("Record signed"),
+    "inspection.signed": _("Signed by every inspector"),
+    "inspection.send_back": _("Record sent back to the lead inspector"),
+    "inspection.decide": _("Findings decided by the oversight office"),
 }
-VALUES = {**dict(Stage.choices), **dict(Rating.choices), **dict(ItemState.choices)}
+VALUES = {**dict(Stage.choices), **dict(Rating.choices), **dict(ItemState.choices), **dict(InspectionState.choices)}
 
 
 def describe(entry) -> tuple[str, str]:

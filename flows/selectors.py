@@ -236,12 +236,16 @@ def _task_rows(tasks):
     rows = []
     for t in tasks:
         assessment, item = task_subject(t)
+        inspection = t.process.inspection if _has_related(t.process, "inspection") else None
         due = item.due if item else (stage_due(assessment) if assessment else None)
+        if inspection is not None:
+            due = inspection.plan.due
         rows.append(
             {
                 "rag": _rag(due),
                 "task": t,
                 "assessment": assessment,
+                "inspection": inspection,
                 "item": item,
                 "due": due,
                 "title": t.flow_task.task_title,
@@ -273,6 +277,8 @@ TASK_RELATED = (
     "process__rectification_item__assessment__cycle",
     "process__guidance_comment__assessment__organisation",
     "process__guidance_comment__assessment__cycle",
+    "process__inspection__organisation",
+    "process__inspection__plan",
 )
 
 
@@ -297,6 +303,7 @@ def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
             Q(process__assessment__organisation__name__icontains=text)
             | Q(process__rectification_item__assessment__organisation__name__icontains=text)
             | Q(process__guidance_comment__assessment__organisation__name__icontains=text)
+            | Q(process__inspection__organisation__name__icontains=text)
         )
     return qs
 
@@ -314,7 +321,7 @@ def archive(user, **filters) -> list[dict]:
 def queue(user, **filters) -> list[dict]:
     """Unassigned tasks this user may take: oversight work in their scope, reviews for their office,
     verifications for organisations they review, comments for organisations they guide."""
-    from .flows import AssessmentFlow, GuidanceCommentFlow, RectificationItemFlow
+    from .flows import AssessmentFlow, GuidanceCommentFlow, InspectionFlow, RectificationItemFlow
 
     scope = access.scope_for(user)
     office_ids = list(
@@ -353,6 +360,7 @@ def queue(user, **filters) -> list[dict]:
         RoleAssignment.objects.current().filter(user=user, role__in=LEADERSHIP_ROLES).values("organisation_id")
     )
     q |= Q(flow_task=GuidanceCommentFlow.comment, process__guidance_comment__guide_id__in=leader_orgs)
+    q |= Q(flow_task=InspectionFlow.review, process__inspection__plan__office_id__in=office_ids)
     qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(q).select_related(*TASK_RELATED)
     tasks = [t for t in _filtered(qs, **filters).order_by("created", "pk")[:500] if t.flow_task.is_eligible(user, t)]
     return _due_filter(_task_rows(tasks), filters.get("due"))
@@ -436,3 +444,89 @@ def organisation_assessments(org: Organisation) -> list[Assessment]:
     for a in rows:
         a.rag = rag(stage_due(a), today()) if a.state != Stage.CLOSED else ""
     return rows
+
+
+# ---- spot checks ------------------------------------------------------------------------------------------
+
+
+def spot_checks_for(user) -> QuerySet:
+    """Plans of the offices the user is an officer of, and plans that drew the user as an inspector."""
+    from .models import SpotCheckPlan
+
+    qs = SpotCheckPlan.objects.select_related("office", "cycle", "scope_root")
+    if user.is_superuser:
+        return qs
+    return qs.filter(Q(office_id__in=access.offices_of(user)) | Q(inspections__seats__inspector=user)).distinct()
+
+
+def inspection_page(inspection) -> dict:
+    findings = list(inspection.findings.prefetch_related("evidence").select_related("rectification_item__owner"))
+    rows = list(
+        AuditEntry.objects.filter(subject_type=inspection._meta.label_lower, subject_id=str(inspection.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+    for row in rows:
+        row.label, row.value_label = history.describe(row)
+    return {
+        "results": list(inspection.results.all()),
+        "findings": findings,
+        "seats": list(inspection.seats.select_related("inspector")),
+        "history": rows,
+    }
+
+
+def plan_strata(plan) -> list[dict]:
+    """Population N and sample n per stratum, from the frozen inputs (or the live population while a draft)."""
+    from . import draw
+    from .services.spotchecks import build_snapshot
+
+    snapshot = plan.snapshot or build_snapshot(plan)
+    drawn = {}
+    if plan.result:
+        strata = {t["code"]: t["stratum"] for t in snapshot["population"]}
+        for code in plan.result["sample"]:
+            drawn[strata[code]] = drawn.get(strata[code], 0) + 1
+    return [
+        {"stratum": s, "population": n_pop, "sample": n, "drawn": drawn.get(s)}
+        for s, (n_pop, n) in draw.stratum_sizes(snapshot).items()
+    ]
+
+
+def plan_results(plan) -> dict:
+    """Checked, findings by severity, rectification status: per inspection and in total, in a fixed number of
+    queries."""
+    from .models import Finding, Inspection, InspectionState, ItemState, Severity
+
+    inspections = list(
+        Inspection.objects.filter(plan=plan)
+        .select_related("organisation")
+        .prefetch_related("seats__inspector")
+        .order_by("organisation__path")
+    )
+    findings = list(Finding.objects.filter(inspection__plan=plan).select_related("rectification_item"))
+    by_insp: dict = {}
+    for f in findings:
+        by_insp.setdefault(f.inspection_id, []).append(f)
+    rows = []
+    totals = {s.value: 0 for s in Severity}
+    rect = {"open": 0, "reported": 0, "verified": 0, "overdue": 0}
+    on = today()
+    for insp in inspections:
+        fs = by_insp.get(insp.pk, [])
+        sev = {s.value: sum(1 for f in fs if f.severity == s) for s in Severity}
+        for k, v in sev.items():
+            totals[k] += v
+        items = [f.rectification_item for f in fs if f.rectification_item_id]
+        for it in items:
+            rect[{ItemState.OPEN: "open", ItemState.REPORTED: "reported"}.get(it.state, "verified")] += 1
+            if it.state != ItemState.VERIFIED and it.due < on:
+                rect["overdue"] += 1
+        rows.append({"inspection": insp, "severity": sev, "findings": fs, "items": items})
+    return {
+        "rows": rows,
+        "checked": sum(1 for i in inspections if i.state == InspectionState.DONE),
+        "total": len(inspections),
+        "severity": totals,
+        "rectification": rect,
+    }

@@ -2,7 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import ballots, campaigns, cycles, daysoff, evidence, inbox, notifications, organisations, people
+from .views import (
+    ballots,
+    campaigns,
+    cycles,
+    daysoff,
+    evidence,
+    inbox,
+    notifications,
+    organisations,
+    people,
+    spotchecks,
+)
 
 urlpatterns = [
     path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
@@ -41,5 +52,16 @@ urlpatterns = [
     path("v/<str:public_id>/", ballots.ballot_enter, name="ballot_enter"),
     path("v/<str:public_id>/cast/", ballots.ballot_cast, name="ballot_cast"),
     path("v/<str:public_id>/results/", ballots.ballot_results, name="ballot_results"),
+    path("spot-checks/", spotchecks.plan_list, name="spotcheck_list"),
+    path("spot-checks/new/", spotchecks.plan_create, name="spotcheck_create"),
+    path("spot-checks/<int:pk>/", spotchecks.plan_detail, name="spotcheck_detail"),
+    path("spot-checks/<int:pk>/freeze/", spotchecks.plan_freeze, name="spotcheck_freeze"),
+    path("spot-checks/<int:pk>/draw/", spotchecks.plan_draw, name="spotcheck_draw"),
+    path("spot-checks/<int:pk>/cancel/", spotchecks.plan_cancel, name="spotcheck_cancel"),
+    path("spot-checks/<int:pk>/certificate/", spotchecks.plan_certificate, name="spotcheck_certificate"),
+    path("spot-checks/<int:pk>/certificate.xlsx", spotchecks.plan_certificate_xlsx, name="spotcheck_certificate_xlsx"),
+    path("spot-checks/<int:pk>/results.xlsx", spotchecks.plan_results_xlsx, name="spotcheck_results_xlsx"),
+    path("inspections/<int:pk>/", spotchecks.inspection_detail, name="inspection_detail"),
+    path("inspections/evidence/<int:pk>/", spotchecks.finding_evidence_download, name="finding_evidence_download"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
 ]

@@ -200,6 +200,15 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=Stage.CLOSED,
+        target=Stage.RECTIFICATION,
+        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
+    )
+    def reopen_rectification(self):
+        """A confirmed spot-check finding adds rectification items to a closed year."""
+
+    @transition(
+        field=state,
         source=Stage.ACCOUNTABILITY,
         target=Stage.CLOSED,
         permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),

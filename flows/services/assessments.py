@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.people import today
 from .audit import audit_record
-from .tasks import AlreadyHandled, handle_run, task_complete
+from .tasks import AlreadyHandled, handle_run, open_task, task_complete
 
 
 def _flows():
@@ -396,7 +396,9 @@ def rectification_verify(*, item, by, verified: bool, comment="", activation=Non
     a = _lock(it.assessment)
     if a.state == Stage.RECTIFICATION and a.rectification_verified():
         _transition(a, "finish_rectification", by=by)
-        handle_run(_flows().AssessmentFlow.await_rectification, a.process)
+        # a year reopened by a spot check has no waiting step left in its (finished) flow
+        if open_task(_flows().AssessmentFlow.await_rectification, a.process) is not None:
+            handle_run(_flows().AssessmentFlow.await_rectification, a.process)
     return it
 
 

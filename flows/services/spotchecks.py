@@ -1,0 +1,382 @@
+"""Random spot checks: the plan, its frozen inputs and committed seed, the draw, and its verification.
+
+The inspections the draw creates are worked in `services/inspections.py`.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import access, draw
+from ..models import (
+    Assessment,
+    AuditEntry,
+    ItemState,
+    OfficeMembership,
+    OfficeRole,
+    Organisation,
+    RectificationItem,
+    RoleAssignment,
+    User,
+)
+from ..models.organisations import subtree_q
+from ..models.people import today
+from ..models.spotchecks import (
+    ChecklistItem,
+    CheckResult,
+    Inspection,
+    InspectorSeat,
+    PlanState,
+    RiskTier,
+    SpotCheckPlan,
+)
+from .audit import audit_record
+from .tasks import AlreadyHandled
+
+
+def _flows():
+    from .. import flows
+
+    return flows
+
+
+def _require_officer(by, plan_or_office):
+    office_id = getattr(plan_or_office, "office_id", None) or plan_or_office.pk
+    if office_id not in access.offices_of(by):
+        raise PermissionDenied(_("Only officers of the oversight office run its spot checks."))
+
+
+# ---- the population and the pool -------------------------------------------------------------------------
+
+
+def population_queryset(plan: SpotCheckPlan):
+    """The organisations the plan draws from: the cycle's or the subtree's, filtered by sector, level and risk."""
+    if plan.cycle_id:
+        qs = Organisation.objects.filter(assessments__cycle_id=plan.cycle_id)
+    else:
+        root = plan.scope_root or plan.office.scope
+        qs = Organisation.objects.filter(subtree_q(root.path))
+    if plan.sectors:
+        qs = qs.filter(sector__in=plan.sectors)
+    if plan.levels:
+        qs = qs.filter(level__in=plan.levels)
+    tiers = set(plan.risk_tiers or ())
+    if tiers:
+        last_rating = (
+            Assessment.objects.filter(organisation=OuterRef("pk"))
+            .exclude(rating="")
+            .exclude(cycle_id=plan.cycle_id)
+            .order_by("-cycle__year", "-pk")
+            .values("rating")[:1]
+        )
+        overdue = RectificationItem.objects.filter(assessment__organisation=OuterRef("pk"), due__lt=today()).exclude(
+            state=ItemState.VERIFIED
+        )
+        qs = qs.annotate(last_rating=Subquery(last_rating), has_overdue=Exists(overdue))
+        risk = Q(pk__in=[])
+        if RiskTier.POOR in tiers:
+            risk |= Q(last_rating="poor")
+        if RiskTier.AVERAGE in tiers:
+            risk |= Q(last_rating="average")
+        if RiskTier.BACKWARD in tiers:
+            risk |= Q(classification="backward")
+        if RiskTier.WEAK_AND_LAX in tiers:
+            risk |= Q(weak_and_lax=True)
+        if RiskTier.OVERDUE in tiers:
+            risk |= Q(has_overdue=True)
+        qs = qs.filter(risk)
+    return qs.distinct().order_by("code")
+
+
+def stratum_of(sector: str, level: str) -> str:
+    return f"{sector or '-'}/{level}"
+
+
+def pool_choices(office):
+    """Inspectors who may be put in an office's pool: current inspectors of offices whose scope overlaps its own."""
+    path = office.scope.path
+    ids = (
+        OfficeMembership.objects.current()
+        .filter(role=OfficeRole.INSPECTOR)
+        .filter(
+            Q(office__scope__path__startswith=path) | Q(office__scope__path__in=office.scope.leading_paths() + [path])
+        )
+    )
+    return User.objects.filter(pk__in=ids.values("user_id"), is_active=True).order_by("real_name")
+
+
+def _previous_targets(plan: SpotCheckPlan) -> dict[int, list[str]]:
+    """What each inspector checked in the office's previous drawn plan ("not the one they checked last time")."""
+    previous = (
+        SpotCheckPlan.objects.filter(office_id=plan.office_id, state__in=[PlanState.DRAWN, PlanState.CLOSED])
+        .exclude(pk=plan.pk)
+        .order_by("-drawn_at", "-pk")
+        .first()
+    )
+    out: dict[int, list[str]] = {}
+    if previous is None:
+        return out
+    for inspector_id, code in InspectorSeat.objects.filter(inspection__plan=previous).values_list(
+        "inspector_id", "inspection__organisation__code"
+    ):
+        out.setdefault(inspector_id, []).append(code)
+    return out
+
+
+def build_snapshot(plan: SpotCheckPlan) -> dict:
+    population = [
+        {"code": code, "path": path, "stratum": stratum_of(sector, level)}
+        for code, path, sector, level in population_queryset(plan).values_list("code", "path", "sector", "level")
+    ]
+    pool_users = list(plan.pool.all()) or list(pool_choices(plan.office))
+    paths: dict[int, set] = {}
+    for uid, path in (
+        RoleAssignment.objects.current().filter(user__in=pool_users).values_list("user_id", "organisation__path")
+    ):
+        paths.setdefault(uid, set()).add(path)
+    previous = _previous_targets(plan)
+    pool = [
+        {
+            "id": u.pk,
+            "name": str(u),
+            "paths": sorted(paths.get(u.pk, ())),
+            "previous": sorted(previous.get(u.pk, ())),
+        }
+        for u in sorted(pool_users, key=lambda u: u.pk)
+    ]
+    params = {
+        "rate": format(Decimal(plan.rate_percent).normalize(), "f"),
+        "minimum": int(plan.minimum_per_stratum),
+        "sizes": {k: int(v) for k, v in sorted((plan.stratum_sizes or {}).items())},
+        "per_target": int(plan.inspectors_per_target),
+    }
+    return {"algorithm": draw.ALGORITHM, "plan": plan.pk, "params": params, "population": population, "pool": pool}
+
+
+# ---- plan lifecycle -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(*, by, office, pool=(), **fields) -> SpotCheckPlan:
+    _require_officer(by, office)
+    cycle, root = fields.get("cycle"), fields.get("scope_root")
+    if cycle is not None and cycle.office_id != office.pk:
+        raise ValidationError({"cycle": _("Choose one of the office's own cycles.")})
+    if root is not None and not root.path.startswith(office.scope.path):
+        raise ValidationError({"scope_root": _("The subtree must lie within the office's own scope.")})
+    bad_tiers = set(fields.get("risk_tiers") or ()) - set(RiskTier.values)
+    if bad_tiers:
+        raise ValidationError({"risk_tiers": _("Unknown risk tier.")})
+    sizes = fields.get("stratum_sizes") or {}
+    if any(not isinstance(v, int) or v < 0 for v in sizes.values()):
+        raise ValidationError({"stratum_sizes": _("A fixed sample size is a whole number, zero or more.")})
+    allowed = set(pool_choices(office).values_list("pk", flat=True))
+    pool = list(pool)
+    if any(u.pk not in allowed for u in pool):
+        raise ValidationError({"pool": _("The pool may hold only current inspectors working within this scope.")})
+    plan = SpotCheckPlan(office=office, created_by=by, **fields)
+    plan.full_clean(exclude=["state"])
+    plan.save()
+    plan.pool.set(pool)
+    audit_record(actor=by, action="spotcheck.create", subject=plan, to_value=plan.name)
+    return plan
+
+
+def _lock(plan, *, expected):
+    fresh = SpotCheckPlan.objects.select_for_update().select_related("office__scope").get(pk=plan.pk)
+    if fresh.state != expected:
+        raise AlreadyHandled(
+            _("The plan is now “%(state)s”; nothing was changed.") % {"state": fresh.get_state_display()}
+        )
+    return fresh
+
+
+def _names(codes, limit=20) -> str:
+    names = dict(Organisation.objects.filter(code__in=codes[:limit]).values_list("code", "name"))
+    shown = "、".join(f"{names.get(c, c)}（{c}）" for c in codes[:limit])
+    return shown + (_(" and %(n)s more") % {"n": len(codes) - limit} if len(codes) > limit else "")
+
+
+@transaction.atomic
+def plan_freeze(*, by, plan) -> SpotCheckPlan:
+    """Freeze the population and the pool, commit to a secret seed. Refused if any organisation could not be
+    covered by enough conflict-free inspectors: that does not depend on the seed, so it is known now."""
+    p = _lock(plan, expected=PlanState.DRAFT)
+    _require_officer(by, p)
+    snapshot = build_snapshot(p)
+    if not snapshot["population"]:
+        raise ValidationError(_("No organisation matches the plan's population and filters."))
+    if len(snapshot["pool"]) < p.inspectors_per_target:
+        raise ValidationError(
+            _("The pool has %(pool)s inspectors; each organisation needs %(need)s.")
+            % {"pool": len(snapshot["pool"]), "need": p.inspectors_per_target}
+        )
+    missing = draw.uncoverable(snapshot)
+    if missing:
+        raise ValidationError(
+            _(
+                "Not enough conflict-free inspectors for these organisations (each needs %(need)s): %(orgs)s. "
+                "Add inspectors to the pool, lower the number per organisation, or narrow the population."
+            )
+            % {"need": p.inspectors_per_target, "orgs": _names(missing)}
+        )
+    seed = secrets.token_hex(32)
+    digest = draw.snapshot_hash(snapshot)
+    p.freeze(
+        snapshot=snapshot,
+        snapshot_hash=digest,
+        seed=seed,
+        commitment=draw.commitment(seed),
+        algorithm=draw.ALGORITHM,
+        at=timezone.now(),
+    )
+    p.save()
+    audit_record(
+        actor=by,
+        action="spotcheck.freeze",
+        subject=p,
+        from_value=PlanState.DRAFT,
+        to_value=p.state,
+        comment=f"population={digest} commitment={p.seed_commitment} n={len(snapshot['population'])}",
+    )
+    return p
+
+
+def checklist_for(sector: str) -> list[ChecklistItem]:
+    items = list(ChecklistItem.objects.filter(active=True, sector=sector)) if sector else []
+    general = list(ChecklistItem.objects.filter(active=True, sector=""))
+    codes = {i.code for i in items}
+    return sorted(items + [g for g in general if g.code not in codes], key=lambda i: (i.order, i.code))
+
+
+@transaction.atomic
+def plan_draw(*, by, plan, entropy: str = "") -> SpotCheckPlan:
+    """Draw targets and inspectors from the frozen inputs, reveal the seed, and start one inspection per target."""
+    p = _lock(plan, expected=PlanState.FROZEN)
+    _require_officer(by, p)
+    entropy = (entropy or "").strip()[:200]
+    result = draw.draw(p.snapshot, p.seed, entropy)
+    p.draw(result=result.as_json(), entropy=entropy, by=by, at=timezone.now())
+    p.save()
+    audit_record(
+        actor=by,
+        action="spotcheck.draw",
+        subject=p,
+        from_value=PlanState.FROZEN,
+        to_value=p.state,
+        comment=f"seed={p.seed} entropy={entropy} sample={len(result.sample)}",
+    )
+    orgs = {o.code: o for o in Organisation.objects.filter(code__in=result.sample)}
+    for code in result.sample:
+        org = orgs[code]
+        insp = Inspection.objects.create(plan=p, organisation=org)
+        InspectorSeat.objects.bulk_create(
+            InspectorSeat(inspection=insp, inspector_id=uid, position=n)
+            for n, uid in enumerate(result.assignments[code], 1)
+        )
+        CheckResult.objects.bulk_create(
+            CheckResult(inspection=insp, code=i.code, title=i.title, guidance=i.guidance, order=i.order)
+            for i in checklist_for(org.sector)
+        )
+        _flows().InspectionFlow.start.run(inspection=insp)
+    return p
+
+
+@transaction.atomic
+def plan_cancel(*, by, plan, reason: str) -> SpotCheckPlan:
+    p = SpotCheckPlan.objects.select_for_update().get(pk=plan.pk)
+    _require_officer(by, p)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the plan is cancelled.")})
+    if p.state not in (PlanState.DRAFT, PlanState.FROZEN):
+        raise AlreadyHandled(_("A plan that has been drawn cannot be cancelled."))
+    before = p.state
+    p.cancel()
+    p.save()
+    audit_record(actor=by, action="spotcheck.cancel", subject=p, from_value=before, to_value=p.state, comment=reason)
+    return p
+
+
+# ---- verification -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    ok: bool = True
+    lines: list = field(default_factory=list)
+
+    def check(self, passed: bool, good: str, bad: str):
+        self.lines.append(("✓ " if passed else "✗ ") + (good if passed else bad))
+        self.ok = self.ok and passed
+
+
+def verify_plan(plan: SpotCheckPlan) -> Verification:
+    """Re-run a past draw from its recorded inputs: are the inputs the ones committed to, and do the sample and
+    assignments come out exactly the same?"""
+    v = Verification()
+    if plan.state not in (PlanState.DRAWN, PlanState.CLOSED) or not plan.snapshot:
+        v.check(False, "", _("The plan has not been drawn yet; there is nothing to verify."))
+        return v
+    recorded = (
+        AuditEntry.objects.filter(
+            action="spotcheck.freeze", subject_type=plan._meta.label_lower, subject_id=str(plan.pk)
+        )
+        .order_by("pk")
+        .values_list("comment", flat=True)
+        .first()
+        or ""
+    )
+    digest = draw.snapshot_hash(plan.snapshot)
+    v.check(
+        digest == plan.snapshot_hash,
+        _("The frozen population and pool hash to %(h)s, as recorded.") % {"h": digest},
+        _("The frozen population or pool has changed: it hashes to %(h)s, but %(r)s was recorded.")
+        % {"h": digest, "r": plan.snapshot_hash},
+    )
+    v.check(
+        f"population={digest}" in recorded and f"commitment={plan.seed_commitment}" in recorded,
+        _("The audit trail recorded the same population hash and seed commitment when the plan was frozen."),
+        _("The audit trail's record of the freeze does not match the plan's population hash or seed commitment."),
+    )
+    v.check(
+        draw.commitment(plan.seed) == plan.seed_commitment,
+        _("The revealed seed matches the commitment made before the draw."),
+        _("The revealed seed does not match the commitment made before the draw."),
+    )
+    try:
+        again = draw.draw(plan.snapshot, plan.seed, plan.public_entropy).as_json()
+    except (KeyError, TypeError, ValueError) as exc:
+        v.check(False, "", _("The recorded inputs cannot be drawn again: %(e)s") % {"e": exc})
+        return v
+    v.check(
+        again["sample"] == (plan.result or {}).get("sample"),
+        _("Re-running the draw gives the same %(n)s organisations.") % {"n": len(again["sample"])},
+        _("Re-running the draw gives a different sample."),
+    )
+    v.check(
+        again["assignments"] == (plan.result or {}).get("assignments"),
+        _("Re-running the draw gives the same inspectors for every organisation."),
+        _("Re-running the draw gives different inspector assignments."),
+    )
+    stored = {code: [s for _p, s in sorted(seats)] for code, seats in _seats_by_code(plan).items()}
+    v.check(
+        stored == again["assignments"],
+        _("The inspections created match the draw."),
+        _("The inspections in the database do not match the draw."),
+    )
+    return v
+
+
+def _seats_by_code(plan) -> dict:
+    out: dict = {}
+    for code, pos, uid in InspectorSeat.objects.filter(inspection__plan=plan).values_list(
+        "inspection__organisation__code", "position", "inspector_id"
+    ):
+        out.setdefault(code, []).append((pos, uid))
+    return out

@@ -1,0 +1,110 @@
+"""The screens of an inspection's steps: record the checklist and findings, sign, decide on the findings."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from forms import spotchecks as forms
+from forms.assessments import check_evidence
+
+from .. import selectors
+from ..models import Rating
+from ..services import inspections as services
+from ..services.assessments import responsible_people
+from .steps import DraftSaved, StepView
+
+
+class InspectionStepView(StepView):
+    def inspection(self):
+        return self.request.task.process.inspection
+
+    def context(self, **extra):
+        insp = self.inspection()
+        return {
+            "task": self.request.task,
+            "node": self.request.task.flow_task,
+            "inspection": insp,
+            "page": selectors.inspection_page(insp),
+            "outcome_choices": forms.OUTCOME_CHOICES,
+            **extra,
+        }
+
+
+class RecordInspectionView(InspectionStepView):
+    template_name = "flows/inspections/record.html"
+
+    def blank_form(self):
+        return forms.FindingForm()
+
+    def act(self):
+        insp, data, user = self.inspection(), self.request.POST, self.request.user
+        action = data.get("action", "save")
+        if action.startswith("remove_finding_"):
+            services.finding_remove(inspection=insp, by=user, finding_id=int(action.rsplit("_", 1)[1] or 0))
+            raise DraftSaved(_("The finding has been removed."))
+        services.inspection_save(
+            inspection=insp,
+            by=user,
+            results=forms.checklist_rows(data, insp.results.all()),
+            summary=data.get("summary", ""),
+        )
+        if action == "add_finding":
+            d = self.valid_form(forms.FindingForm(data))
+            files = [(f, check_evidence(f)) for f in self.request.FILES.getlist("evidence")]
+            services.finding_add(inspection=insp, by=user, files=files, **d)
+            raise DraftSaved(_("The finding has been added."))
+        if action == "submit":
+            services.inspection_submit(inspection=insp, by=user, activation=self.request.activation)
+            return _("The record has been submitted for the other inspectors' signatures.")
+        raise DraftSaved(_("The draft has been saved."))
+
+
+class SignInspectionView(InspectionStepView):
+    template_name = "flows/inspections/sign.html"
+
+    def blank_form(self):
+        return forms.SignForm()
+
+    def act(self):
+        d = self.valid_form(forms.SignForm(self.request.POST))
+        services.inspection_sign(
+            inspection=self.inspection(),
+            by=self.request.user,
+            agree=self.form.agree,
+            comment=d["comment"],
+            activation=self.request.activation,
+        )
+        return _("You have signed the record.") if self.form.agree else _("The record was sent back.")
+
+
+class ReviewInspectionView(InspectionStepView):
+    template_name = "flows/inspections/review.html"
+
+    def people(self):
+        return list(responsible_people(self.inspection().organisation))
+
+    def context(self, **extra):
+        insp = self.inspection()
+        return super().context(
+            people=self.people(),
+            assessment=services.assessment_for(insp),
+            lower_choices=[(r.value, r.label) for r in Rating],
+            **extra,
+        )
+
+    def act(self):
+        insp, data = self.inspection(), self.request.POST
+        findings = list(insp.findings.all())
+        try:
+            decisions = forms.finding_decisions(data, findings, self.people())
+        except ValidationError as exc:
+            raise ValidationError({"decisions": exc.messages}) from exc
+        services.inspection_decide(
+            inspection=insp,
+            by=self.request.user,
+            decisions=decisions,
+            lower_rating_to=data.get("lower_rating_to", ""),
+            rating_reason=data.get("rating_reason", ""),
+            comment=data.get("comment", ""),
+            activation=self.request.activation,
+        )
+        return _("The decision on the findings has been recorded.")

@@ -1,0 +1,191 @@
+"""The oversight office's side of spot checks: plan, freeze, draw, certificate, results; inspections read-only."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from forms.spotchecks import CancelForm, DrawForm, PlanForm
+
+from .. import access, selectors
+from ..excel import spotchecks as excel
+from ..models import FindingEvidence, Inspection, Organisation, User
+from ..services import spotchecks as svc
+from ..services.tasks import AlreadyHandled
+
+
+def _errors(exc):
+    return " ".join(
+        m for msgs in (exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]) for m in msgs
+    )
+
+
+def _plan_or_404(user, pk, *, run=False):
+    plan = selectors.spot_checks_for(user).filter(pk=pk).first()
+    if plan is None or (run and not access.can_run_spot_check(user, plan)):
+        raise Http404
+    return plan
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def plan_list(request):
+    return render(
+        request,
+        "flows/spotchecks/list.html",
+        {"plans": selectors.spot_checks_for(request.user), "may_create": bool(access.offices_of(request.user))},
+    )
+
+
+@login_required
+def plan_create(request):
+    if not access.offices_of(request.user):
+        raise Http404
+    form = PlanForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = svc.plan_create(
+                by=request.user,
+                office=form.cleaned_data["office"],
+                pool=form.cleaned_data["pool"],
+                **form.service_fields(),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        else:
+            messages.success(request, _("The plan has been saved. Check the population, then freeze it."))
+            return redirect("spotcheck_detail", pk=plan.pk)
+    return render(request, "flows/spotchecks/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def plan_detail(request, pk):
+    plan = _plan_or_404(request.user, pk)
+    return render(
+        request,
+        "flows/spotchecks/detail.html",
+        {
+            "plan": plan,
+            "may_run": access.can_run_spot_check(request.user, plan),
+            "strata": selectors.plan_strata(plan),
+            "pool": plan.snapshot["pool"] if plan.snapshot else None,
+            "results": selectors.plan_results(plan) if plan.result else None,
+            "draw_form": DrawForm(),
+            "cancel_form": CancelForm(),
+        },
+    )
+
+
+def _plan_action(request, pk, action, done_message, **kwargs):
+    plan = _plan_or_404(request.user, pk, run=True)
+    try:
+        action(by=request.user, plan=plan, **kwargs)
+    except (ValidationError, PermissionDenied, AlreadyHandled) as exc:
+        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, done_message)
+    return redirect("spotcheck_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def plan_freeze(request, pk):
+    return _plan_action(
+        request, pk, svc.plan_freeze, _("The population is frozen and the seed committed. The draw can be made.")
+    )
+
+
+@login_required
+@require_POST
+def plan_draw(request, pk):
+    form = DrawForm(request.POST)
+    entropy = form.cleaned_data["entropy"] if form.is_valid() else ""
+    return _plan_action(
+        request,
+        pk,
+        svc.plan_draw,
+        _("The draw is made and the seed revealed; the inspectors have their tasks."),
+        entropy=entropy,
+    )
+
+
+@login_required
+@require_POST
+def plan_cancel(request, pk):
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _plan_action(request, pk, svc.plan_cancel, _("The plan has been cancelled."), reason=reason)
+
+
+def _certificate_context(plan):
+    orgs, people = {}, {}
+    if plan.result:
+        orgs = {o.code: o for o in Organisation.objects.filter(code__in=plan.result["sample"])}
+        ids = {pk for ids in plan.result["assignments"].values() for pk in ids}
+        people = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    rows = [
+        {
+            "n": n,
+            "code": code,
+            "org": orgs.get(code),
+            "inspectors": [people.get(pk) for pk in plan.result["assignments"][code]],
+        }
+        for n, code in enumerate((plan.result or {}).get("sample", []), 1)
+    ]
+    return {"plan": plan, "rows": rows, "strata": selectors.plan_strata(plan), "verification": svc.verify_plan(plan)}
+
+
+@login_required
+def plan_certificate(request, pk):
+    plan = _plan_or_404(request.user, pk)
+    if not plan.result:
+        raise Http404
+    return render(request, "flows/spotchecks/certificate.html", _certificate_context(plan))
+
+
+@login_required
+def plan_certificate_xlsx(request, pk):
+    plan = _plan_or_404(request.user, pk)
+    if not plan.result:
+        raise Http404
+    return _xlsx(excel.draw_certificate(**_certificate_context(plan)), f"spot-check-{plan.pk}-certificate.xlsx")
+
+
+@login_required
+def plan_results_xlsx(request, pk):
+    plan = _plan_or_404(request.user, pk)
+    if not plan.result:
+        raise Http404
+    return _xlsx(excel.plan_results(plan, selectors.plan_results(plan)), f"spot-check-{plan.pk}-results.xlsx")
+
+
+@login_required
+def inspection_detail(request, pk):
+    insp = Inspection.objects.select_related("plan", "organisation").filter(pk=pk).first()
+    if insp is None or not access.can_view_inspection(request.user, insp):
+        raise Http404
+    return render(
+        request, "flows/inspections/detail.html", {"inspection": insp, "page": selectors.inspection_page(insp)}
+    )
+
+
+@login_required
+def finding_evidence_download(request, pk):
+    """Inspectors' evidence is served only here, under the same policy as the inspection itself."""
+    ev = FindingEvidence.objects.select_related("finding__inspection__plan").filter(pk=pk).first()
+    if ev is None or not access.can_view_inspection(request.user, ev.finding.inspection):
+        raise Http404
+    response = FileResponse(
+        ev.file.open("rb"), as_attachment=True, filename=ev.original_name, content_type=ev.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
