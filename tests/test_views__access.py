@@ -24,6 +24,13 @@ CASES = {
     "campaign_turnout": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "voted"),
     "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
     "days_off": (lambda c: {"office_pk": c["cycle"].office_id}, "county_officer", "xianshuji", "本地日历"),
+    "spotcheck_create": ({}, "zuzhibu", "shuji", "新建抽查方案"),
+    "spotcheck_detail": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "2026年青山县村党组织随机抽查"),
+    "spotcheck_certificate": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "verify_draw"),
+    "spotcheck_certificate_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "jiguan", None),
+    "spotcheck_results_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "lianghao", None),
+    "inspection_detail": (lambda c: {"pk": c["inspection"].pk}, "zuzhibu", "xianshuji", "三会一课"),
+    "finding_evidence_download": (lambda c: {"pk": c["finding_evidence"].pk}, "zuzhibu", "shuji", None),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -33,6 +40,9 @@ ACTIONS = {
     "campaign_open": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "campaign_close": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "day_off_delete": (lambda c: {"office_pk": c["cycle"].office_id, "pk": 1}, "xianshuji"),
+    "spotcheck_freeze": (lambda c: {"pk": c["draft_plan"].pk}, "ducha"),
+    "spotcheck_draw": (lambda c: {"pk": c["plan"].pk}, "xianshuji"),
+    "spotcheck_cancel": (lambda c: {"pk": c["draft_plan"].pk}, "jiguan"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -44,6 +54,7 @@ OWN_VIEWS = {
     "archive": "已办",
     "cycle_list": "考评周期",
     "campaign_list": "群众评议",
+    "spotcheck_list": "随机抽查",
     "notification_list": "通知",
     "inbox_live": "open_tasks",
 }
@@ -65,11 +76,27 @@ def ctx(demo):
     h.do_self_assessment(assessment)
     from flows.models import Campaign
 
+    from flows.services import inspections
+    from tests import spotcheck_helpers as sh
+
+    plan = sh.drawn_plan()
+    inspection = plan.inspections.order_by("pk").first()
+    finding = inspections.finding_add(
+        inspection=inspection,
+        by=sh.seats(inspection)[0],
+        severity="minor",
+        description="党建台账不全",
+        files=[(h.pdf("现场照片.pdf"), "application/pdf")],
+    )
     return {
         "cycle": cycle,
         "assessment": assessment,
         "evidence": Evidence.objects.filter(assessment=assessment).first(),
         "campaign": Campaign.objects.get(subjects__organisation__code="JC-QS-HT-03"),
+        "plan": plan,
+        "draft_plan": sh.make_plan(name="草拟中的抽查"),
+        "inspection": inspection,
+        "finding_evidence": finding.evidence.get(),
     }
 
 
@@ -218,3 +245,14 @@ def test_the_leading_chain_links_only_where_the_user_may_go(client, demo):
     assert "江川市委" in body  # the name of a superior is no secret ...
     assert 'href="/orgs/JC/"' not in body  # ... but it is not a link into a page that would refuse them
     assert 'href="/orgs/JC-QS/"' in body
+
+
+@pytest.mark.parametrize("name", ["spotcheck_freeze", "spotcheck_draw", "spotcheck_cancel"])
+def test_the_wrong_user_cannot_move_a_spot_check_plan(name, client, outsiders, ctx):
+    kwargs, refused = ACTIONS[name]
+    client.force_login(user_for(refused, outsiders))
+    states = {p.pk: p.state for p in (ctx["plan"], ctx["draft_plan"])}
+    assert client.post(reverse(name, kwargs=resolve_kwargs(kwargs, ctx)), {"reason": "x"}).status_code == 404
+    for plan in (ctx["plan"], ctx["draft_plan"]):
+        plan.refresh_from_db()
+        assert plan.state == states[plan.pk]

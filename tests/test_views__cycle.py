@@ -414,5 +414,17 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
         reason="逾期",
     )
     check_open_tasks()
+    # a spot check's inspection: recording, signing, the office's decision
+    from tests import spotcheck_helpers as sh
+
+    plan = sh.drawn_plan(
+        by=officers[0].username, office="QS-ZZB", cycle=cycle, scope_root=None, pool=("shenkai", "caigang")
+    )
+    inspection = plan.inspections.first()
+    check_open_tasks()
+    sh.record(inspection)
+    check_open_tasks()
+    sh.sign_all(inspection)
+    check_open_tasks()
     all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
     assert seen == all_nodes, {n.name for n in all_nodes - seen}
