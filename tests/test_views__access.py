@@ -75,7 +75,6 @@ def ctx(demo):
     assessment = h.assessment_of(cycle)
     h.do_self_assessment(assessment)
     from flows.models import Campaign
-
     from flows.services import inspections
     from tests import spotcheck_helpers as sh
 
