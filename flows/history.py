@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import InspectionState, ItemState, Rating, Stage
+from .models import InspectionState, ItemState, Rating, Severity, Stage
 
 ACTIONS = {
     "assessment.launch": _("Cycle launched"),
@@ -38,7 +38,13 @@ ACTIONS = {
     "inspection.send_back": _("Record sent back to the lead inspector"),
     "inspection.decide": _("Findings decided by the oversight office"),
 }
-VALUES = {**dict(Stage.choices), **dict(Rating.choices), **dict(ItemState.choices), **dict(InspectionState.choices)}
+VALUES = {
+    **dict(Stage.choices),
+    **dict(Rating.choices),
+    **dict(ItemState.choices),
+    **dict(InspectionState.choices),
+    **dict(Severity.choices),
+}
 
 
 def describe(entry) -> tuple[str, str]:

@@ -488,9 +488,19 @@ def plan_strata(plan) -> list[dict]:
         for code in plan.result["sample"]:
             drawn[strata[code]] = drawn.get(strata[code], 0) + 1
     return [
-        {"stratum": s, "population": n_pop, "sample": n, "drawn": drawn.get(s)}
+        {"stratum": s, "label": stratum_label(s), "population": n_pop, "sample": n, "drawn": drawn.get(s)}
         for s, (n_pop, n) in draw.stratum_sizes(snapshot).items()
     ]
+
+
+def stratum_label(stratum: str) -> str:
+    """ "village/grassroots" in words: 农村 / 基层."""
+    from .models import Level, Sector
+
+    sector, _sep, level = stratum.partition("/")
+    sector_label = Sector(sector).label if sector in Sector.values else "—"
+    level_label = Level(level).label if level in Level.values else level
+    return f"{sector_label} / {level_label}"
 
 
 def plan_results(plan) -> dict:

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import (
-    CheckOutcome,
     Level,
     OfficeMembership,
     OfficeRole,
@@ -200,6 +199,3 @@ def finding_decisions(data, findings, people):
     if errors:
         raise ValidationError(errors)
     return out
-
-
-OUTCOME_CHOICES = CheckOutcome.choices

@@ -70,7 +70,7 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
     ws2 = wb.create_sheet("分层")
     ws2.append(_header(ws2, ["分层（领域/层级）", "总数", "应抽", "实抽"]))
     for s in strata:
-        ws2.append([safe(s["stratum"]), s["population"], s["sample"], s["drawn"] or 0])
+        ws2.append([safe(f"{s['label']}（{s['stratum']}）"), s["population"], s["sample"], s["drawn"] or 0])
 
     ws3 = wb.create_sheet("冻结输入")
     ws3.append(["以下为抽签输入的规范 JSON，其 SHA-256 即上方快照哈希；任何人可据此与种子复算抽签结果。"])

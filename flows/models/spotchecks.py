@@ -111,6 +111,16 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def filter_labels(self) -> dict:
+        """The population filters in words, for the plan's page and certificate."""
+        from .organisations import Level
+
+        return {
+            "sectors": "、".join(str(Sector(v).label) for v in self.sectors if v in Sector.values),
+            "levels": "、".join(str(Level(v).label) for v in self.levels if v in Level.values),
+            "risk_tiers": "、".join(str(RiskTier(v).label) for v in self.risk_tiers if v in RiskTier.values),
+        }
+
     @property
     def seed_revealed(self) -> bool:
         return self.state in (PlanState.DRAWN, PlanState.CLOSED)

@@ -7,7 +7,7 @@ from forms import spotchecks as forms
 from forms.assessments import check_evidence
 
 from .. import selectors
-from ..models import Rating
+from ..models import CheckOutcome, Rating, Severity
 from ..services import inspections as services
 from ..services.assessments import responsible_people
 from .steps import DraftSaved, StepView
@@ -24,16 +24,14 @@ class InspectionStepView(StepView):
             "node": self.request.task.flow_task,
             "inspection": insp,
             "page": selectors.inspection_page(insp),
-            "outcome_choices": forms.OUTCOME_CHOICES,
+            "outcome_choices": CheckOutcome.choices,
+            "severity_choices": Severity.choices,
             **extra,
         }
 
 
 class RecordInspectionView(InspectionStepView):
     template_name = "flows/inspections/record.html"
-
-    def blank_form(self):
-        return forms.FindingForm()
 
     def act(self):
         insp, data, user = self.inspection(), self.request.POST, self.request.user
