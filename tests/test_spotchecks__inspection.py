@@ -123,7 +123,7 @@ def test_the_rating_can_be_lowered_with_a_reason_and_never_raised(setup):
     h.sign_all(insp)
     with pytest.raises(ValidationError) as exc:
         decide(insp, officer, decisions={}, lower_rating_to=Rating.GOOD, rating_reason="表现好")
-    assert "only lower" in " ".join(exc.value.messages)
+    assert "只能降低" in " ".join(exc.value.messages)
     with pytest.raises(ValidationError):
         decide(insp, officer, decisions={}, lower_rating_to=Rating.AVERAGE, rating_reason=" ")
     a.refresh_from_db()
@@ -144,10 +144,10 @@ def test_a_decision_with_an_error_changes_nothing(setup):
     past = datetime.date.today() - datetime.timedelta(days=1)
     with pytest.raises(ValidationError) as exc:
         decide(insp, officer, decisions=confirm_all(insp, owner=secretary, due=past))
-    assert "must not be in the past" in " ".join(exc.value.messages)
+    assert "不能早于今天" in " ".join(exc.value.messages)
     with pytest.raises(ValidationError) as exc:
         decide(insp, officer, decisions={f.pk: {"confirm": False, "note": ""} for f in insp.findings.all()})
-    assert "why it is dismissed" in " ".join(exc.value.messages)
+    assert "不予认定的理由" in " ".join(exc.value.messages)
     outsider = h.user("dangyuan")
     with pytest.raises(ValidationError):
         decide(insp, officer, decisions=confirm_all(insp, owner=outsider))

@@ -140,7 +140,7 @@ def test_verify_draw_confirms_an_untouched_draw(demo):
     plan = h.drawn_plan()
     status, out = verify(plan.pk)
     assert status == 0, out
-    assert "matches its recorded inputs exactly" in out
+    assert "抽签结果与记录的输入完全一致" in out
 
 
 def test_verify_draw_detects_a_tampered_population(demo):
@@ -150,7 +150,7 @@ def test_verify_draw_detects_a_tampered_population(demo):
     SpotCheckPlan.objects.filter(pk=plan.pk).update(snapshot=snapshot)
     status, out = verify(plan.pk)
     assert status == 1
-    assert "population or pool has changed" in out
+    assert "冻结的抽查对象或督查员库已被改动" in out
 
 
 def test_verify_draw_detects_a_population_rewritten_together_with_its_hash(demo):
@@ -160,7 +160,7 @@ def test_verify_draw_detects_a_population_rewritten_together_with_its_hash(demo)
     SpotCheckPlan.objects.filter(pk=plan.pk).update(snapshot=snapshot, snapshot_hash=draw.snapshot_hash(snapshot))
     status, out = verify(plan.pk)
     assert status == 1
-    assert "audit trail's record of the freeze does not match" in out
+    assert "审计记录中冻结时的对象哈希或种子承诺与方案不一致" in out
 
 
 def test_verify_draw_detects_a_tampered_seed(demo):
@@ -168,7 +168,7 @@ def test_verify_draw_detects_a_tampered_seed(demo):
     SpotCheckPlan.objects.filter(pk=plan.pk).update(seed="0" * 64)
     status, out = verify(plan.pk)
     assert status == 1
-    assert "does not match the commitment" in out
+    assert "公开的种子与抽签前的承诺不一致" in out
 
 
 def test_verify_draw_detects_a_changed_assignment(demo):
@@ -182,7 +182,7 @@ def test_verify_draw_detects_a_changed_assignment(demo):
     seat.save()
     status, out = verify(plan.pk)
     assert status == 1
-    assert "do not match the draw" in out
+    assert "数据库中的检查任务与抽签结果不一致" in out
 
 
 def test_verify_draw_refuses_an_undrawn_or_unknown_plan(demo):

@@ -195,21 +195,15 @@ class Migration(migrations.Migration):
     ]
 
 
-# The default checklist, from the seeds' lists of what spot checks look at (000 §4.4, 001 §3.6, 003 §4.4).
-DEFAULT_CHECKLIST = [
-    ("C1", "三会一课", "支部党员大会、支部委员会、党小组会按期召开，按时上好党课；会议记录完整。"),
-    ("C2", "组织生活", "组织生活会、民主评议党员、主题党日按要求开展，批评与自我批评有记录。"),
-    ("C3", "党员教育管理", "党员学习培训、发展党员程序、党费收缴、流动党员管理规范。"),
-    ("C4", "阵地建设", "党组织活动场所标识规范、功能完善、经常使用。"),
-    ("C5", "经费保障", "党建工作经费落实到位，使用规范，账目清楚。"),
-    ("C6", "台账资料", "党建工作台账齐全、真实、及时，与实际工作相符。"),
-]
-
 
 def add_default_checklist(apps, schema_editor):
+    from flows.checklists import DEFAULT_CHECKLIST
+
     ChecklistItem = apps.get_model("flows", "ChecklistItem")
     for order, (code, title, guidance) in enumerate(DEFAULT_CHECKLIST, 1):
-        ChecklistItem.objects.get_or_create(sector="", code=code, defaults={"title": title, "guidance": guidance, "order": order})
+        ChecklistItem.objects.get_or_create(
+            sector="", code=code, defaults={"title": title, "guidance": guidance, "order": order}
+        )
 
 
 Migration.operations.append(migrations.RunPython(add_default_checklist, migrations.RunPython.noop))

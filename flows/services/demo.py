@@ -199,6 +199,7 @@ def demo_cycle(*, path: Path = DEMO_FILE):
             continue
         svc.mass_evaluation_close(assessment=a, by=officer, mass_score="86")
     _demo_mass_evaluation(cycle, officer)
+    _demo_spot_check()
     return cycle
 
 
@@ -222,3 +223,31 @@ def _demo_mass_evaluation(cycle, officer):
     answers = [Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY]
     for n, code in enumerate(members[:14] + public[:9]):
         ballots.ballot_cast(campaign=campaign, code=code, marks={(subject.pk, ""): answers[n % len(answers)]})
+
+
+def _demo_spot_check():
+    """The city inspection office's random spot check of 白河县's villages and communities: frozen, drawn, and in
+    the inspectors' inboxes (the draw itself is random, as it must be; its certificate shows how to re-run it)."""
+    import datetime
+
+    from ..checklists import checklist_load_defaults
+    from ..models import Level, Sector
+    from . import spotchecks
+
+    checklist_load_defaults()
+    office = OversightOffice.objects.get(code="JC-DCS")
+    officer = User.objects.get(username="huxuejun")
+    plan = spotchecks.plan_create(
+        by=officer,
+        office=office,
+        pool=list(User.objects.filter(username__in=["ducha", "shenkai", "caigang"])),
+        name=f"{DEMO_CYCLE_YEAR}年第四季度白河县基层党建随机抽查",
+        scope_root=Organisation.objects.get(code="JC-BH"),
+        sectors=[Sector.VILLAGE, Sector.COMMUNITY],
+        levels=[Level.GRASSROOTS],
+        rate_percent=30,
+        inspectors_per_target=2,
+        due=datetime.date(DEMO_CYCLE_YEAR, 12, 25),
+    )
+    spotchecks.plan_freeze(by=officer, plan=plan)
+    spotchecks.plan_draw(by=officer, plan=plan, entropy="督查室周例会现场掷骰：3 6 1")

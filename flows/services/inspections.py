@@ -192,11 +192,12 @@ def inspection_sign(*, inspection, by, agree: bool, comment="", activation=None)
 
 
 def assessment_for(insp: Inspection):
-    """The organisation's assessment the findings go to: the plan's cycle, else its latest in the office's cycles."""
+    """The organisation's assessment the findings go to: the plan's cycle, else its latest year (whichever office
+    runs that cycle: an inspection office checks organisations whose cycles the organisation department runs)."""
     qs = Assessment.objects.filter(organisation_id=insp.organisation_id)
     if insp.plan.cycle_id:
         return qs.filter(cycle_id=insp.plan.cycle_id).first()
-    return qs.filter(cycle__office_id=insp.plan.office_id).order_by("-cycle__year").first()
+    return qs.order_by("-cycle__year", "-pk").first()
 
 
 @transaction.atomic
@@ -231,7 +232,7 @@ def inspection_decide(
         confirmed.append((f, d))
     assessment = assessment_for(insp)
     if (confirmed or lower_rating_to) and assessment is None:
-        errors.append(_("This organisation has no assessment in the office's cycles to add rectification items to."))
+        errors.append(_("This organisation has no assessment to add rectification items to."))
     if lower_rating_to:
         if assessment is not None and not assessment.rating:
             errors.append(_("The organisation has not been rated yet; there is no rating to lower."))

@@ -209,6 +209,8 @@ def plan_freeze(*, by, plan) -> SpotCheckPlan:
     covered by enough conflict-free inspectors: that does not depend on the seed, so it is known now."""
     p = _lock(plan, expected=PlanState.DRAFT)
     _require_officer(by, p)
+    if not ChecklistItem.objects.filter(active=True).exists():
+        raise ValidationError(_("No checklist item is in use: set up the inspectors' checklist first."))
     snapshot = build_snapshot(p)
     if not snapshot["population"]:
         raise ValidationError(_("No organisation matches the plan's population and filters."))

@@ -103,5 +103,9 @@ def asgi_server(transactional_db, settings):
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        server.wait(10)
+        server.terminate()  # daphne waits for open websockets to close; do not let it hold the run
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)

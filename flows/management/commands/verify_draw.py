@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from flows.models import SpotCheckPlan
 from flows.services.spotchecks import verify_plan
@@ -16,11 +17,11 @@ class Command(BaseCommand):
     def handle(self, *args, plan, **options):
         p = SpotCheckPlan.objects.select_related("office").filter(pk=plan).first()
         if p is None:
-            raise CommandError(f"There is no spot-check plan {plan}.")
+            raise CommandError(_("There is no spot-check plan %(n)s.") % {"n": plan})
         self.stdout.write(f"{p.name} ({p.office}) · {p.algorithm or '-'}")
         result = verify_plan(p)
         for line in result.lines:
             self.stdout.write(line)
         if not result.ok:
-            raise CommandError("The draw does NOT match its recorded inputs.", returncode=1)
-        self.stdout.write(self.style.SUCCESS("The draw matches its recorded inputs exactly."))
+            raise CommandError(_("The draw does NOT match its recorded inputs."), returncode=1)
+        self.stdout.write(self.style.SUCCESS(_("The draw matches its recorded inputs exactly.")))
