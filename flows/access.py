@@ -299,3 +299,19 @@ def can_view_inspection(user, inspection) -> bool:
     if user.is_authenticated and inspection.seats.filter(inspector=user).exists():
         return True
     return inspection.state == "done" and can_act_on_organisation(user, inspection.organisation)
+
+
+# ---- dashboards ---------------------------------------------------------------------------------------------
+
+
+def can_view_cycle_dashboard(user, cycle) -> bool:
+    """The cycle's office (officers and inspectors), and leaders who review organisations the cycle assesses:
+    they see the figures of the organisations they may see."""
+    scope = scope_for(user)
+    if scope.superuser:
+        return True
+    if OfficeMembership.objects.current().filter(user=user, office_id=cycle.office_id).exists():
+        return True
+    if not scope.led_paths:
+        return False
+    return cycle.assessments.filter(_paths_q(scope.led_paths, prefix="organisation__")).exists()

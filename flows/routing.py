@@ -1,5 +1,8 @@
 from django.urls import path
 
-from .consumers import InboxConsumer
+from .consumers import CycleConsumer, InboxConsumer
 
-websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/inbox/", InboxConsumer.as_asgi()),
+    path("ws/cycles/<int:pk>/", CycleConsumer.as_asgi()),
+]

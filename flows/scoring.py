@@ -32,7 +32,10 @@ def rating(cycle, score: Decimal, *, veto: bool) -> str:
 def good_share_exceeds_cap(cycle, ratings: list[str]) -> bool:
     """Whether the share of "good" among the rated organisations is above the cycle's cap."""
     rated = [r for r in ratings if r]
+    return good_count_exceeds_cap(cycle, good=sum(1 for r in rated if r == Rating.GOOD), rated=len(rated))
+
+
+def good_count_exceeds_cap(cycle, *, good: int, rated: int) -> bool:
     if cycle.good_cap_percent is None or not rated:
         return False
-    good = sum(1 for r in rated if r == Rating.GOOD)
-    return Decimal(good) * 100 / len(rated) > cycle.good_cap_percent
+    return Decimal(good) * 100 / rated > cycle.good_cap_percent

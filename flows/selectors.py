@@ -388,6 +388,19 @@ def cycles_for(user) -> QuerySet:
     return qs.filter(office_id__in=visible_offices)
 
 
+def dashboard_cycles_for(user) -> QuerySet:
+    """Cycles whose dashboard the user may open: their offices' cycles, and cycles assessing what they lead."""
+    scope = access.scope_for(user)
+    qs = ReviewCycle.objects.select_related("office")
+    if scope.superuser:
+        return qs
+    offices = OfficeMembership.objects.current().filter(user=user).values("office_id")
+    led = Q(pk__in=[])
+    for path in scope.led_paths:
+        led |= subtree_q(path, prefix="assessments__organisation__")
+    return qs.filter(Q(office_id__in=offices) | led).distinct()
+
+
 def cycle_stage_counts(cycle: ReviewCycle) -> list[dict]:
     counts = dict(cycle.assessments.values_list("state").annotate(n=Count("pk")))
     return [{"stage": s, "label": s.label, "n": counts.get(s.value, 0)} for s in Stage]

@@ -1,11 +1,13 @@
 """Infrastructure only: when a viewflow task is created, assigned, reassigned or finished, the inboxes of the
-people concerned (its owner before and after) are told to refresh. No business rule lives here."""
+people concerned (its owner before and after) are told to refresh; when an assessment is saved, open dashboards
+of its cycle are told to redraw. No business rule lives here."""
 
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from viewflow.workflow.models import Task
 
-from .services.notifications import inbox_changed
+from .models import Assessment
+from .services.notifications import cycle_changed, inbox_changed
 
 
 @receiver(pre_save, sender=Task)
@@ -21,3 +23,8 @@ def _tell_inboxes(sender, instance, created, **kwargs):
         return
     title = str(instance.flow_task.task_title) if instance.owner_id and instance.status in ("NEW", "ASSIGNED") else ""
     inbox_changed([instance.owner_id, getattr(instance, "_owner_before", None)], title=title)
+
+
+@receiver(post_save, sender=Assessment)
+def _tell_dashboards(sender, instance, **kwargs):
+    cycle_changed(instance.cycle_id)

@@ -25,6 +25,8 @@ CASES = {
     "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
     "days_off": (lambda c: {"office_pk": c["cycle"].office_id}, "county_officer", "xianshuji", "本地日历"),
     "spotcheck_create": ({}, "zuzhibu", "shuji", "新建抽查方案"),
+    "cycle_dashboard": (lambda c: {"pk": c["cycle"].pk}, "xianshuji", "xianshuji_of_other_county", "工作看板"),
+    "cycle_dashboard_json": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "dangyuan", "rectification"),
     "spotcheck_detail": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "2026年青山县村党组织随机抽查"),
     "spotcheck_certificate": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "verify_draw"),
     "spotcheck_certificate_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "jiguan", None),

@@ -24,6 +24,7 @@ from ..models import (
     Stage,
 )
 from ..models.organisations import subtree_q
+from . import notifications
 from .audit import audit_record
 
 LAUNCH_CHUNK = 2000
@@ -183,6 +184,7 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
             for a_id in Assessment.objects.filter(cycle=cycle, organisation_id__in=org_ids).values_list("pk", flat=True)
         ]
     )
+    notifications.cycle_changed(cycle.pk)  # open dashboards redraw as the launch progresses
     ReviewCycle.objects.filter(pk=cycle.pk).update(launch_done=Assessment.objects.filter(cycle=cycle).count())
     return len(orgs)
 

@@ -1,4 +1,4 @@
-"""Telling open pages that an inbox changed — on commit only, so nobody is told about work that was rolled back."""
+"""Telling open pages that something changed — on commit only, so nobody is told about work that was rolled back."""
 
 import asyncio
 
@@ -6,7 +6,19 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from ..consumers import user_group
+from ..consumers import cycle_group, user_group
+
+
+def _send_on_commit(push) -> None:
+    def send():
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(push)()  # the usual case: a request or job thread
+        else:
+            loop.create_task(push())  # called from code already inside an event loop
+
+    transaction.on_commit(send)
 
 
 def inbox_changed(user_ids, *, title: str = "") -> None:
@@ -20,12 +32,13 @@ def inbox_changed(user_ids, *, title: str = "") -> None:
         for uid in ids:
             await layer.group_send(user_group(uid), {"type": "inbox.changed", "title": title})
 
-    def send():
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            async_to_sync(push)()  # the usual case: a request or job thread
-        else:
-            loop.create_task(push())  # called from code already inside an event loop
+    _send_on_commit(push)
 
-    transaction.on_commit(send)
+
+def cycle_changed(cycle_id: int) -> None:
+    """After the current transaction commits, tell the cycle's open dashboards to redraw."""
+
+    async def push():
+        await get_channel_layer().group_send(cycle_group(cycle_id), {"type": "cycle.changed"})
+
+    _send_on_commit(push)

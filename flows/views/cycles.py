@@ -23,7 +23,12 @@ def _cycle_or_404(user, pk):
 
 @login_required
 def cycle_list(request):
-    return render(request, "flows/cycles/list.html", {"cycles": selectors.cycles_for(request.user)})
+    managed = set(selectors.cycles_for(request.user).values_list("pk", flat=True))
+    return render(
+        request,
+        "flows/cycles/list.html",
+        {"cycles": selectors.dashboard_cycles_for(request.user), "managed": managed},
+    )
 
 
 @login_required

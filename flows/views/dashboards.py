@@ -1,0 +1,50 @@
+"""The cycle dashboard: counts, charts and drill-down, updated live when assessments move."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+
+from .. import access, dashboards
+from ..models import Level, ReviewCycle, Sector, Stage
+
+
+def _cycle_or_404(user, pk):
+    cycle = ReviewCycle.objects.select_related("office").filter(pk=pk).first()
+    if cycle is None or not access.can_view_cycle_dashboard(user, cycle):
+        raise Http404
+    return cycle
+
+
+@login_required
+def cycle_dashboard(request, pk):
+    cycle = _cycle_or_404(request.user, pk)
+    f = dashboards.Filters.from_query(request.GET, request.user)
+    data = dashboards.cycle_dashboard(cycle, request.user, f)
+    q = f.as_query(stage="", rag="")
+    for row in data["sectors"]:
+        row["href"] = f.as_query(sector=row["key"], stage="", rag="")
+    for row in data["levels"]:
+        row["href"] = f.as_query(level=row["key"], stage="", rag="")
+    return render(
+        request,
+        "flows/dashboards/cycle.html",
+        {
+            "cycle": cycle,
+            "f": f,
+            "q": q,
+            "q_amp": f"{q}&" if q else "",
+            "d": data,
+            "chart_data": dashboards.dashboard_json(data),
+            "sectors": Sector.choices,
+            "levels": Level.choices,
+            "stage_choices": Stage.choices,
+        },
+    )
+
+
+@login_required
+def cycle_dashboard_json(request, pk):
+    """The figures again, for the page to redraw when the websocket says the cycle moved."""
+    cycle = _cycle_or_404(request.user, pk)
+    f = dashboards.Filters.from_query(request.GET, request.user)
+    return JsonResponse(dashboards.dashboard_json(dashboards.cycle_dashboard(cycle, request.user, f)))
