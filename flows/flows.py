@@ -25,7 +25,7 @@ from .models import (
     RoleAssignment,
     Stage,
 )
-from .views import inspection_steps, steps
+from .views import inspection_steps, publication_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.
@@ -308,4 +308,33 @@ class InspectionFlow(Flow):
         return activation.process
 
 
-FLOWS = (AssessmentFlow, RectificationItemFlow, GuidanceCommentFlow, OverdueRectificationFlow, InspectionFlow)
+class ObjectionFlow(Flow):
+    """An objection (异议) raised while the results are published goes to the cycle's oversight office."""
+
+    process_title = _("Objection to a published rating")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.decide)
+    decide = (
+        nodes.Task(publication_steps.DecideObjectionView.as_view())
+        .Annotation(title=_("Decide on an objection to a published rating"))
+        .Eligible(lambda t, u: access.can_manage_cycle(u, t.process.objection.publication.cycle))
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, objection):
+        activation.process.save()
+        objection.process = activation.process
+        objection.save(update_fields=["process"])
+        return activation.process
+
+
+FLOWS = (
+    AssessmentFlow,
+    RectificationItemFlow,
+    GuidanceCommentFlow,
+    OverdueRectificationFlow,
+    InspectionFlow,
+    ObjectionFlow,
+)

@@ -37,6 +37,9 @@ ACTIONS = {
     "inspection.signed": _("Signed by every inspector"),
     "inspection.send_back": _("Record sent back to the lead inspector"),
     "inspection.decide": _("Findings decided by the oversight office"),
+    "objection.raise": _("Objection to the published rating"),
+    "objection.dismiss": _("Objection dismissed"),
+    "assessment.rating_changed_on_objection": _("Rating changed after an objection"),
 }
 VALUES = {
     **dict(Stage.choices),

@@ -213,7 +213,7 @@ def stage_due(assessment: Assessment):
 def task_subject(task):
     """(assessment, rectification item or None) behind any task of our flows."""
     process = task.process
-    for attr in ("assessment", "rectification_item", "guidance_comment", "referral"):
+    for attr in ("assessment", "rectification_item", "guidance_comment", "referral", "objection"):
         obj = getattr(process, attr, None) if _has_related(process, attr) else None
         if obj is not None:
             if attr == "assessment":
@@ -279,6 +279,8 @@ TASK_RELATED = (
     "process__guidance_comment__assessment__cycle",
     "process__inspection__organisation",
     "process__inspection__plan",
+    "process__objection__assessment__organisation",
+    "process__objection__assessment__cycle",
 )
 
 
@@ -321,7 +323,7 @@ def archive(user, **filters) -> list[dict]:
 def queue(user, **filters) -> list[dict]:
     """Unassigned tasks this user may take: oversight work in their scope, reviews for their office,
     verifications for organisations they review, comments for organisations they guide."""
-    from .flows import AssessmentFlow, GuidanceCommentFlow, InspectionFlow, RectificationItemFlow
+    from .flows import AssessmentFlow, GuidanceCommentFlow, InspectionFlow, ObjectionFlow, RectificationItemFlow
 
     scope = access.scope_for(user)
     office_ids = list(
@@ -361,6 +363,7 @@ def queue(user, **filters) -> list[dict]:
     )
     q |= Q(flow_task=GuidanceCommentFlow.comment, process__guidance_comment__guide_id__in=leader_orgs)
     q |= Q(flow_task=InspectionFlow.review, process__inspection__plan__office_id__in=office_ids)
+    q |= Q(flow_task=ObjectionFlow.decide, process__objection__publication__cycle__office_id__in=office_ids)
     qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(q).select_related(*TASK_RELATED)
     tasks = [t for t in _filtered(qs, **filters).order_by("created", "pk")[:500] if t.flow_task.is_eligible(user, t)]
     return _due_filter(_task_rows(tasks), filters.get("due"))

@@ -13,6 +13,7 @@ from .views import (
     notifications,
     organisations,
     people,
+    publications,
     spotchecks,
 )
 
@@ -36,6 +37,8 @@ urlpatterns = [
     path("cycles/<int:pk>/dashboard/", dashboards.cycle_dashboard, name="cycle_dashboard"),
     path("cycles/<int:pk>/dashboard.json", dashboards.cycle_dashboard_json, name="cycle_dashboard_json"),
     path("cycles/<int:pk>/open/", cycles.cycle_open, name="cycle_open"),
+    path("cycles/<int:pk>/publish/", publications.publication_open, name="publication_open"),
+    path("publications/<int:pk>/", publications.publication_detail, name="publication_detail"),
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),

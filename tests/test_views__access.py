@@ -1,11 +1,12 @@
 """Every screen refuses the wrong user and tells them nothing; the right user gets the page."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
-from flows.models import Organisation, Role, User
+from flows.models import Organisation, Publication, Role, User
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,7 @@ CASES = {
     "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
     "days_off": (lambda c: {"office_pk": c["cycle"].office_id}, "county_officer", "xianshuji", "本地日历"),
     "spotcheck_create": ({}, "zuzhibu", "shuji", "新建抽查方案"),
+    "publication_detail": (lambda c: {"pk": c["publication"].pk}, "shuji", "xianshuji_of_other_county", "结果公示"),
     "cycle_dashboard": (lambda c: {"pk": c["cycle"].pk}, "xianshuji", "xianshuji_of_other_county", "工作看板"),
     "cycle_dashboard_json": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "dangyuan", "rectification"),
     "spotcheck_detail": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "2026年青山县村党组织随机抽查"),
@@ -42,6 +44,7 @@ ACTIONS = {
     "campaign_open": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "campaign_close": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "day_off_delete": (lambda c: {"office_pk": c["cycle"].office_id, "pk": 1}, "xianshuji"),
+    "publication_open": (lambda c: {"pk": c["cycle"].pk}, "xianshuji"),
     "spotcheck_freeze": (lambda c: {"pk": c["draft_plan"].pk}, "ducha"),
     "spotcheck_draw": (lambda c: {"pk": c["plan"].pk}, "xianshuji"),
     "spotcheck_cancel": (lambda c: {"pk": c["draft_plan"].pk}, "jiguan"),
@@ -98,6 +101,9 @@ def ctx(demo):
         "draft_plan": sh.make_plan(name="草拟中的抽查"),
         "inspection": inspection,
         "finding_evidence": finding.evidence.get(),
+        "publication": Publication.objects.create(
+            cycle=cycle, starts=datetime.date.today(), ends=datetime.date.today(), published_by=h.county_officer()
+        ),
     }
 
 

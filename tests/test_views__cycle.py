@@ -426,5 +426,16 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
     check_open_tasks()
     sh.sign_all(inspection)
     check_open_tasks()
+    # an objection to a published rating
+    from flows.services import publications
+
+    publication = publications.publication_open(by=officers[0], cycle=cycle)
+    publications.objection_raise(
+        by=h.holder("JC-QS-HT-02", Role.SECRETARY),
+        publication=publication,
+        assessment=h.assessment_of(cycle, "JC-QS-HT-01"),
+        reason="评定偏高",
+    )
+    check_open_tasks()
     all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
     assert seen == all_nodes, {n.name for n in all_nodes - seen}

@@ -43,6 +43,7 @@ from .people import (
     RoleAssignment,
     User,
 )
+from .publications import Objection, ObjectionState, Publication
 from .spotchecks import (
     ChecklistItem,
     CheckOutcome,
@@ -60,6 +61,9 @@ from .spotchecks import (
 )
 
 __all__ = [
+    "Objection",
+    "ObjectionState",
+    "Publication",
     "ChecklistItem",
     "CheckOutcome",
     "CheckResult",

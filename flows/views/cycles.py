@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from forms.cycles import CycleForm
 
 from .. import access, jobs, scoring, selectors
-from ..models import Assessment, Stage
+from ..models import Assessment, Publication, Stage
 from ..services import cycles as services
 from ..services.indicators import templates_load_defaults
 
@@ -88,6 +88,7 @@ def cycle_detail(request, pk):
             "rag_rows": rag_rows,
             "rag_filter": rag_filter,
             "stage_filter": stage,
+            "publication": Publication.objects.filter(cycle=cycle).first(),
         },
     )
 

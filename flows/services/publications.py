@@ -1,0 +1,104 @@
+"""Results publication (公示) and objections (异议): publish a cycle's ratings for a period, raise an objection while
+it runs, and the oversight office's decision on it (which may change the rating, keeping the old one and why)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from .. import access, calendar
+from ..models import Assessment, Objection, ObjectionState, Publication, Rating
+from ..models.people import today
+from .audit import audit_record
+from .tasks import AlreadyHandled, task_complete
+
+PUBLICATION_WORKING_DAYS = 5
+
+
+def _flows():
+    from .. import flows
+
+    return flows
+
+
+@transaction.atomic
+def publication_open(*, by, cycle, working_days: int = PUBLICATION_WORKING_DAYS, note: str = "") -> Publication:
+    """Publish the cycle's ratings from today for `working_days` working days (the office's own calendar)."""
+    if not access.can_manage_cycle(by, cycle):
+        raise PermissionDenied(_("Only officers of the cycle's oversight office publish its results."))
+    if Publication.objects.filter(cycle=cycle).exists():
+        raise AlreadyHandled(_("The results of this cycle have already been published."))
+    if not 1 <= working_days <= 30:
+        raise ValidationError({"working_days": _("A publication runs for 1 to 30 working days.")})
+    if not cycle.assessments.exclude(rating="").exists():
+        raise ValidationError(_("No organisation has been rated yet: there is nothing to publish."))
+    starts = today()
+    ends = calendar.add_working_days(starts, working_days - 1, calendar.local_exceptions(cycle.office_id))
+    pub = Publication.objects.create(cycle=cycle, starts=starts, ends=ends, note=note.strip(), published_by=by)
+    audit_record(actor=by, action="publication.open", subject=cycle, to_value=f"{starts}–{ends}", comment=pub.note)
+    return pub
+
+
+def published_ratings(publication):
+    return (
+        publication.cycle.assessments.exclude(rating="").select_related("organisation").order_by("organisation__path")
+    )
+
+
+@transaction.atomic
+def objection_raise(*, by, publication, assessment, reason: str) -> Objection:
+    """Anyone who may see the publication objects to one organisation's rating, by name, while it runs."""
+    if not by.is_authenticated:
+        raise PermissionDenied
+    if not publication.is_open(today()):
+        raise ValidationError(
+            _("The publication ran from %(starts)s to %(ends)s; objections are no longer accepted.")
+            % {"starts": publication.starts, "ends": publication.ends}
+        )
+    if assessment.cycle_id != publication.cycle_id or not assessment.rating:
+        raise ValidationError({"assessment": _("Choose one of the published ratings.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("State the facts behind the objection.")})
+    try:
+        with transaction.atomic():
+            objection = Objection.objects.create(
+                publication=publication, assessment=assessment, raised_by=by, reason=reason.strip()
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("You already have an objection to this rating being handled.")) from exc
+    audit_record(actor=by, action="objection.raise", subject=assessment, comment=objection.reason)
+    _flows().ObjectionFlow.start.run(objection=objection)
+    return objection
+
+
+@transaction.atomic
+def objection_decide(*, objection, by, uphold: bool, response: str, new_rating: str = "", activation=None):
+    """The office upholds the objection (and changes the rating, old value and reason kept) or dismisses it."""
+    obj = Objection.objects.select_for_update(of=("self",)).select_related("publication__cycle").get(pk=objection.pk)
+    if obj.state != ObjectionState.OPEN:
+        raise AlreadyHandled()
+    if not access.can_manage_cycle(by, obj.publication.cycle):
+        raise PermissionDenied(_("Only officers of the cycle's oversight office decide on objections."))
+    if not response.strip():
+        raise ValidationError({"response": _("Give the response to the objection; it is shown to the objector.")})
+    a = Assessment.objects.select_for_update(of=("self",)).get(pk=obj.assessment_id)
+    if uphold:
+        if new_rating not in Rating.values or new_rating == a.rating:
+            raise ValidationError({"new_rating": _("Choose the corrected rating.")})
+        before = a.rating
+        a.rating = new_rating
+        a.save(update_fields=["rating", "updated_at"])
+        obj.uphold(by=by, response=response.strip(), rating_before=before, rating_after=new_rating)
+        audit_record(
+            actor=by,
+            action="assessment.rating_changed_on_objection",
+            subject=a,
+            from_value=before,
+            to_value=new_rating,
+            comment=response.strip(),
+        )
+    else:
+        obj.dismiss(by=by, response=response.strip())
+        audit_record(actor=by, action="objection.dismiss", subject=a, comment=response.strip())
+    obj.save()
+    task_complete(_flows().ObjectionFlow.decide, obj.process, by=by, activation=activation)
+    return obj
