@@ -15,7 +15,7 @@ def run(*, quick: bool, emit):
     from flows.services.indicators import templates_load_defaults
     from flows.services.synthetic import synthetic_tree
 
-    n = 1_000 if quick else 10_000
+    n = 1_000 if quick else 100_000
     templates_load_defaults()
     root = Organisation.objects.add_root(
         {"code": "BENCH", "name": "基准测试市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
