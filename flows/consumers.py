@@ -1,7 +1,11 @@
-"""The live inbox: one websocket per open page, one channel group per user (named from the authenticated user,
-never from the URL). The server only says "your inbox changed"; the page then re-reads it over HTTP, so the
-database stays the source of truth and a client that reconnects simply re-fetches."""
+"""Live pages over websockets. A page listens on one channel group; the server only says "this changed" and the
+page re-reads over HTTP, so the database stays the source of truth and a client that reconnects simply re-fetches.
 
+* the inbox: one group per user (named from the authenticated user, never from the URL);
+* a cycle dashboard: one group per cycle, joined only by users who may open that dashboard.
+"""
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 
@@ -9,13 +13,25 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-class InboxConsumer(AsyncJsonWebsocketConsumer):
+def cycle_group(cycle_id: int) -> str:
+    return f"cycle.{cycle_id}"
+
+
+class GroupListener(AsyncJsonWebsocketConsumer):
+    """Joins the group `group_for` names for the connected user, or closes with `refusal` when it names none."""
+
+    refusal = 4401
+
+    async def group_for(self, user) -> str | None:
+        raise NotImplementedError
+
     async def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        group = await self.group_for(user) if user is not None and user.is_authenticated else None
+        if group is None:
+            await self.close(code=self.refusal)
             return
-        self.group = user_group(user.pk)
+        self.group = group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -25,39 +41,24 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         """Clients only listen."""
+
+
+class InboxConsumer(GroupListener):
+    async def group_for(self, user):
+        return user_group(user.pk)
 
     async def inbox_changed(self, event):
         await self.send_json({"type": "inbox", "title": event.get("title", "")})
 
 
-def cycle_group(cycle_id: int) -> str:
-    return f"cycle.{cycle_id}"
+class CycleConsumer(GroupListener):
+    refusal = 4403
 
-
-class CycleConsumer(AsyncJsonWebsocketConsumer):
-    """A cycle dashboard listening for "the cycle moved": only users who may open that dashboard join its group."""
-
-    async def connect(self):
-        from channels.db import database_sync_to_async
-
-        user = self.scope.get("user")
+    async def group_for(self, user):
         cycle_id = self.scope["url_route"]["kwargs"]["pk"]
-        allowed = (
-            user is not None and user.is_authenticated and await database_sync_to_async(_may_watch)(user, cycle_id)
-        )
-        if not allowed:
-            await self.close(code=4403)
-            return
-        self.group = cycle_group(cycle_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code):
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        """Clients only listen."""
+        if not await database_sync_to_async(_may_watch)(user, cycle_id):
+            return None
+        return cycle_group(cycle_id)
 
     async def cycle_changed(self, event):
         await self.send_json({"type": "cycle"})

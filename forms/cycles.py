@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from flows.models import Level, OfficeMembership, OfficeRole, Organisation, OversightOffice, ReviewCycle, Sector
+from flows.models import Level, OfficeMembership, OfficeRole, OversightOffice, ReviewCycle, Sector
+from forms.organisations import organisation_by_code
 
 
 class CycleForm(forms.ModelForm):
@@ -55,13 +56,7 @@ class CycleForm(forms.ModelForm):
         self.order_fields(self.field_order)
 
     def clean_scope_code(self):
-        code = self.cleaned_data["scope_code"].strip()
-        if not code:
-            return None
-        org = Organisation.objects.filter(code=code).first()
-        if org is None:
-            raise forms.ValidationError(_("There is no organisation with the code %(code)s.") % {"code": code})
-        return org
+        return organisation_by_code(self.cleaned_data["scope_code"])
 
     def _post_clean(self):
         # the service validates the whole cycle (constraints included) when it creates it

@@ -27,13 +27,7 @@ class OrganisationForm(forms.ModelForm):
             self.initial["leading"] = parent.code if parent else ""
 
     def clean_leading(self):
-        code = self.cleaned_data["leading"].strip()
-        if not code:
-            return None
-        leading = Organisation.objects.filter(code=code).first()
-        if leading is None:
-            raise ValidationError(_("There is no organisation with the code %(code)s.") % {"code": code})
-        return leading
+        return organisation_by_code(self.cleaned_data["leading"])
 
     def clean(self):
         cleaned = super().clean()
@@ -61,3 +55,14 @@ class OrganisationForm(forms.ModelForm):
         else:
             self.saved = services.organisation_create(by=by, leading=self.cleaned_data.get("leading"), **data)
         return self.saved
+
+
+def organisation_by_code(code: str):
+    """The organisation a typed code names (None for an empty field); an unknown code is a form error."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    org = Organisation.objects.filter(code=code).first()
+    if org is None:
+        raise ValidationError(_("There is no organisation with the code %(code)s.") % {"code": code})
+    return org

@@ -11,7 +11,6 @@ from flows.models import (
     Level,
     OfficeMembership,
     OfficeRole,
-    Organisation,
     OversightOffice,
     Rating,
     ReviewCycle,
@@ -20,6 +19,7 @@ from flows.models import (
     Severity,
     SpotCheckPlan,
 )
+from forms.organisations import organisation_by_code
 
 
 class PlanForm(forms.ModelForm):
@@ -91,13 +91,7 @@ class PlanForm(forms.ModelForm):
         self.order_fields(["office", "name", "cycle", "scope_code", "sectors", "levels", "risk_tiers"])
 
     def clean_scope_code(self):
-        code = self.cleaned_data["scope_code"].strip()
-        if not code:
-            return None
-        org = Organisation.objects.filter(code=code).first()
-        if org is None:
-            raise forms.ValidationError(_("There is no organisation with the code %(code)s.") % {"code": code})
-        return org
+        return organisation_by_code(self.cleaned_data["scope_code"])
 
     def clean_sizes_text(self):
         sizes = {}

@@ -18,6 +18,7 @@ from .. import access, printing
 from ..excel import exporters
 from ..models import Assessment, CampaignKind, CampaignState, Stage
 from ..services import ballots as svc
+from .errors import error_text
 
 
 def _campaign_or_404(user, pk):
@@ -25,12 +26,6 @@ def _campaign_or_404(user, pk):
     if campaign is None:
         raise Http404
     return campaign
-
-
-def _errors(exc):
-    return " ".join(
-        m for msgs in (exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]) for m in msgs
-    )
 
 
 @login_required
@@ -83,7 +78,7 @@ def campaign_create(request):
                     k_threshold=d["k_threshold"],
                 )
         except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("The evaluation has been prepared. Issue the voting codes, then open it."))
             return redirect("campaign_detail", pk=campaign.pk)
@@ -129,12 +124,12 @@ def campaign_issue(request, pk):
     campaign = _campaign_or_404(request.user, pk)
     form = IssueForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _errors(ValidationError(form.errors)))
+        messages.error(request, error_text(ValidationError(form.errors)))
         return redirect("campaign_detail", pk=pk)
     try:
         batch, codes = svc.tokens_issue(by=request.user, campaign=campaign, **form.cleaned_data)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
         return redirect("campaign_detail", pk=pk)
     url = request.build_absolute_uri(reverse("ballot_enter", args=[campaign.public_id]))
     meta = {
@@ -161,7 +156,7 @@ def campaign_open(request, pk):
     try:
         svc.campaign_open(by=request.user, campaign=campaign)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Voting is open."))
     return redirect("campaign_detail", pk=pk)
@@ -174,7 +169,7 @@ def campaign_close(request, pk):
     try:
         svc.campaign_close(by=request.user, campaign=campaign)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Voting is closed; the results are published."))
     return redirect("campaign_detail", pk=pk)

@@ -11,9 +11,12 @@ def evidence_download(request, pk):
     ev = Evidence.objects.select_related("assessment__organisation").filter(pk=pk).first()
     if ev is None or not access.can_view_organisation(request.user, ev.assessment.organisation):
         raise Http404
-    response = FileResponse(
-        ev.file.open("rb"), as_attachment=True, filename=ev.original_name, content_type=ev.content_type
-    )
+    return private_file(ev.file, ev.original_name, ev.content_type)
+
+
+def private_file(field_file, name: str, content_type: str) -> FileResponse:
+    """An uploaded file as a download that a browser will never run or render inline."""
+    response = FileResponse(field_file.open("rb"), as_attachment=True, filename=name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     return response

@@ -15,12 +15,7 @@ from ..models import Publication, ReviewCycle
 from ..models.people import today
 from ..services import publications as svc
 from ..services.tasks import AlreadyHandled
-
-
-def _errors(exc):
-    return " ".join(
-        m for msgs in (exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]) for m in msgs
-    )
+from .errors import error_text
 
 
 def _publication_or_404(user, pk):
@@ -44,12 +39,12 @@ def publication_open(request, pk):
         raise Http404
     form = PublicationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _errors(ValidationError(form.errors)))
+        messages.error(request, error_text(ValidationError(form.errors)))
         return redirect("cycle_detail", pk=pk)
     try:
         pub = svc.publication_open(by=request.user, cycle=cycle, **form.cleaned_data)
     except (ValidationError, PermissionDenied, AlreadyHandled) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
         return redirect("cycle_detail", pk=pk)
     messages.success(request, _("The ratings are published until %(ends)s.") % {"ends": pub.ends})
     return redirect("publication_detail", pk=pub.pk)
@@ -69,7 +64,7 @@ def publication_detail(request, pk):
                 by=request.user, publication=pub, assessment=assessment, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            form.add_error(None, _errors(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("Your objection has been passed to the oversight office."))
             return redirect("publication_detail", pk=pk)

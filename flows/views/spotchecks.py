@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,12 +15,8 @@ from ..excel import spotchecks as excel
 from ..models import FindingEvidence, Inspection, Organisation, User
 from ..services import spotchecks as svc
 from ..services.tasks import AlreadyHandled
-
-
-def _errors(exc):
-    return " ".join(
-        m for msgs in (exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]) for m in msgs
-    )
+from .errors import error_text
+from .evidence import private_file
 
 
 def _plan_or_404(user, pk, *, run=False):
@@ -59,7 +55,7 @@ def plan_create(request):
                 **form.service_fields(),
             )
         except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+            form.add_error(None, error_text(exc))
         else:
             messages.success(request, _("The plan has been saved. Check the population, then freeze it."))
             return redirect("spotcheck_detail", pk=plan.pk)
@@ -89,7 +85,7 @@ def _plan_action(request, pk, action, done_message, **kwargs):
     try:
         action(by=request.user, plan=plan, **kwargs)
     except (ValidationError, PermissionDenied, AlreadyHandled) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done_message)
     return redirect("spotcheck_detail", pk=pk)
@@ -183,9 +179,4 @@ def finding_evidence_download(request, pk):
     ev = FindingEvidence.objects.select_related("finding__inspection__plan").filter(pk=pk).first()
     if ev is None or not access.can_view_inspection(request.user, ev.finding.inspection):
         raise Http404
-    response = FileResponse(
-        ev.file.open("rb"), as_attachment=True, filename=ev.original_name, content_type=ev.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return private_file(ev.file, ev.original_name, ev.content_type)

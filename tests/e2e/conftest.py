@@ -1,5 +1,6 @@
 """Playwright driving Debian's Chromium (/usr/bin/chromium), never a downloaded browser."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -63,36 +64,42 @@ def log_in(page, settings):
     return _log_in
 
 
-@pytest.fixture
-def asgi_server(transactional_db, settings):
-    """The real ASGI server (daphne, websockets included) in a subprocess, on this test's database."""
+def test_database_url() -> str:
+    """The URL of the database this test runs on, for a server started in another process."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def asgi_process(*, log_name="asgi-test", **env_extra):
+    """The real ASGI server (daphne, websockets included) in a subprocess, on this test's database; yields its URL.
+    Stopped at the end, killed if it will not stop (daphne waits for open websockets to close)."""
     import socket
     import subprocess
     import sys
     import time
 
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = os.environ | {
-        "DATABASE_URL": url,
+        "DATABASE_URL": test_database_url(),
         "DJANGO_SETTINGS_MODULE": "project.settings.test",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_ALLOW_ASYNC_UNSAFE": "",
+        **env_extra,
     }
+    var = ARTIFACTS.parent / "var"
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
         env=env,
         cwd=settings.BASE_DIR,
-        stdout=open(ARTIFACTS.parent / "var" / "asgi-test.out", "w"),  # noqa: SIM115
-        stderr=open(ARTIFACTS.parent / "var" / "asgi-test.log", "w"),  # noqa: SIM115
+        stdout=open(var / f"{log_name}.out", "w"),  # noqa: SIM115
+        stderr=open(var / f"{log_name}.log", "w"),  # noqa: SIM115
     )
     try:
         for _ in range(100):
@@ -103,9 +110,15 @@ def asgi_server(transactional_db, settings):
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()  # daphne waits for open websockets to close; do not let it hold the run
+        server.terminate()
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    with asgi_process() as url:
+        yield url

@@ -2,10 +2,6 @@
 process; the deputy submits on the other; the push crosses processes and the new task appears without reload."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 from django.conf import settings
@@ -14,7 +10,7 @@ from playwright.sync_api import expect
 from flows.models import ReviewCycle, Role
 from flows.services import assessments as svc
 from tests import cycle_helpers as h
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, asgi_process
 from tests.e2e.test_browser__live_inbox import logged_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,60 +24,17 @@ def _redis_url():
 @pytest.fixture
 def two_servers(transactional_db):
     import redis
-    from django.db import connection
 
     url = _redis_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         pytest.fail(f"this test needs Redis ({url}); bin/test provides one: {exc}")
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        db_url = f"sqlite:///{db['NAME']}"
-    else:
-        db_url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = os.environ | {
-        "DATABASE_URL": db_url,
-        "REDIS_URL": url,
-        "DJANGO_SETTINGS_MODULE": "project.settings.test",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_ALLOW_ASYNC_UNSAFE": "",
-    }
-    servers, urls = [], []
-    for n in range(2):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        log = open(ARTIFACTS.parent / "var" / f"scaleout-test-{n}.log", "w")  # noqa: SIM115
-        servers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdout=log,
-                stderr=log,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url_ in urls:
-            port = int(url_.rsplit(":", 1)[1])
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-        yield urls
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(10)
+    with (
+        asgi_process(log_name="scaleout-0", REDIS_URL=url) as first,
+        asgi_process(log_name="scaleout-1", REDIS_URL=url) as second,
+    ):
+        yield first, second
 
 
 def test_a_push_crosses_from_one_server_process_to_another(browser, two_servers, demo):
