@@ -264,3 +264,14 @@ def can_manage_cycle(user, cycle) -> bool:
 def can_run_campaign(user, campaign) -> bool:
     """Officers of the campaign's oversight office open, close and issue codes for it."""
     return campaign.office_id in offices_of(user)
+
+
+def overseen_organisations(user) -> QuerySet:
+    """The organisations this user oversees as an officer (the Excel roster and imports reach this far)."""
+    scope = scope_for(user)
+    qs = Organisation.objects.all()
+    if scope.superuser:
+        return qs
+    if not scope.officer_paths:
+        return qs.none()
+    return qs.filter(_paths_q(scope.officer_paths))

@@ -62,7 +62,7 @@ def widths(ws, values):
 
 def print_setup(ws, *, header_rows: int, landscape=True):
     """A4, fitted to the page width, the header repeated on every printed page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
