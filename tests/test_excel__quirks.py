@@ -82,6 +82,13 @@ def test_title_rows_merged_headers_hidden_rows_and_columns(tmp_path, demo):
     }
 
 
+PKG = "http://schemas.openxmlformats.org/package/2006"
+PKG_CT = "application/vnd.openxmlformats"
+SML = PKG_CT + "-officedocument.spreadsheetml"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
 def minimal_xlsx(rows, *, dimension="A1") -> bytes:
     """A workbook as small generators and some WPS/LibreOffice exports write it: inline strings, no shared
     strings, no styles, and a dimension that does not cover the data."""
@@ -96,36 +103,36 @@ def minimal_xlsx(rows, *, dimension="A1") -> bytes:
         )
         cells.append(f'<row r="{r}">{row}</row>')
     sheet = (
-        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'
         f'<dimension ref="{dimension}"/><sheetData>{"".join(cells)}</sheetData></worksheet>'
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(
             "[Content_Types].xml",
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{PKG}/content-types">'
+            f'<Default Extension="rels" ContentType="{PKG_CT}-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{SML}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{SML}.worksheet+xml"/>'
             "</Types>",
         )
         z.writestr(
             "_rels/.rels",
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}/relationships">'
+            f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/>'
             "</Relationships>",
         )
         z.writestr(
             "xl/workbook.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" '
+            f'xmlns:r="{REL}"><sheets>'
             '<sheet name="组织" sheetId="1" r:id="rId1"/></sheets></workbook>',
         )
         z.writestr(
             "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PKG}/relationships">'
+            f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
             "</Relationships>",
         )
         z.writestr("xl/worksheets/sheet1.xml", sheet)
