@@ -2,7 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .flows import FLOWS
-from .views import ballots, campaigns, cycles, daysoff, evidence, inbox, notifications, organisations, people
+from .views import (
+    ballots,
+    campaigns,
+    cycles,
+    daysoff,
+    evidence,
+    excel,
+    inbox,
+    notifications,
+    organisations,
+    people,
+)
 
 urlpatterns = [
     path("", inbox.inbox, name="home"),  # the first screen after login is "my tasks"
@@ -41,5 +52,20 @@ urlpatterns = [
     path("v/<str:public_id>/", ballots.ballot_enter, name="ballot_enter"),
     path("v/<str:public_id>/cast/", ballots.ballot_cast, name="ballot_cast"),
     path("v/<str:public_id>/results/", ballots.ballot_results, name="ballot_results"),
+    path("excel/", excel.excel_home, name="excel_home"),
+    path("excel/jobs/<int:pk>/", excel.excel_job, name="excel_job"),
+    path("excel/jobs/<int:pk>/status.json", excel.excel_job_status, name="excel_job_status"),
+    path("excel/jobs/<int:pk>/confirm/", excel.excel_job_confirm, name="excel_job_confirm"),
+    path("excel/jobs/<int:pk>/download/", excel.excel_job_download, name="excel_job_download"),
+    path("excel/export/roster.xlsx", excel.excel_export_roster, name="excel_export_roster"),
+    path("excel/export/indicators/<int:pk>.xlsx", excel.excel_export_indicators, name="excel_export_indicators"),
+    path("excel/export/cycles/<int:pk>/scores.xlsx", excel.excel_export_scores, name="excel_export_scores"),
+    path(
+        "excel/export/cycles/<int:pk>/rectification.xlsx",
+        excel.excel_export_rectification,
+        name="excel_export_rectification",
+    ),
+    path("excel/export/cycles/<int:pk>/results.xlsx", excel.excel_export_results, name="excel_export_results"),
+    path("excel/export/campaigns/<int:pk>/tally.xlsx", excel.excel_export_tally, name="excel_export_tally"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
 ]

@@ -1,6 +1,6 @@
 """Ledgers (台账) as offices print them: the cycle results ledger and the ballot tallies (write-only)."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -103,17 +103,21 @@ def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
     return writing.to_bytes(wb)
 
 
-def ballot_tally(tally) -> bytes:
-    """A closed (or running) evaluation's tally: per subject the ballots, the score and the count per answer.
-    Counts below the campaign's threshold stay hidden, as on the screen."""
+def ballot_tally(campaign, tally=None) -> bytes:
+    """An evaluation's tally: per subject the ballots, the score and the count per answer. Counts below the
+    campaign's threshold stay hidden, as on the screen; before the voting closes there is no tally at all (a
+    running count could reveal how the last voter voted)."""
     from ..services.ballots import answers_for
 
-    campaign = tally.campaign
-    answers = answers_for(campaign)
+    with translation.override("zh-hans"):
+        answers = [(v, str(label)) for v, label in answers_for(campaign)]
     wb = writing.new_workbook()
     ws = wb.create_sheet("计票结果")
-    labels = ["序号", "测评对象", "有效票数", "得分"] + [str(label) for _v, label in answers]
+    labels = ["序号", "测评对象", "有效票数", "得分"] + [label for _v, label in answers]
     writing.widths(ws, [6, 40, 10, 10] + [10] * len(answers))
+    if tally is None:
+        writing.title_rows(ws, f"{campaign.title}计票结果", "投票尚未结束：结果在投票结束后导出。", len(labels))
+        return writing.to_bytes(wb)
     tops = writing.title_rows(
         ws,
         f"{campaign.title}计票结果",
@@ -129,12 +133,7 @@ def ballot_tally(tally) -> bytes:
             for value, count in counter.items():
                 overall[value] = overall.get(value, 0) + count
         ws.append(
-            [
-                n,
-                safe(str(s["subject"])),
-                s["n"] if s["shown"] else "—",
-                _num(s["score"]) if s["shown"] else "—",
-            ]
+            [n, safe(str(s["subject"])), s["n"] if s["shown"] else "—", _num(s["score"]) if s["shown"] else "—"]
             + [overall.get(v, 0) if s["shown"] else "—" for v, _label in answers]
         )
     ws.append([])
