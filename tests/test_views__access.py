@@ -24,6 +24,20 @@ CASES = {
     "campaign_turnout": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", "voted"),
     "campaign_comments": (lambda c: {"pk": c["campaign"].pk}, "dingxuejun", "dangyuan", "南坳村"),
     "days_off": (lambda c: {"office_pk": c["cycle"].office_id}, "county_officer", "xianshuji", "本地日历"),
+    "excel_job": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", "roster.xlsx"),
+    "excel_job_status": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", "checked"),
+    "excel_job_download": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", None),
+    "excel_export_roster": ({}, "zuzhibu", "shuji", None),
+    "excel_export_indicators": (lambda c: {"pk": c["assessment"].template_id}, "zuzhibu", "shuji", None),
+    "excel_export_scores": (lambda c: {"pk": c["cycle"].pk}, "fenguan", "xianshuji_of_other_county", None),
+    "excel_export_rectification": (
+        lambda c: {"pk": c["cycle"].pk},
+        "county_officer",
+        "xianshuji_of_other_county",
+        None,
+    ),
+    "excel_export_results": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
+    "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -33,6 +47,7 @@ ACTIONS = {
     "campaign_open": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "campaign_close": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "day_off_delete": (lambda c: {"office_pk": c["cycle"].office_id, "pk": 1}, "xianshuji"),
+    "excel_job_confirm": (lambda c: {"pk": c["excel_job"].pk}, "zuzhibu"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -46,6 +61,7 @@ OWN_VIEWS = {
     "campaign_list": "群众评议",
     "notification_list": "通知",
     "inbox_live": "open_tasks",
+    "excel_home": "excel-upload",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)
@@ -65,7 +81,20 @@ def ctx(demo):
     h.do_self_assessment(assessment)
     from flows.models import Campaign
 
+    from django.core.files.base import ContentFile
+
+    from flows.models import ExcelJob
+
+    excel_job = ExcelJob.objects.create(
+        direction="import",
+        kind="organisations",
+        state="checked",
+        created_by=h.county_officer(),
+        original_name="roster.xlsx",
+    )
+    excel_job.output.save("marked.xlsx", ContentFile(b"PK\x03\x04 marked copy"))
     return {
+        "excel_job": excel_job,
         "cycle": cycle,
         "assessment": assessment,
         "evidence": Evidence.objects.filter(assessment=assessment).first(),
