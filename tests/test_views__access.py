@@ -79,11 +79,9 @@ def ctx(demo):
     cycle = h.open_cycle()
     assessment = h.assessment_of(cycle)
     h.do_self_assessment(assessment)
-    from flows.models import Campaign
-
     from django.core.files.base import ContentFile
 
-    from flows.models import ExcelJob
+    from flows.models import Campaign, ExcelJob
 
     excel_job = ExcelJob.objects.create(
         direction="import",
