@@ -50,10 +50,10 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import ballots, launch
+    from bench import ballots, excel, launch
 
     results = []
-    for name, fn in [("launch", launch.run), ("ballots", ballots.run)]:
+    for name, fn in [("launch", launch.run), ("ballots", ballots.run), ("excel", excel.run)]:
         if args.only and args.only not in name:
             continue
         results += fn(quick=args.quick, emit=emit)
