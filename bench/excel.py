@@ -4,7 +4,8 @@
   title rows, merged headers, print setup) against openpyxl write-only writing the same values; target ≤ 1.5×.
 * import: the organisations importer on a 50,000-row roster (任职 sheet: read, normalise, check every row
   against the database and the access policy, write people, roles and audit rows) against openpyxl read-only
-  just reading the same file; target ≤ 3×.
+  just reading the same file; target ≤ 3×. The import writes, so it runs once (after the file has been read
+  twice for the floor); the export and both floors are the best of two runs.
 """
 
 import datetime
@@ -14,6 +15,17 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+
+
+def _best_of(n: int, fn):
+    """The fastest of n runs (the first one also warms caches), and the result."""
+    best, result = None, None
+    for _ in range(n):
+        started = time.perf_counter()
+        result = fn()
+        took = time.perf_counter() - started
+        best = took if best is None else min(best, took)
+    return best, result
 
 
 def _setup(n_orgs: int):
@@ -86,9 +98,7 @@ def bench_export(*, quick: bool, emit):
     _root, _officer, cycle = _setup(n + 10)
     made = _assessments(cycle, n)
 
-    started = time.perf_counter()
-    data = ledgers.results_ledger(cycle)
-    value = time.perf_counter() - started
+    value, data = _best_of(2, lambda: ledgers.results_ledger(cycle))
     assert len(data) > 1000
 
     # the floor: the same cell values (already fetched and labelled) written by openpyxl write-only, nothing else
@@ -98,13 +108,15 @@ def bench_export(*, quick: bool, emit):
     ):
         name, code, sector, a, b, c, d, rating, veto, outcome, state = r
         rows.append([i, name, code, sector, float(a), float(b), float(c), float(d), rating, "", outcome, state])
-    started = time.perf_counter()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("考核结果")
-    for row in rows:
-        ws.append(row)
-    wb.save(io.BytesIO())
-    floor = time.perf_counter() - started
+
+    def raw():
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("考核结果")
+        for row in rows:
+            ws.append(row)
+        wb.save(io.BytesIO())
+
+    floor, _none = _best_of(2, raw)
     assert safe("=x") != "=x"
     return [emit(f"excel_export_results_ledger_{made}_rows", value, "s", floor, 1.5)]
 
@@ -136,11 +148,13 @@ def bench_import(*, quick: bool, emit):
         ws.append([f"xl{i:06d}", f"党员{i:06d}", "党员", codes[i % len(codes)], "党员", start, None])
     wb.save(path)
 
-    started = time.perf_counter()
-    rb = load_workbook(path, read_only=True)
-    count = sum(1 for _row in rb.worksheets[0].iter_rows(values_only=True))
-    rb.close()
-    floor = time.perf_counter() - started
+    def raw():
+        rb = load_workbook(path, read_only=True)
+        count = sum(1 for _row in rb.worksheets[0].iter_rows(values_only=True))
+        rb.close()
+        return count
+
+    floor, count = _best_of(2, raw)
     assert count == n + 1
 
     before = RoleAssignment.objects.count()

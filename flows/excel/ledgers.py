@@ -1,5 +1,7 @@
 """Ledgers (台账) as offices print them: the cycle results ledger and the ballot tallies (write-only)."""
 
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -77,7 +79,10 @@ def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
     ratings = {v: choices.zh_label(Rating, v) for v in Rating.values}
     outcomes = {v: choices.zh_label(Outcome, v) for v in Outcome.values}
     stages = {v: choices.zh_label(Stage, v) for v in Stage.values}
-    rows = qs.order_by("organisation__path").values_list(*RESULT_FIELDS)
+    # scores as floats straight from the database: no Decimal per cell on the way to a float cell
+    scores = {f"_{f}": Cast(f, FloatField()) for f in ("self_score", "mass_score", "superior_score", "combined_score")}
+    fields = [f"_{f}" if f"_{f}" in scores else f for f in RESULT_FIELDS]
+    rows = qs.order_by("organisation__path").annotate(**scores).values_list(*fields)
     append = ws.append
     for n, (name, code, sector, s_self, s_mass, s_sup, s_comb, rating, veto, outcome, state) in enumerate(
         rows.iterator(chunk_size=5000), 1
@@ -88,10 +93,10 @@ def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
                 safe(name),
                 safe(code),
                 sectors.get(sector, ""),
-                _num(s_self),
-                _num(s_mass),
-                _num(s_sup),
-                _num(s_comb),
+                s_self,
+                s_mass,
+                s_sup,
+                s_comb,
                 ratings.get(rating, ""),
                 "是" if veto else "",
                 outcomes.get(outcome, ""),
