@@ -301,3 +301,25 @@ def test_the_results_ledger_has_title_merged_headers_and_print_setup(tmp_path, d
     assert ws.print_title_rows == "$1:$4" and ws.page_setup.orientation == "landscape"
     names = {ws.cell(r, 2).value for r in range(5, ws.max_row + 1)}
     assert "中共江川市青山县河塘镇东坪村支部委员会" in names
+
+
+def test_a_second_secretary_is_refused_at_its_row_in_the_preview(tmp_path, demo):
+    officer = h.county_officer()
+
+    def fill(wb):
+        rs = wb["任职"]
+        rc = header_columns(rs)
+        r = rs.max_row + 1
+        for label, value in {
+            "用户名": "second",
+            "姓名": "钱二",
+            "组织编码": "JC-QS-HT-01",  # 东坪村 has a secretary (刘建国) with no end date
+            "角色": "书记（第一责任人）",
+            "任职开始日期": "2026-06-01",
+        }.items():
+            rs.cell(r, rc[label], value)
+
+    report = imported("organisations", edit(tmp_path, roster_template(officer), fill), officer, commit=False)
+    [error] = report.errors
+    assert error.sheet == "任职" and error.column == "E" and "刘建国" in error.message
+    assert not User.objects.filter(username="second").exists()

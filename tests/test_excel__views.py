@@ -153,3 +153,11 @@ def test_exports_refuse_the_wrong_user(client, demo, name, kwargs, allowed, refu
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
     load_workbook(io.BytesIO(response.content))  # a readable workbook
+
+
+def test_an_upload_over_the_limit_is_not_even_stored(client, demo, settings):
+    settings.EXCEL_IMPORT_MAX_BYTES = 1000
+    client.force_login(h.county_officer())
+    response = upload(client, workbook([["JC-QS-HT-16", "村", "党支部", "基层", "JC-QS-HT"]]))
+    assert response.status_code == 400 and "MB" in response.content.decode()
+    assert not ExcelJob.objects.exists()

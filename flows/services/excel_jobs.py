@@ -5,6 +5,7 @@ launch does: in-process on the embedded default, on a worker on the scale-out st
 and come back to. Progress while running lives in the cache (the import itself is one transaction, invisible
 to other connections until it commits)."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -40,6 +41,14 @@ def import_start(*, by, kind: str, upload) -> ExcelJob:
     """Keep the uploaded file and queue its check. Hostile files are refused by the check, before parsing."""
     if kind not in IMPORTERS:
         raise ValidationError({"kind": _("Choose what the workbook holds.")})
+    limit = settings.EXCEL_IMPORT_MAX_BYTES
+    if upload.size > limit:  # refused before it is stored
+        raise ValidationError(
+            {
+                "file": _("The file is over the limit of %(limit)s MB. Split it into smaller workbooks.")
+                % {"limit": round(limit / 1048576, 1)}
+            }
+        )
     job = ExcelJob.objects.create(
         direction=JobDirection.IMPORT, kind=kind, created_by=by, original_name=upload.name[:200]
     )

@@ -52,7 +52,8 @@ def excel_home(request):
                 by=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
             jobs.excel_import_check.delay(job.pk)
             return redirect("excel_job", pk=job.pk)

@@ -49,6 +49,11 @@ def _chunked(values, size=IN_CHUNK):
 class OrganisationsImporter(Importer):
     kind = "organisations"
 
+    def __init__(self, user, **kw):
+        super().__init__(user, **kw)
+        self._update_steps = []  # (sheet, row, organisation, changed fields, new leading code or None)
+        self.created_orgs = {}
+
     def read(self, wb):
         self.orgs = reading.read_table(wb, ORG_SHEETS, ORG_COLUMNS, optional=True, progress=self.progress)
         self.roles = reading.read_table(wb, ROLE_SHEETS, ROLE_COLUMNS, optional=True, progress=self.progress)
@@ -170,12 +175,6 @@ class OrganisationsImporter(Importer):
                 creating[code] = (n, leading, fields)
         return self._org_steps(report, existing, creating)
 
-    _update_steps: list
-
-    def __init__(self, user, **kw):
-        super().__init__(user, **kw)
-        self._update_steps = []
-
     def _org_steps(self, report, existing, creating):
         """New organisations in an order where each one's leading organisation exists before it."""
         orgs = dict(existing)
@@ -257,10 +256,15 @@ class OrganisationsImporter(Importer):
             users.update({u.username: u for u in User.objects.filter(username__in=chunk)})
         for chunk in _chunked(org_codes):
             orgs.update({o.code: o for o in Organisation.objects.filter(code__in=chunk)})
-        held = {}
+        held, single_holders = {}, {}
+        code_of = {o.pk: c for c, o in orgs.items()}
         for chunk in _chunked([o.pk for o in orgs.values()]):
-            for ra in RoleAssignment.objects.filter(organisation_id__in=chunk):
+            for ra in RoleAssignment.objects.filter(organisation_id__in=chunk).select_related("user"):
                 held[(ra.user_id, ra.organisation_id, ra.role, ra.start)] = ra
+                if ra.role in people_services.SINGLE_HOLDER_ROLES:
+                    single_holders.setdefault((code_of[ra.organisation_id], ra.role), []).append(
+                        (ra.user_id, ra.start, ra.end, ra.user.real_name)
+                    )
         overseen = {}
         new_people, new_roles, ends, seen = {}, [], [], {}
         for n, rec, username, real_name, org_code, role, start, end in parsed:
@@ -310,6 +314,27 @@ class OrganisationsImporter(Importer):
                     report.add(t.sheet, n, CHANGED, label + f"（{_('end date')} {end or '—'}）")
                     ends.append((existing, end))
                 continue
+            if role in people_services.SINGLE_HOLDER_ROLES:
+                holders = single_holders.setdefault((org_code, role), [])
+                who = user.pk if user else username
+                clash = next(
+                    (
+                        h
+                        for h in holders
+                        if h[0] != who and (h[2] is None or h[2] >= start) and (end is None or h[1] <= end)
+                    ),
+                    None,
+                )
+                if clash:
+                    report.error(
+                        t,
+                        n,
+                        "role",
+                        _("%(org)s already has a %(role)s in this period (%(person)s). End that role first.")
+                        % {"org": org_code, "role": choices.zh_label(Role, role), "person": clash[3]},
+                    )
+                    continue
+                holders.append((who, start, end, real_name))
             report.add(t.sheet, n, NEW, label)
             new_roles.append(
                 {
@@ -326,7 +351,7 @@ class OrganisationsImporter(Importer):
             return []
 
         def step():
-            organisations = getattr(self, "created_orgs", {}) | orgs
+            organisations = self.created_orgs | orgs
             roles = [
                 {
                     "user": r["user"],
