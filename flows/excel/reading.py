@@ -22,6 +22,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from .exporters import FORMULA_STARTS
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -126,7 +128,10 @@ def text(value) -> str:
         value = int(value)
     if isinstance(value, datetime.datetime):
         value = value.date()
-    return SPACES.sub(" ", str(value)).strip()
+    value = str(value)
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        value = value[1:]  # our own exports write formula-like text with a leading apostrophe (exporters.safe)
+    return SPACES.sub(" ", value).strip()
 
 
 def code(value) -> str:
