@@ -203,7 +203,10 @@ def test_the_self_assessment_score_sheet_round_trip(tmp_path, demo):
     def fill(wb):
         ws = wb["评分"]
         col = header_columns(ws)
-        assert ws.column_dimensions["A"].hidden
+        assert ws.column_dimensions["A"].hidden  # the row key
+        assert ws.protection.sheet and ws.cell(2, col["指标名称"]).protection.locked
+        assert not ws.cell(2, col["自评得分"]).protection.locked  # only the input cells are open
+        assert wb.sheetnames[0] == "说明" and ws.data_validations.dataValidation
         for r in range(2, ws.max_row + 1):
             if ws.cell(r, col["分值"]).value:
                 ws.cell(r, col["自评得分"], f"{ws.cell(r, col['分值']).value}")  # as text

@@ -130,8 +130,11 @@ def export_run(job_id: int) -> ExcelJob:
     if job.state != JobState.QUEUED:
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.APPLYING)
+    found = exports.rows_of(job.kind, job.created_by, job.params)
+    report = _progress(job.pk)
+    total = found[1] if found else 0
     try:
-        data = exports.build(job.kind, job.created_by, job.params, progress=_progress(job.pk))
+        data = exports.build(job.kind, job.created_by, job.params, progress=lambda done: report(done, total))
     except Exception as exc:  # noqa: BLE001 - the job page says it failed; the worker log has the rest
         job.state, job.message = JobState.FAILED, str(exc)[:500]
         job.save()
