@@ -326,3 +326,37 @@ def test_a_second_secretary_is_refused_at_its_row_in_the_preview(tmp_path, demo)
     [error] = report.errors
     assert error.sheet == "任职" and error.column == "E" and "刘建国" in error.message
     assert not User.objects.filter(username="second").exists()
+
+
+def test_a_score_sheet_with_notes_only_keeps_the_points_and_a_note_without_points_is_refused(tmp_path, demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    deputy = h.holder(a.organisation.code, Role.DEPUTY)
+    from flows.services import assessments as svc
+
+    first = a.template.indicators.filter(veto=False).order_by("order").first()
+    svc.self_assessment_save(assessment=a, by=deputy, scores={first.pk: ("1.5", "")}, report="述职")
+    data = templates.scores_template(cycle.assessments.filter(pk=a.pk))
+
+    def note_only(wb):
+        ws = wb["评分"]
+        col = header_columns(ws)
+        row = rows_where(ws, col["指标编码"], first.code, 2)[0]
+        ws.cell(row, col["自评得分"], None)
+        ws.cell(row, col["自评说明"], "补充说明")
+
+    path = edit(tmp_path, data, note_only)
+    assert imported("scores", path, deputy).counts["changed"] == 1
+    score = ItemScore.objects.get(assessment=a, indicator=first)
+    assert score.self_points == Decimal("1.5") and score.self_note == "补充说明"
+    assert imported("scores", path, deputy).counts["changed"] == 0
+
+    second = a.template.indicators.filter(veto=False).order_by("order")[1]
+
+    def note_without_points(wb):
+        ws = wb["评分"]
+        col = header_columns(ws)
+        ws.cell(rows_where(ws, col["指标编码"], second.code, 2)[0], col["自评说明"], "只有说明")
+
+    refused = imported("scores", edit(tmp_path, data, note_without_points, name="x.xlsx"), deputy)
+    assert not refused.applied and refused.errors[0].column == "F"

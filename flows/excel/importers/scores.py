@@ -129,10 +129,15 @@ class ScoresImporter(Importer):
             old = current.get(ind.pk)
             old_points = getattr(old, points_key) if old else None
             old_note = getattr(old, note_key) if old else ""
-            if points is None and not note:
-                report.add(t.sheet, n, UNCHANGED, ind.code)
-                continue
-            if old_points is not None and points is not None and Decimal(old_points) == points and old_note == note:
+            if points is None:
+                if not note or old_points is None:  # a blank score never clears a stored one
+                    if note and old_points is None:
+                        report.error(t, n, points_key, _("%(item)s: enter the points as well.") % {"item": ind.code})
+                        continue
+                    report.add(t.sheet, n, UNCHANGED, ind.code)
+                    continue
+                points = Decimal(old_points)
+            if old_points is not None and Decimal(old_points) == points and old_note == note:
                 report.add(t.sheet, n, UNCHANGED, ind.code)
                 continue
             merged[ind.pk] = (str(points) if points is not None else None, note)
