@@ -79,6 +79,14 @@ def test_a_word_document_in_an_xlsx_name(refused):
     assert "xlsx" in refused(docx.getvalue())
 
 
+def test_an_opendocument_spreadsheet(refused):
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    assert ".ods" in refused(ods.getvalue(), "roster.ods")
+
+
 def test_an_old_xls_file(refused):
     assert ".xls" in refused(reading.OLE_MAGIC + b"\x00" * 4000 + "Workbook".encode("utf-16-le"), "old.xls")
 

@@ -90,6 +90,10 @@ def check_file(path) -> None:
             )
         names = {i.filename for i in infos}
         if "xl/workbook.xml" not in names:
+            if "mimetype" in names and b"opendocument" in archive.read("mimetype"):
+                raise Refused(
+                    _("This is an OpenDocument spreadsheet (.ods). Save it as an Excel workbook (.xlsx) and upload it.")
+                )
             if "xl/workbook.bin" in names:
                 raise Refused(_("Binary workbooks (.xlsb) are not accepted. Save it as an Excel workbook (.xlsx)."))
             raise Refused(_("This is not an Excel workbook (.xlsx)."))
