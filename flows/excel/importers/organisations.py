@@ -256,6 +256,7 @@ class OrganisationsImporter(Importer):
             users.update({u.username: u for u in User.objects.filter(username__in=chunk)})
         for chunk in _chunked(org_codes):
             orgs.update({o.code: o for o in Organisation.objects.filter(code__in=chunk)})
+        role_labels = {v: choices.zh_label(Role, v) for v in Role.values}  # not one translation switch per row
         held, single_holders = {}, {}
         code_of = {o.pk: c for c, o in orgs.items()}
         for chunk in _chunked([o.pk for o in orgs.values()]):
@@ -306,7 +307,7 @@ class OrganisationsImporter(Importer):
                 continue
             seen[key] = n
             existing = held.get((user.pk, org.pk, role, start)) if (user and org) else None
-            label = f"{real_name} · {org_code} · {choices.zh_label(Role, role)} · {start}"
+            label = f"{real_name} · {org_code} · {role_labels[role]} · {start}"
             if existing is not None:
                 if existing.end == end:
                     report.add(t.sheet, n, UNCHANGED, label)
@@ -331,7 +332,7 @@ class OrganisationsImporter(Importer):
                         n,
                         "role",
                         _("%(org)s already has a %(role)s in this period (%(person)s). End that role first.")
-                        % {"org": org_code, "role": choices.zh_label(Role, role), "person": clash[3]},
+                        % {"org": org_code, "role": role_labels[role], "person": clash[3]},
                     )
                     continue
                 holders.append((who, start, end, real_name))
