@@ -315,3 +315,14 @@ def can_view_cycle_dashboard(user, cycle) -> bool:
     if not scope.led_paths:
         return False
     return cycle.assessments.filter(_paths_q(scope.led_paths, prefix="organisation__")).exists()
+
+
+def overseen_organisations(user) -> QuerySet:
+    """The organisations this user oversees as an officer (the Excel roster and imports reach this far)."""
+    scope = scope_for(user)
+    qs = Organisation.objects.all()
+    if scope.superuser:
+        return qs
+    if not scope.officer_paths:
+        return qs.none()
+    return qs.filter(_paths_q(scope.officer_paths))

@@ -18,3 +18,24 @@ def periodic_sweeps() -> dict:
     from .scheduler import run_sweeps
 
     return run_sweeps()
+
+
+@shared_task(acks_late=True)
+def excel_import_check(job_id: int) -> str:
+    from .services.excel_jobs import import_check
+
+    return import_check(job_id).state
+
+
+@shared_task(acks_late=True)
+def excel_import_apply(job_id: int) -> str:
+    from .services.excel_jobs import import_apply
+
+    return import_apply(job_id).state
+
+
+@shared_task(acks_late=True)
+def excel_export(job_id: int) -> str:
+    from .services.excel_jobs import export_run
+
+    return export_run(job_id).state

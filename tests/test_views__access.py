@@ -35,6 +35,20 @@ CASES = {
     "spotcheck_results_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "lianghao", None),
     "inspection_detail": (lambda c: {"pk": c["inspection"].pk}, "zuzhibu", "xianshuji", "三会一课"),
     "finding_evidence_download": (lambda c: {"pk": c["finding_evidence"].pk}, "zuzhibu", "shuji", None),
+    "excel_job": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", "roster.xlsx"),
+    "excel_job_status": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", "checked"),
+    "excel_job_download": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", None),
+    "excel_export_roster": ({}, "zuzhibu", "shuji", None),
+    "excel_export_indicators": (lambda c: {"pk": c["assessment"].template_id}, "zuzhibu", "shuji", None),
+    "excel_export_scores": (lambda c: {"pk": c["cycle"].pk}, "fenguan", "xianshuji_of_other_county", None),
+    "excel_export_rectification": (
+        lambda c: {"pk": c["cycle"].pk},
+        "county_officer",
+        "xianshuji_of_other_county",
+        None,
+    ),
+    "excel_export_results": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
+    "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -48,6 +62,7 @@ ACTIONS = {
     "spotcheck_freeze": (lambda c: {"pk": c["draft_plan"].pk}, "ducha"),
     "spotcheck_draw": (lambda c: {"pk": c["plan"].pk}, "xianshuji"),
     "spotcheck_cancel": (lambda c: {"pk": c["draft_plan"].pk}, "jiguan"),
+    "excel_job_confirm": (lambda c: {"pk": c["excel_job"].pk}, "zuzhibu"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -62,6 +77,7 @@ OWN_VIEWS = {
     "spotcheck_list": "随机抽查",
     "notification_list": "通知",
     "inbox_live": "open_tasks",
+    "excel_home": "excel-upload",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)
@@ -92,7 +108,20 @@ def ctx(demo):
         description="党建台账不全",
         files=[(h.pdf("现场照片.pdf"), "application/pdf")],
     )
+    from django.core.files.base import ContentFile
+
+    from flows.models import ExcelJob
+
+    excel_job = ExcelJob.objects.create(
+        direction="import",
+        kind="organisations",
+        state="checked",
+        created_by=h.county_officer(),
+        original_name="roster.xlsx",
+    )
+    excel_job.output.save("marked.xlsx", ContentFile(b"PK\x03\x04 marked copy"))
     return {
+        "excel_job": excel_job,
         "cycle": cycle,
         "assessment": assessment,
         "evidence": Evidence.objects.filter(assessment=assessment).first(),

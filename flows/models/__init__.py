@@ -31,6 +31,7 @@ from .ballots import (
 )
 from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
 from .deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
+from .excel import ExcelJob, JobDirection, JobState
 from .indicators import Dimension, Indicator, IndicatorTemplate
 from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
 from .people import (
@@ -77,6 +78,9 @@ __all__ = [
     "RiskTier",
     "Severity",
     "SpotCheckPlan",
+    "ExcelJob",
+    "JobDirection",
+    "JobState",
     "AccountabilityReferral",
     "DayOff",
     "Notification",

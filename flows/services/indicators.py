@@ -73,3 +73,44 @@ def template_new_version(*, by, template: IndicatorTemplate) -> IndicatorTemplat
         actor=by, action="template.new_version", subject=new, from_value=template.version, to_value=new.version
     )
     return new
+
+
+@transaction.atomic
+def template_import(*, by, code: str, version: int | None, name: str, sector: str, items: list[dict]):
+    """Create or update a template from a spreadsheet: its dimensions and items by code, in the given order.
+    `items`: {"dimension_code", "dimension_name", "code", "name", "max_points", "guidance", "evidence_required",
+    "veto"}. Items missing from the sheet are kept. A frozen template refuses (the model's guard)."""
+    template = (
+        IndicatorTemplate.objects.filter(code=code, version=version).first()
+        if version
+        else IndicatorTemplate.objects.filter(code=code).order_by("-version").first()
+    )
+    if template is None:
+        template = IndicatorTemplate.objects.create(code=code, version=version or 1, name=name, sector=sector)
+        audit_record(actor=by, action="template.create", subject=template, to_value=f"{code} v{template.version}")
+    elif (template.name, template.sector) != (name, sector):
+        template.name, template.sector = name, sector
+        template.save(update_fields=["name", "sector"])
+        audit_record(actor=by, action="template.update", subject=template, to_value=name)
+    dims = {d.code: d for d in template.dimensions.all()}
+    inds = {i.code: i for i in template.indicators.all()}
+    for order, item in enumerate(items, 1):
+        dim = dims.get(item["dimension_code"])
+        if dim is None:
+            dim = dims[item["dimension_code"]] = Dimension(
+                template=template, code=item["dimension_code"], order=len(dims)
+            )
+        if dim.name != item["dimension_name"] or dim.pk is None:
+            dim.name = item["dimension_name"]
+            dim.full_clean(exclude=["template"])
+            dim.save()
+        ind = inds.get(item["code"]) or Indicator(template=template, code=item["code"], order=order)
+        values = {f: item[f] for f in ("name", "max_points", "guidance", "evidence_required", "veto")}
+        values["dimension_id"] = dim.pk
+        if ind.pk is None or any(getattr(ind, f) != v for f, v in values.items()):
+            for f, v in values.items():
+                setattr(ind, f, v)
+            ind.full_clean(exclude=["template", "dimension"])
+            ind.save()
+            audit_record(actor=by, action="template.item", subject=template, to_value=f"{ind.code} {ind.max_points}")
+    return template

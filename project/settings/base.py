@@ -149,6 +149,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Excel imports: refused before parsing above these limits (see flows/excel/reading.py)
+EXCEL_IMPORT_MAX_BYTES = env.int("EXCEL_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+EXCEL_IMPORT_MAX_UNCOMPRESSED = env.int("EXCEL_IMPORT_MAX_UNCOMPRESSED", default=400 * 1024 * 1024)
+EXCEL_IMPORT_MAX_ENTRIES = env.int("EXCEL_IMPORT_MAX_ENTRIES", default=2000)
+EXCEL_IMPORT_MAX_ROWS = env.int("EXCEL_IMPORT_MAX_ROWS", default=200_000)
+EXCEL_BACKGROUND_ROWS = env.int("EXCEL_BACKGROUND_ROWS", default=3000)  # larger exports run as background jobs
 BALLOT_KEY = env("BALLOT_KEY", default="")  # keyed hash of voting codes; SECRET_KEY when empty
 BALLOT_GUESS_LIMIT = env.int("BALLOT_GUESS_LIMIT", default=20)  # wrong codes per client per window
 BALLOT_GUESS_WINDOW = env.int("BALLOT_GUESS_WINDOW", default=600)  # seconds

@@ -78,3 +78,20 @@ if (turnout) {
   }
   connect();
 })();
+
+// An Excel job's progress bar: poll its status and reload the page when the job has finished.
+const excelJob = document.getElementById("excel-progress");
+if (excelJob) {
+  const bar = excelJob.querySelector("progress");
+  const label = excelJob.querySelector("[data-label]");
+  const poll = async () => {
+    const response = await fetch(excelJob.dataset.url, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const status = await response.json();
+    if (!status.running) { location.reload(); return; }
+    if (status.total) { bar.max = status.total; bar.value = status.done; } else { bar.removeAttribute("value"); }
+    label.textContent = `${status.label} ${status.done}${status.total ? " / " + status.total : ""}`;
+    setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1000);
+}

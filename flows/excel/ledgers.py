@@ -1,0 +1,148 @@
+"""Ledgers (台账) as offices print them: the cycle results ledger and the ballot tallies (write-only)."""
+
+from django.db.models import FloatField
+from django.db.models.functions import Cast
+from django.utils import timezone, translation
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from ..models import Assessment, Outcome, Rating, Sector, Stage
+from . import choices, writing
+from .exporters import safe
+
+RESULT_GROUPS = [  # (group header or None, [column headers]): the 得分 group is a merged header over four columns
+    (None, ["序号"]),
+    (None, ["组织名称"]),
+    (None, ["组织编码"]),
+    (None, ["领域"]),
+    ("得分", ["自评", "群众评议", "上级考核", "综合得分"]),
+    (None, ["等次"]),
+    (None, ["一票否决"]),
+    (None, ["处理结果"]),
+    (None, ["当前阶段"]),
+]
+RESULT_FIELDS = (
+    "organisation__name",
+    "organisation__code",
+    "organisation__sector",
+    "self_score",
+    "mass_score",
+    "superior_score",
+    "combined_score",
+    "rating",
+    "veto",
+    "outcome",
+    "state",
+)
+
+
+def _two_row_header(ws, groups, top_row: int):
+    """Group headers merged across their columns above, single headers merged down over both rows."""
+    top, bottom, col = [], [], 1
+    for group, labels in groups:
+        for i, text in enumerate(labels):
+            upper = WriteOnlyCell(ws, value=group if (group and i == 0) else (None if group else text))
+            lower = WriteOnlyCell(ws, value=text if group else None)
+            for cell in (upper, lower):
+                cell.font, cell.fill, cell.border = Font(bold=True), writing.HEAD_FILL, writing.BOX
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            top.append(upper)
+            bottom.append(lower)
+        first, last = get_column_letter(col), get_column_letter(col + len(labels) - 1)
+        if group:
+            ws.merged_cells.add(f"{first}{top_row}:{last}{top_row}")
+        else:
+            ws.merged_cells.add(f"{first}{top_row}:{first}{top_row + 1}")
+        col += len(labels)
+    ws.append(top)
+    ws.append(bottom)
+
+
+def _num(value):
+    return float(value) if value is not None else None
+
+
+def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
+    """The cycle results ledger (考核结果台账): every assessment with its scores, rating and outcome."""
+    qs = assessments if assessments is not None else Assessment.objects.filter(cycle=cycle)
+    wb = writing.new_workbook()
+    ws = wb.create_sheet("考核结果")
+    width = sum(len(labels) for _g, labels in RESULT_GROUPS)
+    writing.widths(ws, [6, 40, 16, 12, 8, 10, 10, 10, 8, 10, 20, 12])
+    stamp = timezone.localtime().strftime("%Y年%m月%d日")
+    tops = writing.title_rows(ws, f"{cycle.name}结果台账", f"{cycle.office.name}　制表日期：{stamp}", width)
+    _two_row_header(ws, RESULT_GROUPS, tops + 1)
+    ws.freeze_panes = f"C{tops + 3}"
+    writing.print_setup(ws, header_rows=tops + 2)
+    sectors = {v: choices.zh_label(Sector, v) for v in Sector.values}
+    ratings = {v: choices.zh_label(Rating, v) for v in Rating.values}
+    outcomes = {v: choices.zh_label(Outcome, v) for v in Outcome.values}
+    stages = {v: choices.zh_label(Stage, v) for v in Stage.values}
+    # scores as floats straight from the database: no Decimal per cell on the way to a float cell
+    scores = {f"_{f}": Cast(f, FloatField()) for f in ("self_score", "mass_score", "superior_score", "combined_score")}
+    fields = [f"_{f}" if f"_{f}" in scores else f for f in RESULT_FIELDS]
+    rows = qs.order_by("organisation__path").annotate(**scores).values_list(*fields)
+    append = ws.append
+    for n, (name, code, sector, s_self, s_mass, s_sup, s_comb, rating, veto, outcome, state) in enumerate(
+        rows.iterator(chunk_size=5000), 1
+    ):
+        append(
+            [
+                n,
+                safe(name),
+                safe(code),
+                sectors.get(sector, ""),
+                s_self,
+                s_mass,
+                s_sup,
+                s_comb,
+                ratings.get(rating, ""),
+                "是" if veto else "",
+                outcomes.get(outcome, ""),
+                stages.get(state, ""),
+            ]
+        )
+        if progress and n % 5000 == 0:
+            progress(n)
+    return writing.to_bytes(wb)
+
+
+def ballot_tally(campaign, tally=None) -> bytes:
+    """An evaluation's tally: per subject the ballots, the score and the count per answer. Counts below the
+    campaign's threshold stay hidden, as on the screen; before the voting closes there is no tally at all (a
+    running count could reveal how the last voter voted)."""
+    from ..services.ballots import answers_for
+
+    with translation.override("zh-hans"):
+        answers = [(v, str(label)) for v, label in answers_for(campaign)]
+    wb = writing.new_workbook()
+    ws = wb.create_sheet("计票结果")
+    labels = ["序号", "测评对象", "有效票数", "得分"] + [label for _v, label in answers]
+    writing.widths(ws, [6, 40, 10, 10] + [10] * len(answers))
+    if tally is None:
+        writing.title_rows(ws, f"{campaign.title}计票结果", "投票尚未结束：结果在投票结束后导出。", len(labels))
+        return writing.to_bytes(wb)
+    tops = writing.title_rows(
+        ws,
+        f"{campaign.title}计票结果",
+        f"发放 {tally.issued} 张，收回 {tally.ballots if tally.total_shown else '—'} 张；"
+        f"少于 {campaign.k_threshold} 票的不公布",
+        len(labels),
+    )
+    writing.header_row(ws, labels)
+    writing.print_setup(ws, header_rows=tops + 1)
+    for n, s in enumerate(tally.subjects, 1):
+        overall = {}
+        for counter in s["counts"].values():
+            for value, count in counter.items():
+                overall[value] = overall.get(value, 0) + count
+        ws.append(
+            [n, safe(str(s["subject"])), s["n"] if s["shown"] else "—", _num(s["score"]) if s["shown"] else "—"]
+            + [overall.get(v, 0) if s["shown"] else "—" for v, _label in answers]
+        )
+    ws.append([])
+    ws.append(["分组", "票数"])
+    for g in tally.groups:
+        ws.append([safe(g["group"] or "—"), g["n"] if g["shown"] else "—"])
+    return writing.to_bytes(wb)

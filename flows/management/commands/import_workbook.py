@@ -1,0 +1,39 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from flows.excel.importers import IMPORTERS
+from flows.excel.importing import run_import
+from flows.models import User
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an Excel workbook (the same importers and checks as the site): prints the row-level report; "
+        "with --dry-run nothing is written. Exits non-zero when the file or any row is refused."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(IMPORTERS))
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+        parser.add_argument(
+            "--user", help="import as this user (default: the first active superuser); the access policy applies"
+        )
+
+    def handle(self, *args, kind, file, dry_run, user=None, **options):
+        if not Path(file).is_file():
+            raise CommandError(f"no such file: {file}", returncode=2)
+        actor = (
+            User.objects.filter(username=user, is_active=True).first()
+            if user
+            else User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        )
+        if actor is None:
+            raise CommandError(f"no such active user: {user}" if user else "no active superuser to act as; use --user")
+        report = run_import(kind, file, actor, commit=not dry_run)
+        for line in report.lines():
+            self.stdout.write(line)
+        if not report.ok:
+            raise CommandError("refused: nothing was imported", returncode=1)
+        self.stdout.write("dry run: nothing was written" if dry_run else "imported")

@@ -1,0 +1,145 @@
+"""Excel imports and exports as jobs: upload → check (preview) → confirm → import, and exports of big ledgers.
+
+The caller queues each step as a Celery task (flows/jobs.py) once the service has committed, as the cycle
+launch does: in-process on the embedded default, on a worker on the scale-out stack, so a big file can be left
+and come back to. Progress while running lives in the cache (the import itself is one transaction, invisible
+to other connections until it commits)."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..excel import importing
+from ..excel.importers import IMPORTERS
+from ..excel.markup import marked_copy
+from ..models import ExcelJob, JobDirection, JobState
+from .audit import audit_record
+
+PROGRESS_TTL = 24 * 3600
+
+
+def progress_key(job_id: int) -> str:
+    return f"excel-job-progress:{job_id}"
+
+
+def progress_of(job: ExcelJob) -> dict:
+    return cache.get(progress_key(job.pk)) or {"done": 0, "total": 0}
+
+
+def _progress(job_id: int):
+    def report(done, total=None):
+        cache.set(progress_key(job_id), {"done": done, "total": total or 0}, PROGRESS_TTL)
+
+    return report
+
+
+@transaction.atomic
+def import_start(*, by, kind: str, upload) -> ExcelJob:
+    """Keep the uploaded file and queue its check. Hostile files are refused by the check, before parsing."""
+    if kind not in IMPORTERS:
+        raise ValidationError({"kind": _("Choose what the workbook holds.")})
+    limit = settings.EXCEL_IMPORT_MAX_BYTES
+    if upload.size > limit:  # refused before it is stored
+        raise ValidationError(
+            {
+                "file": _("The file is over the limit of %(limit)s MB. Split it into smaller workbooks.")
+                % {"limit": round(limit / 1048576, 1)}
+            }
+        )
+    job = ExcelJob.objects.create(
+        direction=JobDirection.IMPORT, kind=kind, created_by=by, original_name=upload.name[:200]
+    )
+    job.upload.save("upload.xlsx", upload, save=True)
+    audit_record(actor=by, action="excel.import_upload", subject=job, to_value=f"{kind}:{job.original_name}")
+    return job
+
+
+def _finish(job: ExcelJob, report: importing.Report, *, applied_state: str) -> None:
+    job.report = report.as_json()
+    if report.refused:
+        job.state, job.message = JobState.REFUSED, report.refused
+    elif report.errors:
+        job.state = JobState.REFUSED
+        job.message = _("%(n)s errors: nothing was imported. Correct the marked cells and upload again.") % {
+            "n": len(report.errors)
+        }
+        job.output.save("marked.xlsx", ContentFile(marked_copy(job.upload.path, report.errors)), save=False)
+        job.output_name = f"有误-{job.original_name or 'workbook.xlsx'}"
+    else:
+        job.state = applied_state
+    job.save()
+
+
+def import_check(job_id: int) -> ExcelJob:
+    """Run by the job: read and check every row, store the preview; nothing is written."""
+    job = ExcelJob.objects.get(pk=job_id)
+    if job.state != JobState.QUEUED:
+        return job
+    ExcelJob.objects.filter(pk=job.pk).update(state=JobState.CHECKING)
+    report = importing.run_import(job.kind, job.upload.path, job.created_by, progress=_progress(job.pk))
+    _finish(job, report, applied_state=JobState.CHECKED)
+    return job
+
+
+@transaction.atomic
+def import_confirm(*, by, job: ExcelJob) -> ExcelJob:
+    """The person who uploaded the file confirms the preview; the import is queued."""
+    locked = ExcelJob.objects.select_for_update().get(pk=job.pk)
+    if locked.created_by_id != by.pk:
+        raise PermissionDenied
+    if locked.state != JobState.CHECKED:
+        raise ValidationError(
+            _("This import is not waiting for confirmation (it is “%(state)s”).")
+            % {"state": locked.get_state_display()}
+        )
+    locked.state = JobState.APPLYING
+    locked.save(update_fields=["state", "updated_at"])
+    audit_record(actor=by, action="excel.import_confirm", subject=locked, to_value=locked.kind)
+    return locked
+
+
+def import_apply(job_id: int) -> ExcelJob:
+    """Run by the job: check again (the database may have moved since the preview) and import all or nothing."""
+    job = ExcelJob.objects.get(pk=job_id)
+    if job.state != JobState.APPLYING:
+        return job
+    report = importing.run_import(job.kind, job.upload.path, job.created_by, commit=True, progress=_progress(job.pk))
+    _finish(job, report, applied_state=JobState.DONE if report.applied else JobState.REFUSED)
+    return job
+
+
+# ---- exports --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_start(*, by, kind: str, params: dict, filename: str) -> ExcelJob:
+    """Queue a big export; the view has already checked that `by` may have it."""
+    job = ExcelJob.objects.create(
+        direction=JobDirection.EXPORT, kind=kind, params=params, created_by=by, output_name=filename
+    )
+    return job
+
+
+def export_run(job_id: int) -> ExcelJob:
+    from ..excel import exports
+
+    job = ExcelJob.objects.get(pk=job_id)
+    if job.state != JobState.QUEUED:
+        return job
+    ExcelJob.objects.filter(pk=job.pk).update(state=JobState.APPLYING)
+    found = exports.rows_of(job.kind, job.created_by, job.params)
+    report = _progress(job.pk)
+    total = found[1] if found else 0
+    try:
+        data = exports.build(job.kind, job.created_by, job.params, progress=lambda done: report(done, total))
+    except Exception as exc:  # noqa: BLE001 - the job page says it failed; the worker log has the rest
+        job.state, job.message = JobState.FAILED, str(exc)[:500]
+        job.save()
+        raise
+    job.output.save("export.xlsx", ContentFile(data), save=False)
+    job.state = JobState.DONE
+    job.save()
+    return job
