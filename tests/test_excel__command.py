@@ -36,7 +36,7 @@ def test_dry_run_reports_and_writes_nothing_then_the_import_writes(tmp_path, dem
     call_command("import_workbook", "organisations", path, "--user", officer.username)
     assert Organisation.objects.get(code="JC-QS-HT-11").leading.code == "JC-QS-HT"
     call_command("import_workbook", "organisations", path, "--user", officer.username)
-    assert "new: 0, changed: 0, unchanged: 1" in capsys.readouterr().out
+    assert "新增0，变更0，未变1" in capsys.readouterr().out
 
 
 def test_a_refused_row_exits_non_zero_with_the_row_report(tmp_path, demo, capsys):
