@@ -98,20 +98,31 @@ def _voter(port, public_id, subject_id, codes, accepted):
     conn.close()
 
 
-def run(*, quick: bool, emit):
+SERVERS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "project.asgi:application"],
+    "uvicorn": [
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "project.asgi:application",
+    ],
+}
+
+
+def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[int, float]:
+    """Start the server, cast every code from THREADS client connections, stop it: (accepted, seconds)."""
     from django.conf import settings
-    from django.db import connection
 
-    from flows.models import Ballot
-
-    n = 2_000 if quick else 10_000
-    campaign, http_codes, floor_codes = _prepare(n, n // 4)
-    floor = _floor(campaign, floor_codes)
-    subject_id = campaign.subjects.get().pk
-    stored_before = Ballot.objects.filter(campaign=campaign).count()
-    connection.close()
-
-    port = _free_port()
     env = os.environ | {
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -120,7 +131,7 @@ def run(*, quick: bool, emit):
         "DJANGO_SETTINGS_MODULE": "project.settings.dev",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        [sys.executable, *(a.replace("{port}", str(port)) for a in server_args)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -133,11 +144,13 @@ def run(*, quick: bool, emit):
                 break
             except OSError:
                 time.sleep(0.1)
+        if os.environ.get("BENCH_SERVER_PID_FILE"):  # lets a profiler attach to the server
+            with open(os.environ["BENCH_SERVER_PID_FILE"], "w") as f:
+                f.write(str(server.pid))
         accepted: list[int] = []
-        shares = [http_codes[i::THREADS] for i in range(THREADS)]
+        shares = [codes[i::THREADS] for i in range(THREADS)]
         threads = [
-            threading.Thread(target=_voter, args=(port, campaign.public_id, subject_id, share, accepted))
-            for share in shares
+            threading.Thread(target=_voter, args=(port, public_id, subject_id, share, accepted)) for share in shares
         ]
         started = time.perf_counter()
         for t in threads:
@@ -148,17 +161,40 @@ def run(*, quick: bool, emit):
     finally:
         server.terminate()
         server.wait(10)
-    total_accepted = sum(accepted)
-    stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
-    rate = total_accepted / elapsed
-    line = emit(
-        f"ballots_over_http_{n}_{connection.vendor}",
-        rate,
-        "ballots/s",
-        floor,
-        500,
-        ok=rate >= 500 and stored == total_accepted == n,
-        ratio=floor / rate if rate else None,
-    )
-    print(f"# accepted {total_accepted} of {n}, stored {stored}", file=sys.stderr)
-    return [line]
+    return sum(accepted), elapsed
+
+
+def run(*, quick: bool, emit):
+    from django.db import connection
+
+    from flows.models import Ballot
+
+    n = 2_000 if quick else 10_000
+    names = os.environ.get("BENCH_BALLOT_SERVERS", "daphne").split(",")
+    campaign, codes, floor_codes = _prepare(n * len(names), n // 4)
+    floor = _floor(campaign, floor_codes)
+    subject_id = campaign.subjects.get().pk
+    connection.close()
+    lines = []
+    for i, name in enumerate(names):
+        stored_before = Ballot.objects.filter(campaign=campaign).count()
+        connection.close()
+        accepted, elapsed = _cast_over_http(
+            SERVERS[name], _free_port(), campaign.public_id, subject_id, codes[i * n : (i + 1) * n]
+        )
+        stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
+        rate = accepted / elapsed
+        suffix = "" if name == "daphne" else f"_{name}"
+        lines.append(
+            emit(
+                f"ballots_over_http_{n}_{connection.vendor}{suffix}",
+                rate,
+                "ballots/s",
+                floor,
+                500,
+                ok=rate >= 500 and stored == accepted == n,
+                ratio=floor / rate if rate else None,
+            )
+        )
+        print(f"# {name}: accepted {accepted} of {n}, stored {stored}", file=sys.stderr)
+    return lines
