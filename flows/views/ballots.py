@@ -3,10 +3,14 @@
 The voting code travels only in POST bodies (the QR code puts it after '#', which browsers never send), so
 no server log ever sees a code; failed attempts per client are counted to stop guessing."""
 
+import secrets
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -28,6 +32,25 @@ def _campaign(public_id):
 
 def _refuse(request, campaign, message, status=400):
     return render(request, "flows/ballots/refused.html", {"campaign": campaign, "message": message}, status=status)
+
+
+_receipt_pages: dict[tuple, list[str]] = {}
+
+
+def _receipt_page(view, receipt: str) -> str:
+    """The receipt page differs from voter to voter only in the receipt code, so it is rendered once per campaign
+    snapshot and language, around a random marker, and each voter's (escaped) code is put in its place. It is
+    rendered without the request: the page uses no context processor (no user, no messages, no form)."""
+    key = (view.campaign.public_id, view.expires, get_language())
+    parts = _receipt_pages.get(key)
+    if parts is None:
+        marker = f"receipt-{secrets.token_hex(16)}"
+        html = render_to_string("flows/ballots/receipt.html", {"campaign": view.campaign, "receipt": marker})
+        parts = html.split(marker)
+        if len(_receipt_pages) >= 256:
+            _receipt_pages.clear()
+        _receipt_pages[key] = parts
+    return escape(receipt).join(parts)
 
 
 def _ballot_context(campaign, code):
@@ -86,8 +109,7 @@ def ballot_cast(request, public_id):
     except svc.BallotRefused as refusal:
         ratelimit.failed(request, BUCKET, settings.BALLOT_GUESS_WINDOW)
         return _refuse(request, campaign, str(refusal))
-    # rendered without the request: the page uses no context processor (no user, no messages, no form)
-    return HttpResponse(render_to_string("flows/ballots/receipt.html", {"campaign": campaign, "receipt": receipt}))
+    return HttpResponse(_receipt_page(view, receipt))
 
 
 @never_cache
