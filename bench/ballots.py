@@ -1,7 +1,9 @@
-"""Ballots cast over HTTP against the running embedded server (daphne + SQLite) from this second process.
+"""Ballots cast over HTTP against the running embedded server (uvicorn + SQLite, as bin/serve starts it) from this
+second process.
 
 Value: accepted ballots per second; floor: the same casting done in-process without HTTP (the database and the
-service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count."""
+service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count.
+BENCH_BALLOT_SERVERS=uvicorn,daphne measures both servers in the same run (fresh codes each, same database)."""
 
 import datetime
 import http.client
@@ -100,6 +102,7 @@ def _voter(port, public_id, subject_id, codes, accepted):
 
 SERVERS = {
     "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "project.asgi:application"],
+    # as bin/serve runs it
     "uvicorn": [
         "-m",
         "uvicorn",
@@ -111,9 +114,9 @@ SERVERS = {
         "uvloop",
         "--http",
         "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
+        "--ws",
+        "websockets-sansio",
+        "--no-proxy-headers",
         "project.asgi:application",
     ],
 }
@@ -170,7 +173,7 @@ def run(*, quick: bool, emit):
     from flows.models import Ballot
 
     n = 2_000 if quick else 10_000
-    names = os.environ.get("BENCH_BALLOT_SERVERS", "daphne").split(",")
+    names = os.environ.get("BENCH_BALLOT_SERVERS", "uvicorn,daphne").split(",")
     campaign, codes, floor_codes = _prepare(n * len(names), n // 4)
     floor = _floor(campaign, floor_codes)
     subject_id = campaign.subjects.get().pk
@@ -184,7 +187,7 @@ def run(*, quick: bool, emit):
         )
         stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
         rate = accepted / elapsed
-        suffix = "" if name == "daphne" else f"_{name}"
+        suffix = "" if name == "uvicorn" else f"_{name}"
         lines.append(
             emit(
                 f"ballots_over_http_{n}_{connection.vendor}{suffix}",

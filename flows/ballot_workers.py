@@ -6,28 +6,51 @@ PRAGMAs, Django's SQL functions) and concurrent casts competed for SQLite's sing
 in the busy handler. Writers serialise anyway: one worker with one open connection casts them back to back (on
 PostgreSQL a few workers, one connection each). The request thread just waits for its worker.
 
-Context variables (the active language) travel with the call. With settings.BALLOT_WORKERS = 0 the view runs inline
-on the request thread: the suite's transaction-wrapped tests need that, since a worker's own connection could not
-see their uncommitted data. The real server (bin/serve, the browser tests, the benchmark) runs with workers."""
+The request's thread-local state that the pages use travels with the call explicitly: the active language and the
+script prefix (asgiref's Local does not follow a call into another thread unless asgiref itself moves it).
+With settings.BALLOT_WORKERS = 0 the view runs inline on the request thread: the suite's transaction-wrapped tests
+need that, since a worker's own connection could not see their uncommitted data. The real server (bin/serve, the
+browser tests, the benchmark) runs with workers."""
 
-import contextvars
 import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connections
+from django.urls import get_script_prefix, set_script_prefix
+from django.utils import translation
 
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple[ThreadPoolExecutor, int] | None = None
 
 
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=settings.BALLOT_WORKERS, thread_name_prefix="ballot-worker")
-        return _pool
+            size = settings.BALLOT_WORKERS
+            _pool = (ThreadPoolExecutor(max_workers=size, thread_name_prefix="ballot-worker"), size)
+        return _pool[0]
+
+
+def shutdown() -> None:
+    """Close every worker's database connection and stop the workers; the next ballot starts fresh ones."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    executor, size = pool
+    barrier = threading.Barrier(size)
+
+    def close():
+        barrier.wait(10)  # one job per worker thread
+        connections.close_all()
+
+    for future in [executor.submit(close) for _ in range(size)]:
+        future.result()
+    executor.shutdown()
 
 
 def _keep_or_drop_connections() -> None:
@@ -45,9 +68,11 @@ def _keep_or_drop_connections() -> None:
                 conn.close()
 
 
-def _call(view, request, *args, **kwargs):
+def _call(language, script_prefix, view, request, *args, **kwargs):
+    set_script_prefix(script_prefix)
     try:
-        return view(request, *args, **kwargs)
+        with translation.override(language):
+            return view(request, *args, **kwargs)
     finally:
         _keep_or_drop_connections()
 
@@ -59,7 +84,7 @@ def on_ballot_worker(view):
     def wrapper(request, *args, **kwargs):
         if not settings.BALLOT_WORKERS:
             return view(request, *args, **kwargs)
-        context = contextvars.copy_context()
-        return _executor().submit(context.run, _call, view, request, *args, **kwargs).result()
+        language, prefix = translation.get_language(), get_script_prefix()
+        return _executor().submit(_call, language, prefix, view, request, *args, **kwargs).result()
 
     return wrapper

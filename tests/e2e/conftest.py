@@ -65,7 +65,8 @@ def log_in(page, settings):
 
 @pytest.fixture
 def asgi_server(transactional_db, settings):
-    """The real ASGI server (daphne, websockets included) in a subprocess, on this test's database."""
+    """The real ASGI server, started as bin/serve starts it (uvicorn, websockets included), in a subprocess, on this
+    test's database, with the ballot pages on their worker thread as in production."""
     import socket
     import subprocess
     import sys
@@ -86,9 +87,26 @@ def asgi_server(transactional_db, settings):
         "DJANGO_SETTINGS_MODULE": "project.settings.test",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_ALLOW_ASYNC_UNSAFE": "",
+        "BALLOT_WORKERS": "1",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets-sansio",
+            "--no-proxy-headers",
+            "project.asgi:application",
+        ],
         env=env,
         cwd=settings.BASE_DIR,
         stdout=open(ARTIFACTS.parent / "var" / "asgi-test.out", "w"),  # noqa: SIM115
@@ -103,7 +121,7 @@ def asgi_server(transactional_db, settings):
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()  # daphne waits for open websockets to close; do not let it hold the run
+        server.terminate()  # the server waits for open websockets to close; do not let it hold the run
         try:
             server.wait(10)
         except subprocess.TimeoutExpired:
