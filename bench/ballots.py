@@ -60,9 +60,18 @@ def _prepare(n_http: int, n_floor: int):
         closes_at=timezone.now() + datetime.timedelta(hours=2),
     )
     c = svc.campaign_open(by=officer, campaign=c)
-    _b, http_codes = svc.tokens_issue(by=officer, campaign=c, count=n_http, group="群众")
-    _b, floor_codes = svc.tokens_issue(by=officer, campaign=c, count=n_floor, group="党员")
-    return c, http_codes, floor_codes
+    return c, _issue(svc, officer, c, n_http, "群众"), _issue(svc, officer, c, n_floor, "党员")
+
+
+def _issue(svc, officer, campaign, count, group) -> list[str]:
+    """Codes in batches the service accepts (at most MAX_BATCH at a time)."""
+    codes: list[str] = []
+    while len(codes) < count:
+        _b, batch = svc.tokens_issue(
+            by=officer, campaign=campaign, count=min(svc.MAX_BATCH, count - len(codes)), group=group
+        )
+        codes += batch
+    return codes
 
 
 def _floor(campaign, codes) -> float:
