@@ -1,7 +1,9 @@
-"""Ballots cast over HTTP against the running embedded server (daphne + SQLite) from this second process.
+"""Ballots cast over HTTP against the running embedded server (uvicorn + SQLite, as bin/serve starts it) from this
+second process.
 
 Value: accepted ballots per second; floor: the same casting done in-process without HTTP (the database and the
-service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count."""
+service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count.
+BENCH_BALLOT_SERVERS=uvicorn,daphne measures both servers in the same run (fresh codes each, same database)."""
 
 import datetime
 import http.client
@@ -58,9 +60,18 @@ def _prepare(n_http: int, n_floor: int):
         closes_at=timezone.now() + datetime.timedelta(hours=2),
     )
     c = svc.campaign_open(by=officer, campaign=c)
-    _b, http_codes = svc.tokens_issue(by=officer, campaign=c, count=n_http, group="群众")
-    _b, floor_codes = svc.tokens_issue(by=officer, campaign=c, count=n_floor, group="党员")
-    return c, http_codes, floor_codes
+    return c, _issue(svc, officer, c, n_http, "群众"), _issue(svc, officer, c, n_floor, "党员")
+
+
+def _issue(svc, officer, campaign, count, group) -> list[str]:
+    """Codes in batches the service accepts (at most MAX_BATCH at a time)."""
+    codes: list[str] = []
+    while len(codes) < count:
+        _b, batch = svc.tokens_issue(
+            by=officer, campaign=campaign, count=min(svc.MAX_BATCH, count - len(codes)), group=group
+        )
+        codes += batch
+    return codes
 
 
 def _floor(campaign, codes) -> float:
@@ -98,20 +109,32 @@ def _voter(port, public_id, subject_id, codes, accepted):
     conn.close()
 
 
-def run(*, quick: bool, emit):
+SERVERS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "project.asgi:application"],
+    # as bin/serve runs it
+    "uvicorn": [
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--ws",
+        "websockets-sansio",
+        "--no-proxy-headers",
+        "project.asgi:application",
+    ],
+}
+
+
+def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[int, float]:
+    """Start the server, cast every code from THREADS client connections, stop it: (accepted, seconds)."""
     from django.conf import settings
-    from django.db import connection
 
-    from flows.models import Ballot
-
-    n = 2_000 if quick else 10_000
-    campaign, http_codes, floor_codes = _prepare(n, n // 4)
-    floor = _floor(campaign, floor_codes)
-    subject_id = campaign.subjects.get().pk
-    stored_before = Ballot.objects.filter(campaign=campaign).count()
-    connection.close()
-
-    port = _free_port()
     env = os.environ | {
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -120,7 +143,7 @@ def run(*, quick: bool, emit):
         "DJANGO_SETTINGS_MODULE": "project.settings.dev",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        [sys.executable, *(a.replace("{port}", str(port)) for a in server_args)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -133,11 +156,13 @@ def run(*, quick: bool, emit):
                 break
             except OSError:
                 time.sleep(0.1)
+        if os.environ.get("BENCH_SERVER_PID_FILE"):  # lets a profiler attach to the server
+            with open(os.environ["BENCH_SERVER_PID_FILE"], "w") as f:
+                f.write(str(server.pid))
         accepted: list[int] = []
-        shares = [http_codes[i::THREADS] for i in range(THREADS)]
+        shares = [codes[i::THREADS] for i in range(THREADS)]
         threads = [
-            threading.Thread(target=_voter, args=(port, campaign.public_id, subject_id, share, accepted))
-            for share in shares
+            threading.Thread(target=_voter, args=(port, public_id, subject_id, share, accepted)) for share in shares
         ]
         started = time.perf_counter()
         for t in threads:
@@ -148,17 +173,40 @@ def run(*, quick: bool, emit):
     finally:
         server.terminate()
         server.wait(10)
-    total_accepted = sum(accepted)
-    stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
-    rate = total_accepted / elapsed
-    line = emit(
-        f"ballots_over_http_{n}_{connection.vendor}",
-        rate,
-        "ballots/s",
-        floor,
-        500,
-        ok=rate >= 500 and stored == total_accepted == n,
-        ratio=floor / rate if rate else None,
-    )
-    print(f"# accepted {total_accepted} of {n}, stored {stored}", file=sys.stderr)
-    return [line]
+    return sum(accepted), elapsed
+
+
+def run(*, quick: bool, emit):
+    from django.db import connection
+
+    from flows.models import Ballot
+
+    n = 2_000 if quick else 10_000
+    names = os.environ.get("BENCH_BALLOT_SERVERS", "uvicorn,daphne").split(",")
+    campaign, codes, floor_codes = _prepare(n * len(names), n // 4)
+    floor = _floor(campaign, floor_codes)
+    subject_id = campaign.subjects.get().pk
+    connection.close()
+    lines = []
+    for i, name in enumerate(names):
+        stored_before = Ballot.objects.filter(campaign=campaign).count()
+        connection.close()
+        accepted, elapsed = _cast_over_http(
+            SERVERS[name], _free_port(), campaign.public_id, subject_id, codes[i * n : (i + 1) * n]
+        )
+        stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
+        rate = accepted / elapsed
+        suffix = "" if name == "uvicorn" else f"_{name}"
+        lines.append(
+            emit(
+                f"ballots_over_http_{n}_{connection.vendor}{suffix}",
+                rate,
+                "ballots/s",
+                floor,
+                500,
+                ok=rate >= 500 and stored == accepted == n,
+                ratio=floor / rate if rate else None,
+            )
+        )
+        print(f"# {name}: accepted {accepted} of {n}, stored {stored}", file=sys.stderr)
+    return lines

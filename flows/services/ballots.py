@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -249,6 +250,39 @@ def campaign_by_public_id(public_id: str) -> Campaign | None:
     return Campaign.objects.filter(public_id=public_id).first()
 
 
+@dataclass(frozen=True)
+class CastingView:
+    """What the cast page needs of a campaign: the campaign as read a moment ago, its subjects and dimensions."""
+
+    campaign: Campaign
+    subjects: list
+    dimensions: list
+    expires: float
+
+
+CASTING_VIEW_SECONDS = 5.0
+_casting_views: dict[str, CastingView] = {}
+
+
+def campaign_for_casting(public_id: str) -> CastingView | None:
+    """The campaign, its subjects and dimensions for the cast page, kept per process for a few seconds: a voting
+    day asks for the same campaign thousands of times a minute, and building those queries cost more than the cast.
+    Safe to keep: subjects and dimensions never change once a campaign exists, and whether voting is open is
+    checked by ballot_cast inside its transaction, never taken from here (only the title shown may lag)."""
+    now = time.monotonic()
+    view = _casting_views.get(public_id)
+    if view is not None and view.expires > now:
+        return view
+    campaign = campaign_by_public_id(public_id)
+    if campaign is None:
+        return None
+    view = CastingView(campaign, list(campaign.subjects.all()), dimensions_for(campaign), now + CASTING_VIEW_SECONDS)
+    if len(_casting_views) >= 256:
+        _casting_views.clear()
+    _casting_views[public_id] = view
+    return view
+
+
 def check_code(campaign: Campaign, code: str) -> None:
     """Whether the code may vote now; raises BallotRefused with the reason. Consumes nothing."""
     campaign.refresh_from_db(fields=["state", "closes_at"])
@@ -261,9 +295,9 @@ def check_code(campaign: Campaign, code: str) -> None:
         raise BallotRefused(_("This code has already been used to vote. Each code votes once."))
 
 
-def _clean_marks(campaign: Campaign, subjects, marks: dict) -> list[tuple[int, str, str]]:
+def _clean_marks(campaign: Campaign, subjects, marks: dict, dimensions=None) -> list[tuple[int, str, str]]:
     allowed = {value for value, _label in answers_for(campaign)}
-    dims = [code for code, _name in dimensions_for(campaign)]
+    dims = [code for code, _name in (dimensions_for(campaign) if dimensions is None else dimensions)]
     rows = []
     for subject in subjects:
         for dim in dims:
@@ -289,14 +323,16 @@ def _cast_sql() -> dict:
     }
 
 
-def ballot_cast(*, campaign: Campaign, code: str, marks: dict) -> str:
+def ballot_cast(*, campaign: Campaign, code: str, marks: dict, subjects=None, dimensions=None) -> str:
     """Redeem the code and store the ballot, in one transaction; returns the receipt code (shown once).
 
     `marks`: {(subject_id, dimension_code or ""): answer}. This is the hot path of a voting day, so it speaks
     SQL directly (four statements, no ORM query building): the campaign is open; `UPDATE … WHERE used = false`
-    touches exactly one token row and returns its voter group; then the ballot and its marks are inserted."""
-    subjects = list(campaign.subjects.all())
-    rows = _clean_marks(campaign, subjects, marks)
+    touches exactly one token row and returns its voter group; then the ballot and its marks are inserted.
+    `subjects` and `dimensions`, when given, come from campaign_for_casting (they never change)."""
+    if subjects is None:
+        subjects = list(campaign.subjects.all())
+    rows = _clean_marks(campaign, subjects, marks, dimensions)
     h = code_hash(campaign, code)
     receipt = _new_code()
     sql = _cast_sql()

@@ -85,6 +85,10 @@ def sqlite_or_url(default_path: Path) -> dict:
 
 
 DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "zerenzhi.sqlite3")}
+# The public ballot pages run on this many worker threads, each keeping its connection (flows/ballot_workers.py)
+BALLOT_WORKERS = env.int(
+    "BALLOT_WORKERS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
+)
 
 REDIS_URL = env("REDIS_URL", default="")
 

@@ -17,6 +17,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--no-proxy-headers"]
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +77,8 @@ def test_database_url() -> str:
 
 @contextlib.contextmanager
 def asgi_process(*, log_name="asgi-test", **env_extra):
-    """The real ASGI server (daphne, websockets included) in a subprocess, on this test's database; yields its URL.
-    Stopped at the end, killed if it will not stop (daphne waits for open websockets to close)."""
+    """The real ASGI server, started as bin/serve starts it (uvicorn, websockets included), in a subprocess, on this
+    test's database; yields its URL. Stopped at the end, killed if it will not stop (it waits for open websockets)."""
     import socket
     import subprocess
     import sys
@@ -91,11 +92,22 @@ def asgi_process(*, log_name="asgi-test", **env_extra):
         "DJANGO_SETTINGS_MODULE": "project.settings.test",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_ALLOW_ASYNC_UNSAFE": "",
+        "BALLOT_WORKERS": "1",  # the ballot pages on their worker thread, as in production
         **env_extra,
     }
     var = ARTIFACTS.parent / "var"
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *UVICORN_FLAGS,
+            "project.asgi:application",
+        ],
         env=env,
         cwd=settings.BASE_DIR,
         stdout=open(var / f"{log_name}.out", "w"),  # noqa: SIM115
