@@ -31,7 +31,7 @@ def test_dry_run_reports_and_writes_nothing_then_the_import_writes(tmp_path, dem
     officer = h.county_officer()
     call_command("import_workbook", "organisations", path, "--dry-run", "--user", officer.username)
     out = capsys.readouterr().out
-    assert "组织!2 [new] JC-QS-HT-11" in out and "dry run" in out
+    assert "组织!2 [new] JC-QS-HT-11" in out and "试运行：未写入任何数据。" in out
     assert not Organisation.objects.filter(code="JC-QS-HT-11").exists()
     call_command("import_workbook", "organisations", path, "--user", officer.username)
     assert Organisation.objects.get(code="JC-QS-HT-11").leading.code == "JC-QS-HT"
@@ -63,4 +63,4 @@ def test_the_real_command_line_exit_codes(tmp_path):
     usage = subprocess.run([*run, "nonsense", "x.xlsx"], capture_output=True, text=True)
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
     missing = subprocess.run([*run, "scores", str(tmp_path / "none.xlsx")], capture_output=True, text=True)
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "没有文件" in missing.stderr

@@ -4,6 +4,7 @@ import datetime
 import io
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -174,3 +175,27 @@ def test_a_bad_date_is_reported_by_sheet_row_and_column(tmp_path, demo):
     report = run_import("organisations", path, h.county_officer(), commit=True)
     [error] = report.errors
     assert (error.sheet, error.row, error.column) == ("任职", 2, "E")
+
+
+LIBREOFFICE_ROSTER = Path(__file__).resolve().parent.parent / "fixtures" / "excel" / "roster-saved-by-libreoffice.xlsx"
+
+
+def test_a_roster_template_filled_in_and_saved_by_libreoffice_calc_imports(demo):
+    """The county's exported roster template, a village and its secretary added, saved through LibreOffice Calc
+    (.xlsx → .ods → .xlsx with its 'Calc MS Excel 2007 XML' filter): LibreOffice rewrites every part of the file."""
+    with zipfile.ZipFile(LIBREOFFICE_ROSTER) as z:
+        assert "<Application>LibreOffice/" in z.read("docProps/app.xml").decode()
+    officer = h.county_officer()
+    preview = run_import("organisations", LIBREOFFICE_ROSTER, officer, commit=False)
+    assert preview.ok, preview.lines()
+    assert (preview.counts["new"], preview.counts["changed"]) == (2, 0)
+    assert not Organisation.objects.filter(code="JC-QS-HT-06").exists()
+
+    done = run_import("organisations", LIBREOFFICE_ROSTER, officer, commit=True)
+    assert done.applied
+    village = Organisation.objects.get(code="JC-QS-HT-06")
+    assert village.name == "中共青山县河塘镇石桥村支部委员会" and village.leading.code == "JC-QS-HT"
+    secretary = RoleAssignment.objects.get(organisation=village, user__username="shiqiao")
+    assert secretary.user.real_name == "陈石桥" and secretary.start == datetime.date(2026, 4, 1)
+    again = run_import("organisations", LIBREOFFICE_ROSTER, officer, commit=True)
+    assert (again.counts["new"], again.counts["changed"]) == (0, 0)

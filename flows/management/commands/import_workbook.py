@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from flows.excel.importers import IMPORTERS
 from flows.excel.importing import run_import
@@ -23,17 +24,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, file, dry_run, user=None, **options):
         if not Path(file).is_file():
-            raise CommandError(f"no such file: {file}", returncode=2)
+            raise CommandError(_("There is no file %(file)s.") % {"file": file}, returncode=2)
         actor = (
             User.objects.filter(username=user, is_active=True).first()
             if user
             else User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         )
         if actor is None:
-            raise CommandError(f"no such active user: {user}" if user else "no active superuser to act as; use --user")
+            raise CommandError(
+                _("There is no active user %(name)s.") % {"name": user}
+                if user
+                else _("There is no active superuser to act as; name a user with --user.")
+            )
         report = run_import(kind, file, actor, commit=not dry_run)
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:
-            raise CommandError("refused: nothing was imported", returncode=1)
-        self.stdout.write("dry run: nothing was written" if dry_run else "imported")
+            raise CommandError(_("Refused: nothing was imported."), returncode=1)
+        self.stdout.write(_("Dry run: nothing was written.") if dry_run else _("Imported."))
