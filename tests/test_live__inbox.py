@@ -16,9 +16,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(scenario):
-    """Run an async scenario on its own event loop, in its own thread, and re-raise what it raised."""
+    """Run an async scenario on its own event loop, in its own thread, and re-raise what it raised. Each scenario
+    gets fresh channel-layer instances: a Redis layer remembers the event loop it last received on."""
     import threading
 
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
     failure = []
 
     def target():
@@ -29,7 +33,8 @@ def run(scenario):
 
     thread = threading.Thread(target=target)
     thread.start()
-    thread.join(30)
+    thread.join(90)
+    assert not thread.is_alive(), "the scenario did not finish in 90 s"
     if failure:
         raise failure[0]
 
