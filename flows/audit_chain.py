@@ -18,6 +18,7 @@ the head and moves the head forward, so a write costs one extra small query (rea
 """
 
 import datetime
+import functools
 import hashlib
 import json
 
@@ -28,10 +29,14 @@ VERSION = "zrz-audit-v1"
 FIELDS = ("at", "actor_id", "action", "subject_type", "subject_id", "from_value", "to_value", "comment")
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per row
+
+
 class ChainHeadMissing(RuntimeError):
     pass
 
 
+@functools.lru_cache(maxsize=256)  # a batch shares one time
 def utc_text(at: datetime.datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=datetime.UTC)
@@ -40,7 +45,7 @@ def utc_text(at: datetime.datetime) -> str:
 
 def canonical(seq: int, at, actor_id, action, subject_type, subject_id, from_value, to_value, comment, prev_hash):
     """The bytes a row's hash is taken over (see the module's docstring)."""
-    return json.dumps(
+    return _encode(
         [
             VERSION,
             seq,
@@ -53,9 +58,7 @@ def canonical(seq: int, at, actor_id, action, subject_type, subject_id, from_val
             to_value,
             comment,
             prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     ).encode()
 
 

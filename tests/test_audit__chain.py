@@ -87,6 +87,19 @@ def test_the_hash_is_the_documented_serialisation():
     assert AuditHead.objects.get().seq == row.seq and AuditHead.objects.get().hash == row.hash
 
 
+def test_a_write_costs_one_extra_small_query(demo):
+    from django.test.utils import CaptureQueriesContext
+
+    org = Organisation.objects.get(code="JC")
+    with transaction.atomic():
+        audit_record(actor=None, action="warm", subject=org)
+        with CaptureQueriesContext(connection) as queries:
+            audit_record(actor=None, action="test.step", subject=org)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 2, sql  # the chain head, then the row (the trigger moves the head)
+    assert "flows_audithead" in sql[0] and sql[1].startswith("INSERT")
+
+
 def test_bulk_writers_chain_their_rows(demo):
     first = write(1)[0]
     with transaction.atomic():
