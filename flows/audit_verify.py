@@ -84,13 +84,13 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
             return _break(
                 pending,
                 "hash",
-                _("Its stored hash was changed: its content still hashes to %(h)s, as the next row records.")
+                _("its content still hashes to %(h)s, as the next row records: only the stored hash differs.")
                 % {"h": pending["recomputed"]},
             )
         return _break(
             pending,
             "content",
-            _("Its content was changed: it hashes to %(got)s, but %(stored)s was recorded.")
+            _("it now hashes to %(got)s, but %(stored)s was recorded.")
             % {"got": pending["recomputed"], "stored": pending["hash"]},
         )
 
@@ -103,7 +103,7 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
             report.broken = _break(
                 row,
                 "gap",
-                _("Gap in the sequence: the rows %(first)s–%(last)s before it are missing (deleted).")
+                _("the rows %(first)s–%(last)s before it are missing.")
                 % {"first": expected_seq, "last": row["seq"] - 1},
             )
             return report
@@ -112,7 +112,7 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
                 row,
                 "link",
                 _(
-                    "Link broken: it records %(got)s as the previous row's hash, but the previous row hashes to "
+                    "it records %(got)s as the previous row's hash, but the previous row hashes to "
                     "%(want)s (one of the two rows was rewritten)."
                 )
                 % {"got": row["prev_hash"], "want": prev},

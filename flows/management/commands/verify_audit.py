@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 _("First broken row: seq %(seq)s, id %(id)s, time %(at)s, action %(action)s")
                 % {"seq": b.seq if b.seq is not None else "-", "id": b.id or "-", "at": at, "action": b.action or "-"}
             )
-            self.stdout.write(f"{_(PROBLEMS[b.problem])}: {b.detail}")
+            self.stdout.write(_("%(problem)s: %(detail)s") % {"problem": _(PROBLEMS[b.problem]), "detail": b.detail})
             raise CommandError(_("The audit chain is broken."), returncode=1)
         self.stdout.write(
             _("Head: seq %(seq)s, hash %(hash)s (keep it elsewhere and check later with --expect %(seq)s:%(hash)s)")
