@@ -139,8 +139,13 @@ class OfficeMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "subject_type", "subject_id", "from_value", "to_value"]
+    """Read only: the log is append-only and hash-chained (`manage.py verify_audit` checks it)."""
+
+    list_display = ["seq", "at", "actor", "action", "subject_type", "subject_id", "from_value", "to_value"]
     list_filter = ["action", "subject_type"]
+    ordering = ["-seq"]
+    readonly_fields = ["seq", "at", "prev_hash", "hash"]
+    actions = None
 
     def has_add_permission(self, request):
         return False

@@ -1,12 +1,56 @@
-"""The audit trail: who changed what, when, from which value to which, and why."""
+"""The audit trail: who changed what, when, from which value to which, and why.
+
+Append-only and hash-chained (flows/audit_chain.py): a row is written once, with its place in the chain, and never
+changed or deleted — not through the ORM (save, delete, queryset update/delete refuse), not in the admin (read
+only), and not in SQL while the database's triggers are in place (flows/audit_guard.py).
+"""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from .. import audit_chain
+
+
+class AppendOnlyError(RuntimeError):
+    """A change or deletion of an audit row was asked for."""
+
+
+def _refuse(what: str):
+    if what == "change":
+        raise AppendOnlyError(str(_("Audit entries are append-only: a recorded entry cannot be changed.")))
+    raise AppendOnlyError(str(_("Audit entries are append-only: a recorded entry cannot be deleted.")))
+
+
+class AuditQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Chained like single rows: the batch takes the chain head once and is hashed in Python."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError("audit rows are inserted exactly once, in chain order")
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            audit_chain.link_entries(objs, using=self.db)
+            return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        _refuse("change")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        _refuse("change")
+
+    def delete(self):
+        _refuse("delete")
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def _raw_delete(self, using):
+        _refuse("delete")
 
 
 class AuditEntry(models.Model):
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    seq = models.BigIntegerField(_("sequence number"), unique=True, editable=False)
+    at = models.DateTimeField(_("time"), editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("actor")
     )
@@ -16,6 +60,10 @@ class AuditEntry(models.Model):
     from_value = models.TextField(_("from"), blank=True)
     to_value = models.TextField(_("to"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
@@ -25,3 +73,33 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_type}#{self.subject_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            _refuse("change")
+        with transaction.atomic(using=kwargs.get("using") or self._state.db, savepoint=False):
+            audit_chain.link_entries([self], using=kwargs.get("using"))
+            kwargs["force_insert"] = True
+            super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        _refuse("delete")
+
+    delete.alters_data = True
+
+
+class AuditHead(models.Model):
+    """The end of the chain: the last seq and its hash, one row. Writers lock it to append (PostgreSQL); the
+    database's insert trigger moves it forward. It also lets `verify_audit` notice rows cut from the tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")]
+
+    def __str__(self):
+        return f"{self.seq} {self.hash}"

@@ -162,6 +162,7 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
     from django.db import connection
     from django.utils import timezone
 
+    from .. import audit_chain
     from ..models import AuditEntry
 
     for r in roles:
@@ -216,12 +217,11 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
                 role_ids[tuple(key)] = pk
     actor = by.pk if getattr(by, "pk", None) else None
     audit = [
-        (stamp, actor, "person.create", "flows.user", str(user_ids[p["username"]]), "", p["username"], "")
-        for p in people
+        (now, actor, "person.create", "flows.user", str(user_ids[p["username"]]), "", p["username"], "") for p in people
     ]
     audit += [
         (
-            stamp,
+            now,
             actor,
             "role.assign",
             "flows.roleassignment",
@@ -232,8 +232,11 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
         )
         for key, r in wanted.items()
     ]
+    # chained after taking the head (hashed over `now`, stored as the database's form of it)
     _insert(
-        AuditEntry, ["at", "actor", "action", "subject_type", "subject_id", "from_value", "to_value", "comment"], audit
+        AuditEntry,
+        [*audit_chain.FIELDS, "seq", "prev_hash", "hash"],
+        [(stamp, *row[1:]) for row in audit_chain.link(audit)],
     )
     for assignment, end in role_ends:
         role_end(by=by, assignment=assignment, end=end, comment=_("Excel roster"))
