@@ -112,7 +112,12 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     # A job whose worker died is given to another worker after this many seconds unacknowledged; it must exceed
     # the longest job (a launch of 100,000 organisations takes about 5 minutes on 2 cores).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # how often a worker looks for such jobs: every interval × throttle seconds (kombu's defaults: 10 × 10)
+        "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
