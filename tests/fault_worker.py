@@ -99,8 +99,22 @@ def main():
 
         pool = sys.argv[3] if len(sys.argv) > 3 else "solo"
         app.worker_main(
-            ["worker", "-Q", sys.argv[2], "--pool", pool, "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "--hostname", f"fault-{os.getpid()}@%h"]
+            [
+                "worker",
+                "-Q",
+                sys.argv[2],
+                "--pool",
+                pool,
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--hostname",
+                f"fault-{os.getpid()}@%h",
+            ]
         )
 
 
