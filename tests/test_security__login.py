@@ -65,14 +65,27 @@ def test_four_wrong_passwords_then_the_right_one_logs_in_and_resets_the_count(de
     assert logged_in(client)
 
 
+def travel(minutes):
+    """Time travel: every recorded attempt happened `minutes` earlier."""
+    for row in AccessAttempt.objects.all():
+        earlier = row.attempt_time - datetime.timedelta(minutes=minutes)
+        AccessAttempt.objects.filter(pk=row.pk).update(attempt_time=earlier)
+
+
 def test_the_lock_ends_after_the_cool_off(demo, settings):
     fail_five_times()
+    travel(16)  # the cool-off is 15 minutes
     client, response = attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)
-    assert response.status_code == 429
-    # time travel: the failures happened 16 minutes ago (the cool-off is 15)
-    earlier = datetime.timedelta(minutes=16)
-    for row in AccessAttempt.objects.filter(username="fenguan", ip_address=ADDRESS_A):
-        AccessAttempt.objects.filter(pk=row.pk).update(attempt_time=row.attempt_time - earlier)
+    assert response.status_code == 302 and logged_in(client)
+
+
+def test_an_attempt_during_the_lock_starts_the_wait_again_as_the_page_says(demo, settings):
+    fail_five_times()
+    travel(10)
+    assert attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)[1].status_code == 429  # still locked: waits anew
+    travel(10)  # 20 minutes after the failures, but only 10 after the last attempt
+    assert attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)[1].status_code == 429
+    travel(16)
     client, response = attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)
     assert response.status_code == 302 and logged_in(client)
 

@@ -145,6 +145,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # the lockout page says so: each attempt starts the wait again
 AXES_LOCKOUT_CALLABLE = "flows.login_lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "flows.client_address.client_address"
 # Where the client's address comes from: REMOTE_ADDR, or behind a reverse proxy the header it sets
