@@ -33,7 +33,9 @@ MARKER = Path(os.environ.get("FAULT_MARKER", "/nonexistent/marker"))
 def hang(point):
     if HANG_AT != point or MARKER.exists():
         return
-    MARKER.write_text(str(os.getpid()))
+    partial = MARKER.with_suffix(".partial")
+    partial.write_text(str(os.getpid()))
+    partial.rename(MARKER)  # appears whole, with the pid in it
     while True:
         time.sleep(1)
 
