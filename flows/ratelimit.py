@@ -5,9 +5,11 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from .client_address import client_address
+
 
 def _key(request, bucket: str) -> str:
-    addr = request.META.get("REMOTE_ADDR", "")
+    addr = client_address(request)
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{addr}".encode()).hexdigest()[:24]
     return f"ratelimit:{bucket}:{digest}"
 

@@ -6,3 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("flows.urls")),
 ]
+
+handler500 = "flows.database_errors.server_error"

@@ -114,8 +114,10 @@ def errors_of(exc) -> str:
     return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
-def run_import(kind: str, path, user, *, commit: bool = False, progress=None) -> Report:
-    """Check the file and every row; with `commit`, apply everything or (on any error) nothing."""
+def run_import(kind: str, path, user, *, commit: bool = False, progress=None, before_commit=None) -> Report:
+    """Check the file and every row; with `commit`, apply everything or (on any error) nothing.
+    `before_commit(report)` runs inside the import's transaction once every row is applied (a job marks itself
+    done there, so that the import and its record commit together or not at all)."""
     from .importers import IMPORTERS
 
     report = Report(kind)
@@ -136,6 +138,8 @@ def run_import(kind: str, path, user, *, commit: bool = False, progress=None) ->
                 if commit and report.ok:
                     importer.apply(steps, report)
                     report.applied = True
+                    if before_commit:
+                        before_commit(report)
                 else:
                     transaction.set_rollback(True)
         except _RollBack:

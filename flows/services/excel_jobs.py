@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..excel import importing
@@ -74,9 +75,10 @@ def _finish(job: ExcelJob, report: importing.Report, *, applied_state: str) -> N
 
 
 def import_check(job_id: int) -> ExcelJob:
-    """Run by the job: read and check every row, store the preview; nothing is written."""
+    """Run by the job: read and check every row, store the preview; nothing is written. A check whose worker died
+    (the job still says "checking") is simply run again."""
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state != JobState.QUEUED:
+    if job.state not in (JobState.QUEUED, JobState.CHECKING):
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.CHECKING)
     report = importing.run_import(job.kind, job.upload.path, job.created_by, progress=_progress(job.pk))
@@ -101,13 +103,36 @@ def import_confirm(*, by, job: ExcelJob) -> ExcelJob:
     return locked
 
 
+class AlreadyApplied(Exception):
+    """Another run of the same job (a redelivered message) committed the import first."""
+
+
 def import_apply(job_id: int) -> ExcelJob:
-    """Run by the job: check again (the database may have moved since the preview) and import all or nothing."""
+    """Run by the job: check again (the database may have moved since the preview) and import all or nothing.
+
+    The job is marked done in the import's own transaction, so a job that is run again (its worker was killed
+    after the commit, before the queue heard it was done) finds it done and imports nothing a second time; two
+    runs at once wait for each other on the job's row and the second rolls back."""
     job = ExcelJob.objects.get(pk=job_id)
     if job.state != JobState.APPLYING:
         return job
-    report = importing.run_import(job.kind, job.upload.path, job.created_by, commit=True, progress=_progress(job.pk))
-    _finish(job, report, applied_state=JobState.DONE if report.applied else JobState.REFUSED)
+
+    def mark_done(report):
+        marked = ExcelJob.objects.filter(pk=job.pk, state=JobState.APPLYING).update(
+            state=JobState.DONE, report=report.as_json(), updated_at=timezone.now()
+        )
+        if not marked:
+            raise AlreadyApplied
+
+    try:
+        report = importing.run_import(
+            job.kind, job.upload.path, job.created_by, commit=True, progress=_progress(job.pk), before_commit=mark_done
+        )
+    except AlreadyApplied:
+        return ExcelJob.objects.get(pk=job.pk)
+    if report.applied:
+        return ExcelJob.objects.get(pk=job.pk)
+    _finish(job, report, applied_state=JobState.REFUSED)
     return job
 
 
@@ -127,7 +152,7 @@ def export_run(job_id: int) -> ExcelJob:
     from ..excel import exports
 
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state != JobState.QUEUED:
+    if job.state not in (JobState.QUEUED, JobState.APPLYING):  # an export whose worker died is built again
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.APPLYING)
     found = exports.rows_of(job.kind, job.created_by, job.params)

@@ -1,5 +1,6 @@
 """Settings shared by every configuration. Values that differ per machine come from the environment."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -27,6 +28,8 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "treebeard",
+    "axes",
+    "csp",
     "flows",
 ]
 
@@ -40,6 +43,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "flows.database_errors.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -104,17 +110,72 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # A job whose worker died is given to another worker after this many seconds unacknowledged; it must exceed
+    # the longest job (a launch of 100,000 organisations takes about 5 minutes on 2 cores).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # how often a worker looks for such jobs: every interval × throttle seconds (kombu's defaults: 10 × 10)
+        "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # embedded default: background work runs in-process
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Jobs are acknowledged when they finish, and one whose worker process died is put back on the queue: each
+# job's effect is idempotent (the launch resumes, an import is marked done in its own transaction).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 AUTH_USER_MODEL = "flows.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins lock out the pair (username, client address), never a username alone: someone guessing from one
+# address cannot lock an official out everywhere. A successful login clears the count.
+AUTHENTICATION_BACKENDS = [
+    "flows.login_lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # the lockout page says so: each attempt starts the wait again
+AXES_LOCKOUT_CALLABLE = "flows.login_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "flows.client_address.client_address"
+# Where the client's address comes from: REMOTE_ADDR, or behind a reverse proxy the header it sets
+# (e.g. HTTP_X_FORWARDED_FOR with CLIENT_IP_PROXY_COUNT proxies of our own in front, HTTP_X_REAL_IP).
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="REMOTE_ADDR")
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
+
+# Sessions: the cookie is out of reach of scripts, not sent on cross-site requests, and ends with the browser
+# or after SESSION_COOKIE_AGE (default 8 hours, a working day) of a kept-open browser.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+
+# Content-Security-Policy on every response (the evidence download sends its own "sandbox" policy): scripts,
+# styles and connections only from this site (same-origin websockets included), no inline script, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
