@@ -101,8 +101,10 @@ def _with_previous(qs, previous_year):
 def year_over_year(s: Selection, *, page=1) -> dict:
     root = s.root
     records = _records(root)
-    by_year = {y: {"classes": dict.fromkeys(Classification.values, 0), "ratings": dict.fromkeys(Rating.values, 0)}
-               for y in s.years}
+    by_year = {
+        y: {"classes": dict.fromkeys(Classification.values, 0), "ratings": dict.fromkeys(Rating.values, 0)}
+        for y in s.years
+    }
     for year, rating, classification, n in (
         records.filter(year__in=s.years).values_list("year", "rating", "classification").annotate(n=Count("pk"))
     ):
@@ -162,8 +164,9 @@ def year_over_year(s: Selection, *, page=1) -> dict:
         o.days = (now - o.since).days if o.since else None
     weak.sort(key=lambda o: (o.since is None, o.since or now, o.path))
 
-    table = Paginator(Organisation.objects.filter(subtree_q(root.path, include_self=False)).order_by("path"),
-                      TABLE_PAGE).get_page(page)
+    table = Paginator(
+        Organisation.objects.filter(subtree_q(root.path, include_self=False)).order_by("path"), TABLE_PAGE
+    ).get_page(page)
     cells = {}
     if table.object_list:
         for r in ClassificationRecord.objects.filter(

@@ -93,7 +93,10 @@ class ClassificationRecord(models.Model):
 
 class WeakAndLaxPeriod(models.Model):
     organisation = models.ForeignKey(
-        "flows.Organisation", on_delete=models.CASCADE, related_name="weak_and_lax_periods", verbose_name=_("organisation")
+        "flows.Organisation",
+        on_delete=models.CASCADE,
+        related_name="weak_and_lax_periods",
+        verbose_name=_("organisation"),
     )
     start = models.DateField(_("designated on"))
     end = models.DateField(_("lifted on"), null=True, blank=True)
@@ -102,7 +105,9 @@ class WeakAndLaxPeriod(models.Model):
     designated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("weak-and-lax period")

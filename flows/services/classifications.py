@@ -25,7 +25,7 @@ from .audit import audit_record
 def _sync_current(org_ids) -> None:
     """Each organisation's standing classification is that of its latest recorded year."""
     latest = {}
-    for org_id, year, classification in (
+    for org_id, _year, classification in (
         ClassificationRecord.objects.filter(organisation_id__in=org_ids)
         .order_by("organisation_id", "year")
         .values_list("organisation_id", "year", "classification")
@@ -93,9 +93,7 @@ def classifications_record_cycle(*, cycle: ReviewCycle, by) -> int:
                 )
             )
     ClassificationRecord.objects.bulk_create(new, batch_size=2000)
-    ClassificationRecord.objects.bulk_update(
-        changed, ["cycle", "rating", "derived", "classification"], batch_size=2000
-    )
+    ClassificationRecord.objects.bulk_update(changed, ["cycle", "rating", "derived", "classification"], batch_size=2000)
     AuditEntry.objects.bulk_create(audits, batch_size=2000)
     _sync_current([o for o, _r, _w in rated])
     return len(new) + len(changed)
@@ -109,7 +107,9 @@ def _oversee_or_refuse(by, organisation, message):
 @transaction.atomic
 def classification_correct(*, organisation: Organisation, year: int, classification: str, reason: str, by):
     """The oversight office sets an organisation's classification for a year, with a reason (audited)."""
-    _oversee_or_refuse(by, organisation, _("Only the oversight office over this organisation corrects its classification."))
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation corrects its classification.")
+    )
     if classification not in Classification.values:
         raise ValidationError({"classification": _("Choose advanced, average or backward.")})
     if not reason.strip():
@@ -120,10 +120,9 @@ def classification_correct(*, organisation: Organisation, year: int, classificat
         raise ValidationError({"year": _("Enter a year such as 2025.")}) from None
     if not 2000 <= year <= today().year:
         raise ValidationError({"year": _("Enter a year such as 2025.")})
-    record = (
-        ClassificationRecord.objects.select_for_update().filter(organisation=organisation, year=year).first()
-        or ClassificationRecord(organisation=organisation, year=year)
-    )
+    record = ClassificationRecord.objects.select_for_update().filter(
+        organisation=organisation, year=year
+    ).first() or ClassificationRecord(organisation=organisation, year=year)
     before = record.classification
     record.classification = classification
     record.source = RecordSource.OFFICE
@@ -154,7 +153,9 @@ def _date(value, field):
 @transaction.atomic
 def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by) -> WeakAndLaxPeriod:
     """Put an organisation on the weak-and-lax list (软弱涣散) from `start`, under consolidation."""
-    _oversee_or_refuse(by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list."))
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
+    )
     start = _date(start, "start")
     if start > today():
         raise ValidationError({"start": _("The date cannot lie in the future.")})
@@ -179,7 +180,9 @@ def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by
 @transaction.atomic
 def weak_and_lax_lift(*, organisation: Organisation, end, reason: str, by) -> WeakAndLaxPeriod:
     """Take an organisation off the weak-and-lax list once consolidation has succeeded (整顿转化)."""
-    _oversee_or_refuse(by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list."))
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
+    )
     end = _date(end, "end")
     if end > today():
         raise ValidationError({"end": _("The date cannot lie in the future.")})

@@ -88,7 +88,10 @@ def weak_and_lax_change(request, code):
     try:
         if request.POST.get("action") == "lift":
             services.weak_and_lax_lift(
-                organisation=org, end=request.POST.get("date", ""), reason=request.POST.get("reason", ""), by=request.user
+                organisation=org,
+                end=request.POST.get("date", ""),
+                reason=request.POST.get("reason", ""),
+                by=request.user,
             )
             messages.success(request, _("The organisation has been taken off the weak-and-lax list."))
         else:
