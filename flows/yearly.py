@@ -150,8 +150,6 @@ def year_over_year(s: Selection, *, page=1) -> dict:
             r.previous_label = labels.get(r.previous, "—")
 
     weak_qs = Organisation.objects.filter(subtree_q(root.path, include_self=False), weak_and_lax=True)
-    if s.within is not None:
-        weak_qs = weak_qs.filter(subtree_q(s.within.path))
     open_period = WeakAndLaxPeriod.objects.filter(organisation_id=OuterRef("pk"), end__isnull=True)
     weak = list(
         weak_qs.annotate(
