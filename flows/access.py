@@ -326,3 +326,30 @@ def overseen_organisations(user) -> QuerySet:
     if not scope.officer_paths:
         return qs.none()
     return qs.filter(_paths_q(scope.officer_paths))
+
+
+# ---- year over year -------------------------------------------------------------------------------------------
+
+
+def can_view_year_over_year(user, org: Organisation) -> bool:
+    """Year over year of the organisations under `org`: the oversight officers whose scope holds it, and the
+    leaders of an organisation that leads others (its reviewers), for what they lead."""
+    scope = scope_for(user)
+    if scope.superuser or _within(org.path, scope.officer_paths):
+        return True
+    return org.numchild > 0 and _within(org.path, scope.led_paths)
+
+
+def year_over_year_roots(user) -> list[Organisation]:
+    """The topmost organisations whose subtrees this user may compare year over year (empty: no such page)."""
+    scope = scope_for(user)
+    if scope.superuser:
+        return list(Organisation.objects.filter(depth=1))
+    paths = _minimal(scope.officer_paths + scope.led_paths)
+    if not paths:
+        return []
+    return [
+        o
+        for o in Organisation.objects.filter(path__in=paths).order_by("path")
+        if _within(o.path, scope.officer_paths) or o.numchild > 0
+    ]

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import InspectionState, ItemState, Rating, Severity, Stage
+from .models import Classification, InspectionState, ItemState, Rating, Severity, Stage
 
 ACTIONS = {
     "assessment.launch": _("Cycle launched"),
@@ -40,6 +40,10 @@ ACTIONS = {
     "objection.raise": _("Objection to the published rating"),
     "objection.dismiss": _("Objection dismissed"),
     "assessment.rating_changed_on_objection": _("Rating changed after an objection"),
+    "classification.record": _("Classified when the cycle closed"),
+    "classification.correct": _("Classification corrected by the oversight office"),
+    "weak_and_lax.designate": _("Put on the weak-and-lax list"),
+    "weak_and_lax.lift": _("Taken off the weak-and-lax list"),
 }
 VALUES = {
     **dict(Stage.choices),
@@ -47,6 +51,7 @@ VALUES = {
     **dict(ItemState.choices),
     **dict(InspectionState.choices),
     **dict(Severity.choices),
+    **dict(Classification.choices),
 }
 
 

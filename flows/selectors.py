@@ -7,11 +7,12 @@ from viewflow.workflow.base import Node
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from . import access, history
+from . import access, history, org_history
 from .models import (
     LEADERSHIP_ROLES,
     Assessment,
     AuditEntry,
+    Classification,
     Evidence,
     Guidance,
     ItemScore,
@@ -110,7 +111,12 @@ def organisation_page(user, org: Organisation) -> dict:
         "past_roles": past_roles(org),
         "reviewers": access.reviewers_of(org),
         "offices": list(org.oversight_offices.all()),
-        "assessments": organisation_assessments(org),
+        "history": org_history.organisation_history(org),
+        "weak_periods": org_history.weak_and_lax_periods(org),
+        "may_oversee": access.can_oversee_organisation(user, org),
+        "may_compare": access.can_view_year_over_year(user, org),
+        "classifications": Classification.choices,
+        "today": today(),
         "may_act": access.can_act_on_organisation(user, org),
         "may_comment": access.can_comment_on_organisation(user, org),
     }

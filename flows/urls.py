@@ -16,6 +16,7 @@ from .views import (
     people,
     publications,
     spotchecks,
+    yearly,
 )
 
 urlpatterns = [
@@ -25,6 +26,9 @@ urlpatterns = [
     path("orgs/", organisations.organisation_tree, name="organisation_tree"),
     path("orgs/<str:code>/", organisations.organisation_detail, name="organisation_detail"),
     path("orgs/<str:code>/children/", organisations.organisation_children, name="organisation_children"),
+    path("orgs/<str:code>/classification/", yearly.classification_correct, name="classification_correct"),
+    path("orgs/<str:code>/weak-and-lax/", yearly.weak_and_lax_change, name="weak_and_lax_change"),
+    path("year-over-year/", yearly.year_over_year, name="year_over_year"),
     path("people/me/", people.me, name="me"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),
     path("tasks/", inbox.inbox, name="inbox"),

@@ -49,6 +49,7 @@ CASES = {
     ),
     "excel_export_results": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
     "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
+    "year_over_year": ({}, "zuzhibu", "shuji", "逐年对比"),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -63,6 +64,8 @@ ACTIONS = {
     "spotcheck_draw": (lambda c: {"pk": c["plan"].pk}, "xianshuji"),
     "spotcheck_cancel": (lambda c: {"pk": c["draft_plan"].pk}, "jiguan"),
     "excel_job_confirm": (lambda c: {"pk": c["excel_job"].pk}, "zuzhibu"),
+    "classification_correct": ({"code": "JC-QS-HT-01"}, "xianshuji"),
+    "weak_and_lax_change": ({"code": "JC-QS-HT-01"}, "xianshuji"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {

@@ -29,6 +29,13 @@ from .ballots import (
     Satisfaction,
     VoterToken,
 )
+from .classifications import (
+    CLASSIFICATION_LEVEL,
+    ClassificationRecord,
+    RecordSource,
+    WeakAndLaxPeriod,
+    classification_for,
+)
 from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
 from .deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
 from .excel import ExcelJob, JobDirection, JobState
@@ -120,6 +127,11 @@ __all__ = [
     "ReviewCycle",
     "Stage",
     "AuditEntry",
+    "CLASSIFICATION_LEVEL",
+    "ClassificationRecord",
+    "RecordSource",
+    "WeakAndLaxPeriod",
+    "classification_for",
     "Classification",
     "Guidance",
     "Kind",

@@ -24,7 +24,7 @@ from ..models import (
     Stage,
 )
 from ..models.organisations import subtree_q
-from . import notifications
+from . import classifications, notifications
 from .audit import audit_record
 
 LAUNCH_CHUNK = 2000
@@ -206,6 +206,7 @@ def cycle_close(*, by, cycle: ReviewCycle, force=False, reason="") -> ReviewCycl
         raise ValidationError({"reason": _("Give the reason for closing with unfinished assessments.")})
     c.close(reason=reason.strip())
     c.save()
+    classifications.classifications_record_cycle(cycle=c, by=by)
     audit_record(
         actor=by, action="cycle.close", subject=c, from_value=CycleState.OPEN, to_value=c.state, comment=reason.strip()
     )

@@ -108,7 +108,7 @@ def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
         )
         report.created["people"] += 1
     report.created["roles"] = RoleAssignment.objects.count() - roles_before
-    report.created["cycles"] = int(demo_cycle(path=path) is not None)
+    report.created["cycles"] = len(demo_past_cycles()) + int(demo_cycle(path=path) is not None)
     return report
 
 
@@ -251,3 +251,142 @@ def _demo_spot_check():
     )
     spotchecks.plan_freeze(by=officer, plan=plan)
     spotchecks.plan_draw(by=officer, plan=plan, entropy="督查室周例会现场掷骰：3 6 1")
+
+
+DEMO_PAST_YEARS = (2024, 2025)
+DEMO_WEAK_AND_LAX = {  # on the list, and since when (杨家坪村 is flagged in the fixture; 马家沟村 joins it)
+    "JC-BH-LS-02": ("2024-03-15", "班子不团结、组织生活不正常，群众意见较大"),
+    "JC-BH-LS-03": ("2025-04-10", "村党组织书记长期空缺，“三会一课”流于形式"),
+}
+_TARGET = {"good": 94, "fairly_good": 85, "average": 70, "poor": 50}
+
+
+def _past_rating(year: int, n: int, classification: str, weak: bool) -> str:
+    """A closed year's rating for the n-th organisation of the city: 2025 agrees with today's classification in the
+    fixture; 2024 differs for some, so that year over year shows organisations moving up, converted and slipping."""
+    if weak:
+        return "poor"
+    if year == DEMO_PAST_YEARS[-1]:
+        return {"advanced": "good", "backward": "poor"}.get(classification, "fairly_good" if n % 2 else "average")
+    if classification == "average" and n % 5 == 0:
+        return "poor"  # backward in 2024, average in 2025: 后进转化
+    if classification == "advanced" and n % 3 == 1:
+        return "fairly_good"  # average in 2024, advanced in 2025: 晋位升级
+    if classification == "average" and n % 6 == 1:
+        return "good"  # advanced in 2024, average in 2025: slipped down
+    return {"advanced": "good", "backward": "poor"}.get(classification, "average")
+
+
+def demo_past_cycles() -> list:
+    """The city's 2024 and 2025 cycles, closed: each organisation's scores, rating and outcome as they were decided
+    (entered afterwards, with the stages each year passed in its history), classified when the cycle closed. Two
+    villages are on the weak-and-lax list. Returns the cycles created (none on a second run)."""
+    from decimal import Decimal
+
+    from ..models import Assessment, AuditEntry, Outcome, ReviewCycle, Stage
+    from ..scoring import combined_score
+    from . import classifications
+    from . import cycles as cycle_svc
+    from .indicators import templates_load_defaults
+
+    office = OversightOffice.objects.get(code="JC-ZZB")
+    officer = User.objects.get(username="zuzhibu")
+    created = []
+    standing = dict(Organisation.objects.values_list("pk", "classification"))  # today's, from the fixture
+    for code, (start, reason) in DEMO_WEAK_AND_LAX.items():
+        org = Organisation.objects.get(code=code)
+        if not org.weak_and_lax_periods.exists():
+            if org.weak_and_lax:  # flagged by the fixture without a date: the office records its designation
+                Organisation.objects.filter(pk=org.pk).update(weak_and_lax=False)
+            classifications.weak_and_lax_designate(organisation=org, start=start, reason=reason, by=officer)
+    for year in DEMO_PAST_YEARS:
+        if ReviewCycle.objects.filter(office=office, year=year).exists():
+            continue
+        templates_load_defaults()
+        cycle = cycle_svc.cycle_create(
+            by=officer,
+            office=office,
+            templates=cycle_svc.default_cycle_templates(),
+            year=year,
+            name=f"{year}年度江川市基层党建工作责任制考核",
+            good_cap_percent=Decimal(30),
+            **cycle_svc.due_dates_for_year(year),
+        )
+        cycle = cycle_svc.cycle_open(by=officer, cycle=cycle)
+        orgs = list(cycle_svc.cycle_scope(cycle).order_by("path"))
+        rows = []
+        for n, org in enumerate(orgs):
+            rating = _past_rating(year, n, standing[org.pk], org.code in DEMO_WEAK_AND_LAX)
+            t = _TARGET[rating]
+            self_s, mass_s, sup_s = Decimal(t + 2), Decimal(t - 1), Decimal(t + n % 2)
+            combined = combined_score(cycle, self_score=self_s, mass_score=mass_s, superior_score=sup_s)
+            outcome = {
+                "good": Outcome.COMMENDATION if n % 2 == 0 else Outcome.NONE,
+                "fairly_good": Outcome.NONE,
+                "average": Outcome.RECTIFICATION,
+                "poor": Outcome.ACCOUNTABILITY if n % 2 else Outcome.RECTIFICATION,
+            }[rating]
+            rows.append(
+                Assessment(
+                    cycle=cycle,
+                    organisation=org,
+                    template=cycle.template_for(org.sector),
+                    state=Stage.CLOSED,
+                    report=f"{year}年度党建工作述职报告",
+                    self_score=self_s,
+                    mass_score=mass_s,
+                    superior_score=sup_s,
+                    combined_score=combined,
+                    rating=cycle.rating_for(combined),
+                    outcome=outcome,
+                )
+            )
+        Assessment.objects.bulk_create(rows)
+        audit = []
+        for n, a in enumerate(cycle.assessments.order_by("organisation__path")):
+            path = [
+                ("assessment.launch", "", Stage.SELF_ASSESSMENT),
+                ("assessment.submit_self", Stage.SELF_ASSESSMENT, Stage.SELF_APPROVAL),
+            ]
+            if n % 4 == 1:  # the secretary sent the draft back once
+                path += [
+                    ("assessment.return_self", Stage.SELF_APPROVAL, Stage.SELF_ASSESSMENT),
+                    ("assessment.submit_self", Stage.SELF_ASSESSMENT, Stage.SELF_APPROVAL),
+                ]
+            path += [
+                ("assessment.approve_self", Stage.SELF_APPROVAL, Stage.MASS_EVALUATION),
+                ("assessment.close_mass", Stage.MASS_EVALUATION, Stage.SUPERIOR_REVIEW),
+            ]
+            ended = {Outcome.NONE: Stage.CLOSED}.get(a.outcome, a.outcome)
+            path.append(("assessment.submit_review", Stage.SUPERIOR_REVIEW, ended))
+            if ended != Stage.CLOSED:
+                path.append((f"assessment.{_CLOSING[ended]}", ended, Stage.CLOSED))
+            audit += [
+                AuditEntry(
+                    action=action,
+                    subject_type="flows.assessment",
+                    subject_id=str(a.pk),
+                    from_value=f,
+                    to_value=t,
+                    comment="往年考核结果录入",
+                )
+                for action, f, t in path
+            ]
+        made = AuditEntry.objects.bulk_create(audit)
+        import datetime as dt
+
+        from django.utils import timezone
+
+        AuditEntry.objects.filter(pk__in=[e.pk for e in made]).update(
+            at=timezone.make_aware(dt.datetime(year + 1, 3, 31, 17, 0))
+        )
+        cycle_svc.cycle_close(by=officer, cycle=cycle)
+        created.append(cycle)
+    return created
+
+
+_CLOSING = {
+    "commendation": "decide_commendation",
+    "rectification": "finish_rectification",
+    "accountability": "approve_accountability",
+}

@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "flows.context_processors.unread_notifications",
+                "flows.context_processors.menu",
             ],
         },
     },

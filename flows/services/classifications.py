@@ -1,0 +1,208 @@
+"""Classification by year and the weak-and-lax list: recorded when a cycle closes, corrected and kept by the
+oversight office. Every change writes its audit row in the same transaction."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .. import access
+from ..models import (
+    AuditEntry,
+    Classification,
+    ClassificationRecord,
+    Organisation,
+    RecordSource,
+    ReviewCycle,
+    WeakAndLaxPeriod,
+    classification_for,
+)
+from ..models.people import today
+from .audit import audit_record
+
+
+def _sync_current(org_ids) -> None:
+    """Each organisation's standing classification is that of its latest recorded year."""
+    latest = {}
+    for org_id, _year, classification in (
+        ClassificationRecord.objects.filter(organisation_id__in=org_ids)
+        .order_by("organisation_id", "year")
+        .values_list("organisation_id", "year", "classification")
+    ):
+        latest[org_id] = classification
+    by_value: dict[str, list] = {}
+    for org_id, classification in latest.items():
+        by_value.setdefault(classification, []).append(org_id)
+    for classification, ids in by_value.items():
+        Organisation.objects.filter(pk__in=ids).exclude(classification=classification).update(
+            classification=classification
+        )
+
+
+def classifications_record_cycle(*, cycle: ReviewCycle, by) -> int:
+    """Record the classification of every rated organisation in the cycle's year (called when it closes).
+
+    An organisation already classified for that year by the office keeps the office's correction; a record from
+    another cycle of the same year is replaced by this one only where this one has a rating. Returns the number of
+    records written."""
+    conn = transaction.get_connection()
+    assert conn.in_atomic_block, "classifications are recorded inside the closing transaction"
+    rated = list(
+        cycle.assessments.exclude(rating="").values_list("organisation_id", "rating", "organisation__weak_and_lax")
+    )
+    existing = {
+        r.organisation_id: r
+        for r in ClassificationRecord.objects.filter(year=cycle.year, organisation_id__in=[o for o, _r, _w in rated])
+    }
+    new, changed, audits = [], [], []
+    for org_id, rating, weak in rated:
+        derived = classification_for(rating, weak_and_lax=weak)
+        old = existing.get(org_id)
+        if old is None:
+            new.append(
+                ClassificationRecord(
+                    organisation_id=org_id,
+                    year=cycle.year,
+                    cycle=cycle,
+                    rating=rating,
+                    derived=derived,
+                    classification=derived,
+                    recorded_by=by if getattr(by, "pk", None) else None,
+                )
+            )
+            before = ""
+        elif old.source == RecordSource.OFFICE:
+            old.cycle, old.rating, old.derived = cycle, rating, derived
+            changed.append(old)
+            continue
+        else:
+            before = old.classification
+            old.cycle, old.rating, old.derived, old.classification = cycle, rating, derived, derived
+            changed.append(old)
+        if before != derived:
+            audits.append(
+                AuditEntry(
+                    actor=by if getattr(by, "pk", None) else None,
+                    action="classification.record",
+                    subject_type="flows.organisation",
+                    subject_id=str(org_id),
+                    from_value=before,
+                    to_value=derived,
+                    comment=f"{cycle.year} · {cycle.name}",
+                )
+            )
+    ClassificationRecord.objects.bulk_create(new, batch_size=2000)
+    ClassificationRecord.objects.bulk_update(changed, ["cycle", "rating", "derived", "classification"], batch_size=2000)
+    AuditEntry.objects.bulk_create(audits, batch_size=2000)
+    _sync_current([o for o, _r, _w in rated])
+    return len(new) + len(changed)
+
+
+def _oversee_or_refuse(by, organisation, message):
+    if not access.can_oversee_organisation(by, organisation):
+        raise PermissionDenied(message)
+
+
+@transaction.atomic
+def classification_correct(*, organisation: Organisation, year: int, classification: str, reason: str, by):
+    """The oversight office sets an organisation's classification for a year, with a reason (audited)."""
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation corrects its classification.")
+    )
+    if classification not in Classification.values:
+        raise ValidationError({"classification": _("Choose advanced, average or backward.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the correction.")})
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ValidationError({"year": _("Enter a year such as 2025.")}) from None
+    if not 2000 <= year <= today().year:
+        raise ValidationError({"year": _("Enter a year such as 2025.")})
+    record = ClassificationRecord.objects.select_for_update().filter(
+        organisation=organisation, year=year
+    ).first() or ClassificationRecord(organisation=organisation, year=year)
+    before = record.classification
+    record.classification = classification
+    record.source = RecordSource.OFFICE
+    record.reason = reason.strip()
+    record.recorded_by = by
+    record.save()
+    audit_record(
+        actor=by,
+        action="classification.correct",
+        subject=organisation,
+        from_value=before,
+        to_value=classification,
+        comment=f"{year}：{record.reason}",
+    )
+    _sync_current([organisation.pk])
+    return record
+
+
+def _date(value, field):
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError({field: _("Enter a date such as 2025-03-01.")}) from None
+
+
+@transaction.atomic
+def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by) -> WeakAndLaxPeriod:
+    """Put an organisation on the weak-and-lax list (软弱涣散) from `start`, under consolidation."""
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
+    )
+    start = _date(start, "start")
+    if start > today():
+        raise ValidationError({"start": _("The date cannot lie in the future.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the designation.")})
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if WeakAndLaxPeriod.objects.filter(organisation=org, end__isnull=True).exists():
+        raise ValidationError(_("This organisation is already on the weak-and-lax list."))
+    period = WeakAndLaxPeriod.objects.create(organisation=org, start=start, reason=reason.strip(), designated_by=by)
+    Organisation.objects.filter(pk=org.pk).update(weak_and_lax=True)
+    audit_record(
+        actor=by,
+        action="weak_and_lax.designate",
+        subject=org,
+        from_value="",
+        to_value=start.isoformat(),
+        comment=period.reason,
+    )
+    return period
+
+
+@transaction.atomic
+def weak_and_lax_lift(*, organisation: Organisation, end, reason: str, by) -> WeakAndLaxPeriod:
+    """Take an organisation off the weak-and-lax list once consolidation has succeeded (整顿转化)."""
+    _oversee_or_refuse(
+        by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
+    )
+    end = _date(end, "end")
+    if end > today():
+        raise ValidationError({"end": _("The date cannot lie in the future.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for lifting the designation.")})
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    period = WeakAndLaxPeriod.objects.filter(organisation=org, end__isnull=True).first()
+    if period is None:
+        raise ValidationError(_("This organisation is not on the weak-and-lax list."))
+    if end < period.start:
+        raise ValidationError({"end": _("The designation cannot be lifted before it began.")})
+    period.end, period.end_reason, period.lifted_by = end, reason.strip(), by
+    period.save()
+    Organisation.objects.filter(pk=org.pk).update(weak_and_lax=False)
+    audit_record(
+        actor=by,
+        action="weak_and_lax.lift",
+        subject=org,
+        from_value=period.start.isoformat(),
+        to_value=end.isoformat(),
+        comment=period.end_reason,
+    )
+    return period
