@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from ..models import OfficeMembership, Organisation, OversightOffice, RoleAssignment, User
 from . import organisations as org_services
@@ -343,6 +344,7 @@ def demo_past_cycles() -> list:
             )
         Assessment.objects.bulk_create(rows)
         audit = []
+        entered_at = timezone.make_aware(datetime.datetime(year + 1, 3, 31, 17, 0))
         for n, a in enumerate(cycle.assessments.order_by("organisation__path")):
             path = [
                 ("assessment.launch", "", Stage.SELF_ASSESSMENT),
@@ -369,17 +371,11 @@ def demo_past_cycles() -> list:
                     from_value=f,
                     to_value=t,
                     comment="往年考核结果录入",
+                    at=entered_at,  # entered the spring after the year (the chain keeps rows append-only)
                 )
                 for action, f, t in path
             ]
-        made = AuditEntry.objects.bulk_create(audit)
-        import datetime as dt
-
-        from django.utils import timezone
-
-        AuditEntry.objects.filter(pk__in=[e.pk for e in made]).update(
-            at=timezone.make_aware(dt.datetime(year + 1, 3, 31, 17, 0))
-        )
+        AuditEntry.objects.bulk_create(audit)
         cycle_svc.cycle_close(by=officer, cycle=cycle)
         created.append(cycle)
     return created
