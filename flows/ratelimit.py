@@ -7,13 +7,21 @@ from django.core.cache import cache
 
 
 def _key(request, bucket: str) -> str:
-    addr = request.META.get("REMOTE_ADDR", "")
+    return _address_key(request.META.get("REMOTE_ADDR", ""), bucket)
+
+
+def _address_key(addr: str, bucket: str) -> str:
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{addr}".encode()).hexdigest()[:24]
     return f"ratelimit:{bucket}:{digest}"
 
 
 def blocked(request, bucket: str, limit: int) -> bool:
     return cache.get(_key(request, bucket), 0) >= limit
+
+
+def address_blocked(addr: str, bucket: str, limit: int) -> bool:
+    """The same as blocked(), for a caller that has the client's address but no Django request."""
+    return cache.get(_address_key(addr, bucket), 0) >= limit
 
 
 def failed(request, bucket: str, window: int) -> None:

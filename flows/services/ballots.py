@@ -353,6 +353,22 @@ def ballot_cast(*, campaign: Campaign, code: str, marks: dict, subjects=None, di
     return format_code(receipt)
 
 
+def ballots_cast_together(*, casts: list[dict]) -> list[str | BallotRefused]:
+    """Several ballot_cast calls (each a dict of its keyword arguments) in one transaction, each in its own
+    savepoint (ballot_cast's atomic block, nested): a refused code rolls back its own statements and nothing else.
+    Returns, in order, each receipt or the refusal. The caller answers voters only after this returns, that is
+    after the commit. Nothing about the batch is written: each ballot keeps its own random id and receipt, and the
+    rows are the same rows single casts write."""
+    outcomes: list[str | BallotRefused] = []
+    with transaction.atomic():
+        for cast in casts:
+            try:
+                outcomes.append(ballot_cast(**cast))
+            except BallotRefused as refusal:
+                outcomes.append(refusal)
+    return outcomes
+
+
 def receipt_counted(campaign: Campaign, receipt: str) -> bool:
     return Ballot.objects.filter(campaign=campaign, receipt_hash=receipt_hash(receipt)).exists()
 
