@@ -324,4 +324,3 @@ def _replaying(body: bytes, more: bool, receive):
         return await receive()
 
     return replay
-

@@ -264,7 +264,9 @@ def test_through_the_real_server_a_code_posted_twice_at_once_counts_once(demo):
 
             def voter(code=code, barrier=barrier, statuses=statuses):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "code": code, f"m_{subject.pk}_": "satisfied"})
+                form = urllib.parse.urlencode(
+                    {"csrfmiddlewaretoken": token, "code": code, f"m_{subject.pk}_": "satisfied"}
+                )
                 headers = {
                     "Content-Type": "application/x-www-form-urlencoded",
                     "Cookie": f"csrftoken={cookie}",
