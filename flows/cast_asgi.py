@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a ballot of many subjects and dimensions is a few kB; anything bigger goes to Django
 MAX_BATCH = 64  # casts in one transaction
-FORM_TYPE = "application/x-www-form-urlencoded"
+# what browsers send; another charset (Django would decode with it) or anything else goes to Django
+FORM_TYPES = ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded;charset=utf-8")
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _cast_path() -> re.Pattern:
 def _headers(scope) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in scope["headers"]:
-        key = name.decode("latin-1").lower()
+        key = name.decode("latin-1").lower().replace("_", "-")  # Django's META maps "_" and "-" alike
         value = value.decode("latin-1")
         out[key] = f"{out[key]},{value}" if key in out else value  # as Django joins repeated headers
     return out
@@ -141,7 +142,7 @@ def _receipt_headers(secure: bool, language: str, length: int) -> list[tuple[byt
     headers = {"Content-Type": f"text/html; charset={settings.DEFAULT_CHARSET}"}
     headers["Expires"] = http_date(time.time())  # never_cache
     headers["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, private"
-    headers["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    headers["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
     headers["Content-Length"] = str(length)
     headers["Vary"] = "Accept-Language"
     headers["Content-Language"] = language
@@ -285,7 +286,7 @@ def cast_first(django_app):
 
 async def _try_cast(scope, public_id: str, body: bytes) -> tuple[bytes, list] | None:
     headers = _headers(scope)
-    if headers.get("content-type", "").split(";", 1)[0].strip().lower() != FORM_TYPE:
+    if headers.get("content-type", "").lower().replace(" ", "") not in FORM_TYPES:
         return None
     secure = _is_secure(scope, headers)
     host = _host(headers)
@@ -293,10 +294,11 @@ async def _try_cast(scope, public_id: str, body: bytes) -> tuple[bytes, list] | 
         return None
     if settings.DISALLOWED_USER_AGENTS:
         return None
-    try:
-        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
-    except ValueError:
-        return None
+    try:  # as QueryDict does
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("iso-8859-1")
+    pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8")
     if settings.DATA_UPLOAD_MAX_NUMBER_FIELDS is not None and len(pairs) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
         return None
     form = dict(pairs)  # the last of repeated fields, as QueryDict.get

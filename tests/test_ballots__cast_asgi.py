@@ -90,20 +90,22 @@ class Site:
         return asyncio.run(together())
 
 
-def _csrf(site, c):
-    status, headers, body = site.run(site.request("GET", reverse("ballot_enter", args=[c.public_id])))[0]
+def _csrf(site, c, headers=()):
+    status, headers, body = site.run(site.request("GET", reverse("ballot_enter", args=[c.public_id]), b"", headers))[0]
     assert status == 200
     cookie = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
     return cookie, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
 
 
-def _cast(site, c, code, csrf, *, value=Satisfaction.SATISFIED, language=None, origin=True, extra=None, **kw):
+def _cast(
+    site, c, code, csrf, *, value=Satisfaction.SATISFIED, language=None, origin=True, extra=None, headers=(), **kw
+):
     cookie, token = csrf
     form = {"csrfmiddlewaretoken": token, "code": code}
     form |= {f"m_{s.pk}_{d}": value for s in c.subjects.all() for d, _n in svc.dimensions_for(c)}
     form |= extra or {}
     cookies = f"csrftoken={cookie}" + (f"; {settings.LANGUAGE_COOKIE_NAME}={language}" if language else "")
-    headers = [("content-type", "application/x-www-form-urlencoded"), ("cookie", cookies)]
+    headers = [("content-type", "application/x-www-form-urlencoded"), ("cookie", cookies), *headers]
     headers += [("origin", f"http://{HOST}")] if origin is True else ([("origin", origin)] if origin else [])
     body = urllib.parse.urlencode(form).encode()
     return site.request("POST", reverse("ballot_cast", args=[c.public_id]), body, headers, **kw)
@@ -133,15 +135,23 @@ def test_a_well_formed_cast_gets_its_receipt_without_django_in_the_voters_langua
     assert Ballot.objects.filter(campaign=c).count() == 2
 
 
-def test_the_receipt_has_the_headers_django_gives_it(demo, workers):
+@pytest.mark.parametrize("behind_https_proxy", [False, True])
+def test_the_receipt_has_the_headers_django_gives_it(demo, workers, behind_https_proxy):
     c, _officer, codes = _campaign(2)
+    https = {}
+    if behind_https_proxy:  # as project.settings.production (before the middlewares read the settings)
+        settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_PRELOAD = True, 3600, True
+        https = {"origin": f"https://{HOST}", "headers": [("x-forwarded-proto", "https")]}
     site = Site()
-    csrf = _csrf(site, c)
-    _s, here, _b = site.run(_cast(site, c, codes[0], csrf))[0]
+    csrf = _csrf(site, c, https.get("headers", ()))
+    status, here, _b = site.run(_cast(site, c, codes[0], csrf, **https))[0]
+    assert status == 200 and len(site.django_paths) == 1  # only the ballot page came from Django
     svc._casting_views.clear()
     settings.BALLOT_WORKERS = 0  # the same request through Django's request cycle
-    _s, django, _b = site.run(_cast(site, c, codes[1], csrf))[0]
+    _s, django, _b = site.run(_cast(site, c, codes[1], csrf, **https))[0]
     assert site.django_paths[-1].endswith("/cast/")
+    assert ("strict-transport-security" in here) is behind_https_proxy
     assert {k: v for k, v in here.items() if k != "expires"} == {k: v for k, v in django.items() if k != "expires"}
     assert "no-store" in here["cache-control"] and here["x-frame-options"] == "DENY"
 

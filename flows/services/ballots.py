@@ -77,7 +77,10 @@ def format_code(code: str) -> str:
 
 
 def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """CODE_LENGTH symbols drawn uniformly from CODE_ALPHABET (5 random bits each, from one call to the OS's
+    random source: ten calls of secrets.choice cost a quarter of a cast's CPU time)."""
+    bits = int.from_bytes(secrets.token_bytes((5 * CODE_LENGTH + 7) // 8), "big")
+    return "".join(CODE_ALPHABET[(bits >> (5 * n)) & 31] for n in range(CODE_LENGTH))
 
 
 def answers_for(campaign: Campaign) -> list[tuple[str, str]]:
