@@ -145,13 +145,34 @@ SERVERS = {
         "--ws",
         "websockets-sansio",
         "--no-proxy-headers",
+        "--no-access-log",
         "project.asgi:application",
     ],
 }
+# for comparison only (BENCH_BALLOT_SERVERS=uvicorn,uvicorn-2): two worker processes. Not the embedded default:
+# its in-memory channel layer, scheduler and wrong-code counters live in one process.
+SERVERS["uvicorn-2"] = [*SERVERS["uvicorn"][:-1], "--workers", "2", SERVERS["uvicorn"][-1]]
 
 
-def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[int, float]:
-    """Start the server, cast every code from CLIENTS client connections, stop it: (accepted, seconds)."""
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its child processes (uvicorn --workers), from /proc."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[int, float, float, float]:
+    """Start the server, cast every code from CLIENTS client connections, stop it: (accepted, seconds, the server's
+    and this client's CPU seconds while casting)."""
     from django.conf import settings
 
     env = os.environ | {
@@ -180,13 +201,14 @@ def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[in
                 f.write(str(server.pid))
         cookie, token = _csrf(port, public_id)
         shares = [codes[i::CLIENTS] for i in range(CLIENTS)]
-        started = time.perf_counter()
+        server_cpu, client_cpu, started = _cpu_seconds(server.pid), time.process_time(), time.perf_counter()
         accepted = asyncio.run(_voters(port, public_id, subject_id, shares, cookie, token))
         elapsed = time.perf_counter() - started
+        server_cpu, client_cpu = _cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(10)
-    return accepted, elapsed
+    return accepted, elapsed, server_cpu, client_cpu
 
 
 def run(*, quick: bool, emit):
@@ -204,12 +226,12 @@ def run(*, quick: bool, emit):
     for i, name in enumerate(names):
         stored_before = Ballot.objects.filter(campaign=campaign).count()
         connection.close()
-        accepted, elapsed = _cast_over_http(
+        accepted, elapsed, server_cpu, client_cpu = _cast_over_http(
             SERVERS[name], _free_port(), campaign.public_id, subject_id, codes[i * n : (i + 1) * n]
         )
         stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
         rate = accepted / elapsed
-        suffix = "" if name == "uvicorn" else f"_{name}"
+        suffix = "" if name == "uvicorn" else f"_{name.replace('-', '_')}"
         lines.append(
             emit(
                 f"ballots_over_http_{n}_{connection.vendor}{suffix}",
@@ -221,5 +243,10 @@ def run(*, quick: bool, emit):
                 ratio=floor / rate if rate else None,
             )
         )
-        print(f"# {name}: accepted {accepted} of {n}, stored {stored}", file=sys.stderr)
+        print(
+            f"# {name}: accepted {accepted} of {n}, stored {stored}; CPU per ballot: server "
+            f"{server_cpu * 1000 / max(accepted, 1):.2f} ms, client {client_cpu * 1000 / max(accepted, 1):.2f} ms; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+        )
     return lines

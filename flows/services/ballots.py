@@ -361,15 +361,18 @@ def ballots_cast_together(*, casts: list[dict]) -> list[str | BallotRefused]:
     savepoint (ballot_cast's atomic block, nested): a refused code rolls back its own statements and nothing else.
     Returns, in order, each receipt or the refusal. The caller answers voters only after this returns, that is
     after the commit. Nothing about the batch is written: each ballot keeps its own random id and receipt, and the
-    rows are the same rows single casts write."""
-    outcomes: list[str | BallotRefused] = []
+    rows are the same rows single casts write, stored in a random order (so that even the order of storing says
+    nothing about the order in which a batch's voters arrived)."""
+    order = list(range(len(casts)))
+    secrets.SystemRandom().shuffle(order)
+    outcomes: dict[int, str | BallotRefused] = {}
     with transaction.atomic():
-        for cast in casts:
+        for n in order:
             try:
-                outcomes.append(ballot_cast(**cast))
+                outcomes[n] = ballot_cast(**casts[n])
             except BallotRefused as refusal:
-                outcomes.append(refusal)
-    return outcomes
+                outcomes[n] = refusal
+    return [outcomes[n] for n in range(len(casts))]
 
 
 def receipt_counted(campaign: Campaign, receipt: str) -> bool:
