@@ -296,3 +296,31 @@ def test_through_the_real_server_a_code_posted_twice_at_once_counts_once(demo):
     assert outcomes == [[(200, True), (400, False)]] * len(codes)
     assert Ballot.objects.filter(campaign=c).count() == len(codes)
     assert VoterToken.objects.filter(campaign=c, used=True).count() == len(codes)
+
+
+def test_refusals_on_several_workers_at_once_share_the_campaign_safely(demo):
+    """The cast path's campaign object is shared by the worker threads (campaign_for_casting); explaining a
+    refusal must not modify it (django-fsm-2's refresh_from_db toggled the field's protection for every thread)."""
+    c, _officer, codes = _campaign(1)
+    view = svc.campaign_for_casting(c.public_id)
+    marks = {(s.pk, ""): Satisfaction.SATISFIED for s in view.subjects}
+    svc.ballot_cast(campaign=view.campaign, code=codes[0], marks=marks)
+    failures = []
+
+    def refused_again(n):
+        for _ in range(50):
+            try:
+                svc.ballot_cast(campaign=view.campaign, code=codes[0] if n % 2 else "ZZZZZ-ZZZZZ", marks=marks)
+            except svc.BallotRefused:
+                continue
+            except Exception as error:  # noqa: BLE001 - what the test looks for
+                failures.append(error)
+        connection.close()
+
+    threads = [threading.Thread(target=refused_again, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+    assert Ballot.objects.filter(campaign=c).count() == 1

@@ -287,9 +287,13 @@ def campaign_for_casting(public_id: str) -> CastingView | None:
 
 
 def check_code(campaign: Campaign, code: str) -> None:
-    """Whether the code may vote now; raises BallotRefused with the reason. Consumes nothing."""
-    campaign.refresh_from_db(fields=["state", "closes_at"])
-    if campaign.state != CampaignState.OPEN or campaign.closes_at <= timezone.now():
+    """Whether the code may vote now; raises BallotRefused with the reason. Consumes nothing.
+
+    The state is read with a query of its own, not refresh_from_db(): the campaign object may be the one
+    campaign_for_casting shares between worker threads, and django-fsm-2's refresh_from_db switches the state
+    field's protection off and on for every instance, so two threads refreshing at once made one of them fail."""
+    state, closes_at = Campaign.objects.filter(pk=campaign.pk).values_list("state", "closes_at").get()
+    if state != CampaignState.OPEN or closes_at <= timezone.now():
         raise BallotRefused(_("Voting in this evaluation is closed."))
     token = VoterToken.objects.filter(code_hash=code_hash(campaign, code)).values_list("campaign_id", "used").first()
     if token is None or token[0] != campaign.pk:
