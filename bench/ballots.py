@@ -3,7 +3,8 @@ second process.
 
 Value: accepted ballots per second; floor: the same casting done in-process without HTTP (the database and the
 service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count.
-BENCH_BALLOT_SERVERS=uvicorn,daphne measures both servers in the same run (fresh codes each, same database)."""
+BENCH_BALLOT_SERVERS=uvicorn,daphne,uvicorn-2 compares servers in the same run (fresh codes each, same database);
+uvicorn alone (as bin/serve) by default."""
 
 import asyncio
 import datetime
@@ -217,7 +218,7 @@ def run(*, quick: bool, emit):
     from flows.models import Ballot
 
     n = 2_000 if quick else 10_000
-    names = os.environ.get("BENCH_BALLOT_SERVERS", "uvicorn,daphne").split(",")
+    names = os.environ.get("BENCH_BALLOT_SERVERS", "uvicorn").split(",")
     campaign, codes, floor_codes = _prepare(n * len(names), n // 4)
     floor = _floor(campaign, floor_codes)
     subject_id = campaign.subjects.get().pk
