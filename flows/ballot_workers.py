@@ -77,6 +77,18 @@ def _call(language, script_prefix, view, request, *args, **kwargs):
         _keep_or_drop_connections()
 
 
+def _run(fn, args):
+    try:
+        return fn(*args)
+    finally:
+        _keep_or_drop_connections()
+
+
+def submit(fn, *args):
+    """Run fn(*args) on a ballot worker (flows/cast_asgi.py's batches of casts); a concurrent.futures.Future."""
+    return _executor().submit(_run, fn, args)
+
+
 def on_ballot_worker(view):
     """Run this (synchronous) view on a ballot worker thread when BALLOT_WORKERS > 0."""
 

@@ -9,13 +9,21 @@ from .client_address import client_address
 
 
 def _key(request, bucket: str) -> str:
-    addr = client_address(request)
+    return _address_key(client_address(request), bucket)
+
+
+def _address_key(addr: str, bucket: str) -> str:
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{addr}".encode()).hexdigest()[:24]
     return f"ratelimit:{bucket}:{digest}"
 
 
 def blocked(request, bucket: str, limit: int) -> bool:
     return cache.get(_key(request, bucket), 0) >= limit
+
+
+def address_blocked(addr: str, bucket: str, limit: int) -> bool:
+    """The same as blocked(), for a caller that has the client's address but no Django request."""
+    return cache.get(_address_key(addr, bucket), 0) >= limit
 
 
 def failed(request, bucket: str, window: int) -> None:

@@ -9,6 +9,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from flows.cast_asgi import cast_first  # noqa: E402
 from flows.routing import websocket_urlpatterns  # noqa: E402
 from flows.scheduler import start_in_process  # noqa: E402
 
@@ -16,7 +17,7 @@ start_in_process()  # embedded default: reminders, escalations and deadline clos
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": cast_first(django_asgi_app),  # the public cast POST's receipt before Django's request cycle
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -174,3 +174,12 @@ def test_the_deadline_command_closes_what_is_due(demo):
     call_command("close_due_evaluations", stdout=out)
     c.refresh_from_db()
     assert c.state == CampaignState.CLOSED and "closed 1" in out.getvalue()
+
+
+def test_codes_use_every_symbol_of_the_alphabet_in_every_place(demo):
+    c, _a, officer = mass_campaign()
+    _b, codes = svc.tokens_issue(by=officer, campaign=c, count=2000, group="党员")
+    plain = [code.replace("-", "") for code in codes]
+    assert all(len(code) == svc.CODE_LENGTH for code in plain)
+    for place in range(svc.CODE_LENGTH):
+        assert {code[place] for code in plain} == set(svc.CODE_ALPHABET)

@@ -17,7 +17,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--no-proxy-headers"]
+UVICORN_FLAGS = [
+    *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--no-proxy-headers", "--no-access-log")
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""On a phone: vote with a printed code (the QR's address), keep the receipt, and find it counted after close."""
+"""On a phone: vote with a printed code (the QR's address), keep the receipt, and find it counted after close.
+Through the real server (uvicorn, as bin/serve starts it), so the cast goes the way a voting day's casts go:
+flows/cast_asgi.py in front of Django."""
 
 import io
 import zipfile
@@ -12,7 +14,7 @@ from tests import cycle_helpers as h
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(browser, live_server, settings, demo):
+def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(browser, asgi_server, settings, demo):
     from tests.e2e.conftest import ARTIFACTS
 
     cycle = h.open_cycle()
@@ -25,11 +27,11 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
 
     office = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = office.new_page()
-    page.goto(live_server.url + "/login/")
+    page.goto(asgi_server + "/login/")
     page.fill("input[name=username]", officer.username)
     page.fill("input[name=password]", settings.DEMO_PASSWORD)
     page.click("#login-submit")
-    page.goto(live_server.url + f"/campaigns/new/?assessment={a.pk}")
+    page.goto(asgi_server + f"/campaigns/new/?assessment={a.pk}")
     page.click("form button.primary")
     expect(page.locator("h1")).to_contain_text("群众评议")
     page.fill("input[name=count]", "5")
@@ -47,7 +49,7 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
     )
     voter = phone.new_page()
-    voter.goto(printed_link.replace("http://testserver", live_server.url))
+    voter.goto(printed_link.replace("http://testserver", asgi_server))
     expect(voter.locator("input[name=code]")).to_have_value(printed_link.split("#")[1])
     voter.click("#enter button")
     voter.locator("label", has_text="基本满意").first.click()
