@@ -50,7 +50,7 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import ballots, broadcast, dashboard, excel, launch
+    from bench import annual_report, ballots, broadcast, dashboard, excel, launch
 
     results = []
     for name, fn in [
@@ -59,6 +59,7 @@ def main(argv=None):
         ("dashboard", dashboard.run),
         ("broadcast", broadcast.run),
         ("excel", excel.run),
+        ("annual_report", annual_report.run),
     ]:
         if args.only and args.only not in name:
             continue

@@ -298,3 +298,24 @@ def test_a_village_secretary_finds_their_own_report_only(client, year):
     client.force_login(h.holder(AVERAGE, Role.SECRETARY))
     listing = client.get(reverse("annual_report_list")).content.decode()
     assert org(AVERAGE).name in listing and org(GOOD).name not in listing
+
+
+def test_a_big_subtree_is_rendered_by_the_background_job(client, year, settings, tmp_path):
+    from flows.models import ExcelJob, JobState
+
+    settings.EXCEL_BACKGROUND_ROWS = 3  # the county's 7 villages are "big" here
+    response = _get(client, h.county_officer(), "annual_report_pdf", year, org="JC-QS", scope="subtree")
+    assert response.status_code == 302
+    job = ExcelJob.objects.latest("pk")
+    assert response["Location"] == reverse("excel_job", kwargs={"pk": job.pk})
+    assert job.state == JobState.DONE and job.output_name.endswith("（含所属党组织）.pdf")
+    download = client.get(reverse("excel_job_download", kwargs={"pk": job.pk}))
+    data = b"".join(download.streaming_content)
+    assert download["Content-Type"] == "application/pdf" and data.startswith(b"%PDF-")
+    assert "中共青山县委员会2026年度" in re.sub(r"\s+", "", _pdf_text(data, tmp_path))
+    # one organisation's report is always small: straight to the file
+    single = _get(client, h.county_officer(), "annual_report_xlsx", year, org=AVERAGE)
+    assert single.status_code == 200 and single["Content-Type"].startswith("application/vnd.openxmlformats")
+    # the job asks the policy again: nobody else may have the file
+    other = _get(client, "xianshuji", "excel_job_download", job)
+    assert other.status_code == 404

@@ -110,7 +110,7 @@ def excel_job_download(request, pk):
     if not job.output:
         raise Http404
     response = FileResponse(job.output.open("rb"), as_attachment=True, filename=job.output_name or "workbook.xlsx")
-    response["Content-Type"] = XLSX
+    response["Content-Type"] = "application/pdf" if job.output_name.endswith(".pdf") else XLSX
     response["Cache-Control"] = "no-store"
     return response
 
