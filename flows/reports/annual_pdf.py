@@ -339,11 +339,14 @@ def _subtree(report, st) -> list:
     return story
 
 
-def _signature(report, st) -> list:
+def _signature(report, st, tail: list) -> list:
+    """The seal and signature block, kept on one page with the report's last short section (a signature never
+    stands alone on a page of its own)."""
     return [
-        Spacer(1, 12 * mm),
         KeepTogether(
             [
+                *tail,
+                Spacer(1, 12 * mm),
                 _p(f"{report['organisation']['name']}（盖章）", st["sign"]),
                 _p("书记（签字）：＿＿＿＿＿＿＿＿", st["sign"]),
                 _p("＿＿＿＿年＿＿月＿＿日", st["sign"]),
@@ -375,6 +378,13 @@ def annual_report_pdf(report: dict) -> bytes:
     )
     story = _head_section(report, st)
     story += _single(report, st) if report["single"] else _subtree(report, st)
-    story += _signature(report, st)
+    tail = []
+    while story and isinstance(story[-1], Paragraph) and len(tail) < 4:  # the last heading and its short text
+        tail.insert(0, story.pop())
+        if tail[0].style.name == "h1":
+            break
+    else:
+        story, tail = story + tail, []  # no short last section: the block goes on alone
+    story += _signature(report, st, tail)
     doc.build(story, canvasmaker=_NumberedCanvas)
     return out.getvalue()
