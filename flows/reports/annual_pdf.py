@@ -14,13 +14,14 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import CondPageBreak, KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from ..printing import FONT
 
 ROWS_PER_TABLE = 400  # long tables are cut into pieces (each repeating its header): splitting stays linear
 MARGIN = 20 * mm
 HEAD_BG = colors.HexColor("#E8E8E8")
+HEADING_ROOM = 35 * mm  # room a heading needs below it for its first lines or table rows
 
 
 def _font():
@@ -33,12 +34,10 @@ def _styles() -> dict:
     return {
         "title": ParagraphStyle("title", **base, fontSize=18, leading=28, alignment=TA_CENTER, spaceAfter=1 * mm),
         "subtitle": ParagraphStyle("subtitle", **base, fontSize=12, leading=18, alignment=TA_CENTER),
-        "h1": ParagraphStyle(
-            "h1", **base, fontSize=14, leading=22, spaceBefore=5 * mm, spaceAfter=2 * mm, keepWithNext=True
-        ),
+        "h1": ParagraphStyle("h1", **base, fontSize=14, leading=22, spaceBefore=5 * mm, spaceAfter=2 * mm),
         "body": ParagraphStyle("body", **base, fontSize=11, leading=18, firstLineIndent=22),
         "plain": ParagraphStyle("plain", **base, fontSize=11, leading=18),
-        "lead": ParagraphStyle("lead", **base, fontSize=11, leading=18, spaceBefore=2 * mm, keepWithNext=True),
+        "lead": ParagraphStyle("lead", **base, fontSize=11, leading=18, spaceBefore=2 * mm),
         "cell": ParagraphStyle("cell", **base, fontSize=8.5, leading=11),
         "head": ParagraphStyle("head", **base, fontSize=8.5, leading=11, alignment=TA_CENTER),
         "sign": ParagraphStyle("sign", **base, fontSize=12, leading=26, alignment=TA_RIGHT),
@@ -360,6 +359,17 @@ def _signature(report, st, tail: list) -> list:
     ]
 
 
+def _headings_not_orphaned(story) -> list:
+    """A heading starts a new page when less than a few table rows would fit under it (keepWithNext would push
+    a long table, heading and all, to the next page and leave a blank one behind)."""
+    out = []
+    for flowable in story:
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("h1", "lead"):
+            out.append(CondPageBreak(HEADING_ROOM))
+        out.append(flowable)
+    return out
+
+
 def annual_report_pdf(report: dict) -> bytes:
     _font()
     st = _styles()
@@ -386,5 +396,6 @@ def annual_report_pdf(report: dict) -> bytes:
     else:
         story, tail = story + tail, []  # no short last section: the block goes on alone
     story += _signature(report, st, tail)
+    story = _headings_not_orphaned(story)
     doc.build(story, canvasmaker=_NumberedCanvas)
     return out.getvalue()
