@@ -46,6 +46,7 @@ urlpatterns = [
     path("cycles/<int:pk>/report/", annual_report.annual_report_page, name="annual_report"),
     path("cycles/<int:pk>/report.pdf", annual_report.annual_report_pdf_download, name="annual_report_pdf"),
     path("cycles/<int:pk>/report.xlsx", annual_report.annual_report_xlsx_download, name="annual_report_xlsx"),
+    path("cycles/<int:pk>/report.docx", annual_report.annual_report_docx_download, name="annual_report_docx"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
     path("offices/<int:office_pk>/calendar/", daysoff.days_off, name="days_off"),

@@ -270,7 +270,7 @@ def test_who_may_download_a_report(client, year, who, code, scope, allowed):
         "xianshuji_other": h.holder("JC-BH", Role.SECRETARY),
     }
     user = users.get(who, who)
-    for name in ("annual_report", "annual_report_pdf", "annual_report_xlsx"):
+    for name in ("annual_report", "annual_report_pdf", "annual_report_xlsx", "annual_report_docx"):
         response = _get(client, user, name, year, org=code, scope=scope)
         assert response.status_code == (200 if allowed else 404), (who, name)
 
@@ -287,7 +287,7 @@ def test_the_downloads_are_named_and_typed(client, year):
 def test_the_report_page_offers_organisation_subtree_and_format(client, year):
     body = _get(client, h.county_officer(), "annual_report", year).content.decode()
     assert "中共青山县委员会 2026年度基层党建工作责任制落实情况书面报告" in body
-    assert "下载PDF" in body and "下载Excel" in body and "本组织及所属党组织" in body
+    assert "下载PDF" in body and "下载Excel" in body and "下载Word" in body and "本组织及所属党组织" in body
     listing = client.get(reverse("annual_report_list")).content.decode()
     assert "书面报告" in listing and "中共青山县委员会 2026年度" in listing
     cycle_page = client.get(reverse("cycle_detail", kwargs={"pk": year.pk})).content.decode()
@@ -319,3 +319,27 @@ def test_a_big_subtree_is_rendered_by_the_background_job(client, year, settings,
     # the job asks the policy again: nobody else may have the file
     other = _get(client, "xianshuji", "excel_job_download", job)
     assert other.status_code == 404
+
+
+def test_the_word_version_holds_the_same_report(year):
+    import docx
+    from docx.oxml.ns import qn
+
+    from flows.reports.annual_docx import annual_report_docx
+
+    report = annual_report(cycle=year, organisation=org("JC-QS"), subtree=True, by=h.county_officer())
+    document = docx.Document(io.BytesIO(annual_report_docx(report)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "中共青山县委员会\n2026年度基层党建工作责任制落实情况书面报告" in text
+    assert report["text"]["good_cap"] in text and report["text"]["rectification"] in text
+    assert "书记（签字）" in text and "中共青山县委员会（盖章）" in text
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    footer = section.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "NUMPAGES" in footer and "共" in footer
+    results = document.tables[-1]
+    assert [c.text for c in results.rows[0].cells][:2] == ["序号", "党组织"]
+    assert results.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+    assert len(results.rows) == 1 + 7
+    average = next(r for r in results.rows if r.cells[1].text == org(AVERAGE).name)
+    assert average.cells[5].text == f"{float(h.assessment_of(year, AVERAGE).combined_score):g}"

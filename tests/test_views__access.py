@@ -57,6 +57,7 @@ CASES = {
     ),
     "annual_report_pdf": (lambda c: {"pk": c["cycle"].pk}, "fenguan", "dangyuan", None),
     "annual_report_xlsx": (lambda c: {"pk": c["cycle"].pk}, "shuji", "ducha", None),
+    "annual_report_docx": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "jiguan", None),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {

@@ -36,6 +36,7 @@ def _report_sheet(wb, report):
     c = report["cycle"]
     tops = writing.title_rows(ws, report["title"], report["subtitle"] or c["name"], 4)
     writing.print_setup(ws, header_rows=tops, landscape=False)
+    _line(ws, report["text"]["intro"])
     _heading(ws, "一、考核周期")
     for label, value in [
         ("考核名称", c["name"]),
@@ -222,12 +223,10 @@ def annual_report_workbook(report: dict) -> bytes:
     else:
         _subtree(wb, ws, report)
     _heading(ws, "")
-    _line(ws, f"{report['organisation']['name']}（盖章）")
+    _line(ws, report["text"]["signed_by"])
     _line(ws, "书记（签字）：")
     _line(ws, "日期：　　年　　月　　日")
-    note = WriteOnlyCell(
-        ws, value=safe(f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。")
-    )
+    note = WriteOnlyCell(ws, value=safe(report["text"]["generated"]))
     note.alignment = Alignment(wrap_text=False)
     ws.append([note])
     return writing.to_bytes(wb)

@@ -23,7 +23,11 @@ EXPORT_NAMES = {
     "ballot_tally": "计票结果.xlsx",
     "annual_report_pdf": "书面报告.pdf",
     "annual_report_xlsx": "书面报告.xlsx",
+    "annual_report_docx": "书面报告.docx",
 }
+
+
+ANNUAL_REPORT_KINDS = {"annual_report_pdf": "pdf", "annual_report_xlsx": "xlsx", "annual_report_docx": "docx"}
 
 
 def scorable_assessments(user, cycle_id):
@@ -86,7 +90,7 @@ def rows_of(kind: str, user, params: dict):
 
         campaign = campaigns_for(user).filter(pk=params["campaign"]).first()
         return (campaign, campaign.subjects.count()) if campaign else None
-    if kind in ("annual_report_pdf", "annual_report_xlsx"):
+    if kind in ANNUAL_REPORT_KINDS:
         return _annual_report_rows(user, params)
     return None
 
@@ -130,12 +134,11 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
         from ..services.ballots import tally
 
         return ledgers.ballot_tally(obj, tally(obj) if obj.state == CampaignState.CLOSED else None)
-    if kind in ("annual_report_pdf", "annual_report_xlsx"):
+    if kind in ANNUAL_REPORT_KINDS:
         from ..reports.annual import annual_report
-        from ..reports.annual_pdf import annual_report_pdf
-        from .annual_report import annual_report_workbook
+        from ..reports.formats import render
 
         cycle, org, subtree = obj
         report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=user)
-        return (annual_report_pdf if kind == "annual_report_pdf" else annual_report_workbook)(report)
+        return render(report, ANNUAL_REPORT_KINDS[kind])
     raise ValueError(kind)

@@ -100,11 +100,66 @@ def annual_report(*, cycle, organisation, subtree: bool = False, by=None) -> dic
         body = _subtree_body(cycle, organisation)
         if body is None:
             return None
-        return head | {"subtree": body, "single": None}
-    assessment = Assessment.objects.filter(cycle=cycle, organisation=organisation).select_related("template").first()
-    if assessment is None:
-        return None
-    return head | {"single": _single_body(assessment), "subtree": None}
+        report = head | {"subtree": body, "single": None}
+    else:
+        assessment = (
+            Assessment.objects.filter(cycle=cycle, organisation=organisation).select_related("template").first()
+        )
+        if assessment is None:
+            return None
+        report = head | {"single": _single_body(assessment), "subtree": None}
+    return report | {"text": _sentences(report)}
+
+
+def cell_text(value) -> str:
+    """A table cell as printed: "—" for no score, 92.6 not 92.60, whole numbers without a point."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _sentences(report) -> dict:
+    """The report's running text, written once for every format."""
+    c, name = report["cycle"], report["organisation"]["name"]
+    text = {
+        "intro": "根据《关于建立健全地方党委、部门党组（党委）抓基层党建工作责任制的意见》关于每年向上级党组织"
+        f"书面报告抓基层党建工作情况的要求，现将{name}{c['year']}年度基层党建工作责任制落实情况报告如下。",
+        "signed_by": f"{name}（盖章）",
+        "generated": f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。",
+    }
+    if report["single"]:
+        r = report["single"]["rectification"]
+        text["rectification"] = (
+            f"整改事项共 {r['total']} 项，已验收 {r['verified']} 项，未完成 {r['open']} 项，"
+            f"其中逾期 {r['overdue']} 项。"
+        )
+        return text
+    t = report["subtree"]
+    cap, r, a, h = t["good_cap"], t["rectification"], t["accountability"], t["commendations"]
+    text["overview"] = (
+        f"本年度参加考核的党组织共 {t['total']} 个，已评定等次 {t['rated']} 个，其中一票否决 {t['vetoes']} 个。"
+    )
+    if cap["cap"] is None:
+        text["good_cap"] = f"本周期未设“好”等次比例上限；“好”等次 {cap['good']} 个，占 {cap['share']}%。"
+    else:
+        verdict = "超过上限，须调整" if cap["exceeds"] else "符合比例要求"
+        text["good_cap"] = (
+            f"“好”等次比例上限 {cell_text(cap['cap'])}%，实际 {cap['good']} 个，占 {cap['share']}%，{verdict}。"
+        )
+    text["rectification"] = (
+        f"整改事项共 {r['total']} 项：整改中 {r['open']} 项，已报告待验收 {r['reported']} 项，"
+        f"已验收 {r['verified']} 项；逾期未完成 {r['overdue']} 项。"
+    )
+    text["honours"] = (
+        f"推荐表彰 {h['proposed']} 项，批准 {h['approved']} 项；处理结果为追究责任的党组织 {a['decided']} 个，"
+        f"仍在问责程序中 {a['assessments']} 个；提出问责措施 {a['proposed']} 项，批准 {a['approved']} 项。"
+    )
+    f = t["findings"]
+    by_severity = "，".join(f"{label} {n} 个" for label, n in f["by_severity"])
+    text["findings"] = f"随机抽查发现问题 {f['total']} 个（{by_severity}）。" if f["total"] else ""
+    return text
 
 
 # ---- one organisation ------------------------------------------------------------------------------------

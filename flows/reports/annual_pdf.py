@@ -17,6 +17,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from ..printing import FONT
+from .annual import cell_text
 
 ROWS_PER_TABLE = 400  # long tables are cut into pieces (each repeating its header): splitting stays linear
 MARGIN = 20 * mm
@@ -66,14 +67,6 @@ class _NumberedCanvas(canvas.Canvas):
         super().save()
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
-    return str(value)
-
-
 def _p(text, style) -> Paragraph:
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
@@ -97,7 +90,8 @@ def _tables(header, rows, widths, st, *, numeric=()) -> list:
     )
     for start in range(0, len(rows), ROWS_PER_TABLE):
         body = [
-            [c if isinstance(c, Paragraph) else _fmt(c) for c in row] for row in rows[start : start + ROWS_PER_TABLE]
+            [c if isinstance(c, Paragraph) else cell_text(c) for c in row]
+            for row in rows[start : start + ROWS_PER_TABLE]
         ]
         out.append(LongTable([head, *body], colWidths=widths, repeatRows=1, style=style, hAlign="CENTER"))
     return out
@@ -115,14 +109,7 @@ def _head_section(report, st) -> list:
     if report["subtitle"]:
         story.append(_p(report["subtitle"], st["subtitle"]))
     story.append(Spacer(1, 4 * mm))
-    story.append(
-        _p(
-            f"根据《关于建立健全地方党委、部门党组（党委）抓基层党建工作责任制的意见》关于每年向上级党组织书面报告"
-            f"抓基层党建工作情况的要求，现将{report['organisation']['name']}{c['year']}年度基层党建工作责任制"
-            f"落实情况报告如下。",
-            st["body"],
-        )
-    )
+    story.append(_p(report["text"]["intro"], st["body"]))
     story.append(_p("一、考核周期", st["h1"]))
     story += _facts(
         [
@@ -174,13 +161,7 @@ def _single(report, st) -> list:
     )
     r = s["rectification"]
     story.append(_p("四、整改落实情况", st["h1"]))
-    story.append(
-        _p(
-            f"整改事项共 {r['total']} 项，已验收 {r['verified']} 项，未完成 {r['open']} 项，"
-            f"其中逾期 {r['overdue']} 项。",
-            st["body"],
-        )
-    )
+    story.append(_p(report["text"]["rectification"], st["body"]))
     story += _tables(
         ["序号", "问题", "整改要求", "责任人", "完成时限", "状态"],
         [
@@ -239,15 +220,8 @@ def _single(report, st) -> list:
 
 
 def _subtree(report, st) -> list:
-    t = report["subtree"]
-    cap = t["good_cap"]
-    story = [_p("二、总体情况", st["h1"])]
-    story.append(
-        _p(
-            f"本年度参加考核的党组织共 {t['total']} 个，已评定等次 {t['rated']} 个，其中一票否决 {t['vetoes']} 个。",
-            st["body"],
-        )
-    )
+    t, text = report["subtree"], report["text"]
+    story = [_p("二、总体情况", st["h1"]), _p(text["overview"], st["body"])]
     story.append(_p("（一）各阶段党组织数", st["lead"]))
     story += _tables(
         ["阶段", "党组织数"], [[label, n] for label, n in t["stages"]], [60 * mm, 30 * mm], st, numeric=(1,)
@@ -260,12 +234,7 @@ def _subtree(report, st) -> list:
         st,
         numeric=(1, 2),
     )
-    if cap["cap"] is None:
-        cap_text = f"本周期未设“好”等次比例上限；“好”等次 {cap['good']} 个，占 {cap['share']}%。"
-    else:
-        verdict = "超过上限，须调整" if cap["exceeds"] else "符合比例要求"
-        cap_text = f"“好”等次比例上限 {_fmt(cap['cap'])}%，实际 {cap['good']} 个，占 {cap['share']}%，{verdict}。"
-    story.append(_p(cap_text, st["body"]))
+    story.append(_p(text["good_cap"], st["body"]))
     story.append(_p("三、综合得分排名", st["h1"]))
     story += _tables(
         ["名次", "党组织", "综合得分", "等次"],
@@ -274,25 +243,11 @@ def _subtree(report, st) -> list:
         st,
         numeric=(2,),
     )
-    r = t["rectification"]
     story.append(_p("四、整改落实情况", st["h1"]))
-    story.append(
-        _p(
-            f"整改事项共 {r['total']} 项：整改中 {r['open']} 项，已报告待验收 {r['reported']} 项，"
-            f"已验收 {r['verified']} 项；"
-            f"逾期未完成 {r['overdue']} 项。",
-            st["body"],
-        )
-    )
+    story.append(_p(text["rectification"], st["body"]))
     a, c = t["accountability"], t["commendations"]
     story.append(_p("五、表彰和问责情况", st["h1"]))
-    story.append(
-        _p(
-            f"推荐表彰 {c['proposed']} 项，批准 {c['approved']} 项；处理结果为追究责任的党组织 {a['decided']} 个，"
-            f"仍在问责程序中 {a['assessments']} 个；提出问责措施 {a['proposed']} 项，批准 {a['approved']} 项。",
-            st["body"],
-        )
-    )
+    story.append(_p(text["honours"], st["body"]))
     kinds = [["表彰", k["kind"], k["proposed"], k["approved"], k["rejected"], k["pending"]] for k in c["by_kind"]]
     kinds += [["问责", k["kind"], k["proposed"], k["approved"], k["rejected"], k["pending"]] for k in a["by_kind"]]
     if kinds:
@@ -303,17 +258,8 @@ def _subtree(report, st) -> list:
             st,
             numeric=(2, 3, 4, 5),
         )
-    f = t["findings"]
-    if f["total"]:
-        story.append(
-            _p(
-                "随机抽查发现问题 "
-                + f"{f['total']} 个（"
-                + "，".join(f"{label} {n} 个" for label, n in f["by_severity"])
-                + "）。",
-                st["body"],
-            )
-        )
+    if text["findings"]:
+        story.append(_p(text["findings"], st["body"]))
     story.append(_p("六、各党组织考核结果", st["h1"]))
     story += _tables(
         ["序号", "党组织", "自评", "群众评议", "上级考评", "综合得分", "等次", "处理结果", "阶段"],
@@ -346,14 +292,11 @@ def _signature(report, st, tail: list) -> list:
             [
                 *tail,
                 Spacer(1, 12 * mm),
-                _p(f"{report['organisation']['name']}（盖章）", st["sign"]),
+                _p(report["text"]["signed_by"], st["sign"]),
                 _p("书记（签字）：＿＿＿＿＿＿＿＿", st["sign"]),
                 _p("＿＿＿＿年＿＿月＿＿日", st["sign"]),
                 Spacer(1, 6 * mm),
-                _p(
-                    f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。",
-                    st["meta"],
-                ),
+                _p(report["text"]["generated"], st["meta"]),
             ]
         ),
     ]

@@ -4,7 +4,8 @@ Who may have which report is the access policy's answer (`access.can_download_an
 and a cycle that assesses nothing there, gets the same 404 as a missing object. Both formats render the one
 content structure of flows/reports/annual.py. A subtree of more than EXCEL_BACKGROUND_ROWS organisations is
 rendered by the background export job (flows/services/excel_jobs.py): 10,000 organisations take ~23 s as a
-PDF and ~4.5 s as Excel on this machine (bench/annual_report.py), too long for a request."""
+PDF and ~4.5 s as Excel on this machine (bench/annual_report.py), too long for a request. The Word version
+(.docx) is for offices that edit the text before printing."""
 
 from urllib.parse import quote
 
@@ -17,15 +18,11 @@ from django.utils.translation import gettext as _
 
 from .. import access, jobs, selectors
 from ..excel import exports
-from ..excel.annual_report import annual_report_workbook
 from ..models import Assessment, Organisation, ReviewCycle, Role, RoleAssignment
 from ..models.organisations import subtree_q
+from ..reports import formats
 from ..reports.annual import annual_report, report_title
-from ..reports.annual_pdf import annual_report_pdf
 from ..services import excel_jobs
-
-PDF = "application/pdf"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _own_organisations(user) -> list[Organisation]:
@@ -128,7 +125,8 @@ def annual_report_page(request, pk):
     )
 
 
-def _render(request, pk, kind: str, ext: str, content_type: str):
+def _file(request, pk, ext: str):
+    kind = f"annual_report_{ext}"
     cycle = _cycle_or_404(pk)
     org, subtree = _target(request, cycle)
     params = {"cycle": cycle.pk, "org": org.code, "subtree": True}
@@ -142,15 +140,19 @@ def _render(request, pk, kind: str, ext: str, content_type: str):
     report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=request.user)
     if report is None:
         raise Http404
-    data = annual_report_pdf(report) if ext == "pdf" else annual_report_workbook(report)
-    return _download(data, content_type, _filename(report, ext))
+    return _download(formats.render(report, ext), formats.FORMATS[ext][1], _filename(report, ext))
 
 
 @login_required
 def annual_report_pdf_download(request, pk):
-    return _render(request, pk, "annual_report_pdf", "pdf", PDF)
+    return _file(request, pk, "pdf")
 
 
 @login_required
 def annual_report_xlsx_download(request, pk):
-    return _render(request, pk, "annual_report_xlsx", "xlsx", XLSX)
+    return _file(request, pk, "xlsx")
+
+
+@login_required
+def annual_report_docx_download(request, pk):
+    return _file(request, pk, "docx")
