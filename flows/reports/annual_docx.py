@@ -4,12 +4,13 @@ repeats on every page, "第 N 页 共 M 页" in the footer (Word's PAGE and NUMP
 seal block."""
 
 import io
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
 from .annual import cell_text
@@ -56,6 +57,15 @@ def _repeat_header(row):
     trpr.append(flag)
 
 
+# a body cell as WordprocessingML: 9 pt 宋体; rows are written as XML text and parsed in chunks (python-docx's
+# row and cell objects cost ~0.4 ms a cell, 40 s for the table of 10,000 organisations)
+CELL = (
+    '<w:tc><w:p><w:r><w:rPr><w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}"/><w:sz w:val="18"/>'
+    '</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:tc>'
+)
+ROWS_PER_CHUNK = 2000
+
+
 def _table(doc, header, rows, widths_mm=None):
     if not rows:
         return _para(doc, "无。")
@@ -68,16 +78,20 @@ def _table(doc, header, rows, widths_mm=None):
         run.font.size, run.font.bold = Pt(9), True
         _east_asian(run, HEADING_FONT)
     _repeat_header(table.rows[0])
-    for values in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
-            run = cell.paragraphs[0].add_run(cell_text(value) if not isinstance(value, str) else value)
-            run.font.size = Pt(9)
-            _east_asian(run, BODY_FONT)
     if widths_mm:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths_mm, strict=True):
-                cell.width = Mm(w)
+        for column, cell, w in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
+            column.width = cell.width = Mm(w)
+    for start in range(0, len(rows), ROWS_PER_CHUNK):
+        xml = "".join(
+            "<w:tr>"
+            + "".join(
+                CELL.format(font=BODY_FONT, text=escape(v if isinstance(v, str) else cell_text(v))) for v in values
+            )
+            + "</w:tr>"
+            for values in rows[start : start + ROWS_PER_CHUNK]
+        )
+        for tr in list(parse_xml(f"<w:tbl {nsdecls('w')}>{xml}</w:tbl>")):
+            table._tbl.append(tr)
     return table
 
 
