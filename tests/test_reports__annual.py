@@ -343,3 +343,25 @@ def test_the_word_version_holds_the_same_report(year):
     assert len(results.rows) == 1 + 7
     average = next(r for r in results.rows if r.cells[1].text == org(AVERAGE).name)
     assert average.cells[5].text == f"{float(h.assessment_of(year, AVERAGE).combined_score):g}"
+
+
+def test_the_organisation_page_link_offers_the_reports_the_user_may_have(year):
+    """templates/flows/reports/_link.html, included in the organisation page with that page's context."""
+    from django.template.loader import render_to_string
+
+    from flows import selectors
+
+    def link(user, code):
+        return render_to_string(
+            "flows/reports/_link.html", selectors.organisation_page(user, org(code)) | {"user": user}
+        )
+
+    url = reverse("annual_report", kwargs={"pk": year.pk})
+    secretary = h.holder(AVERAGE, Role.SECRETARY)
+    own = link(secretary, AVERAGE)
+    assert f"{url}?org={AVERAGE}" in own and "scope=subtree" not in own  # a village leads nobody
+    township = link(h.holder("JC-QS-HT", Role.SECRETARY), "JC-QS-HT")
+    assert "scope=subtree" in township and "本组织及所属党组织" in township  # it leads villages
+    assert link(h.holder(AVERAGE, Role.PARTY_MEMBER), AVERAGE).strip() == ""  # a party member: no link at all
+    officer = link(h.county_officer(), AVERAGE)
+    assert f"{url}?org={AVERAGE}" in officer
