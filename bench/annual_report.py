@@ -96,15 +96,20 @@ def run(*, quick: bool, emit):
 
     value, report = _best_of(2, lambda: annual_report(cycle=cycle, organisation=top, subtree=True, by=officer))
     assert report["subtree"]["total"] == made
-    fields = ("organisation__name", "organisation__code", "self_score", "mass_score", "superior_score")
-    fields += ("combined_score", "rating", "outcome", "state")
+    fields = ("organisation__name", "organisation__code", "organisation__sector", "self_score", "mass_score")
+    fields += ("superior_score", "combined_score", "rating", "veto", "outcome", "state")
     qs = Assessment.objects.filter(subtree_q(top.path, prefix="organisation__"), cycle=cycle)
     floor, raw_rows = _best_of(2, lambda: list(qs.order_by("organisation__path").values_list(*fields)))
     out = [emit(f"annual_report_content_{made}_orgs", value, "s", floor, 3)]
 
+    # the PDF's and Word's nine columns as text; the Excel table's twelve columns as values
     cells = [
         [str(i), name, *(f"{float(x):g}" for x in (a, b, c, d)), r, o, s]
-        for i, (name, _code, a, b, c, d, r, o, s) in enumerate(raw_rows, 1)
+        for i, (name, _code, _sector, a, b, c, d, r, _veto, o, s) in enumerate(raw_rows, 1)
+    ]
+    values = [
+        [i, name, code, sector, *(float(x) for x in (a, b, c, d)), r, "是" if veto else "", o, s]
+        for i, (name, code, sector, a, b, c, d, r, veto, o, s) in enumerate(raw_rows, 1)
     ]
 
     pdf_value, data = _best_of(1, lambda: annual_report_pdf(report))
@@ -132,7 +137,7 @@ def run(*, quick: bool, emit):
     def raw_xlsx():
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("各党组织考核结果")
-        for row in cells:
+        for row in values:
             ws.append(row)
         wb.save(io.BytesIO())
 
