@@ -304,6 +304,8 @@ def test_a_big_subtree_is_rendered_by_the_background_job(client, year, settings,
     from flows.models import ExcelJob, JobState
 
     settings.EXCEL_BACKGROUND_ROWS = 3  # the county's 7 villages are "big" here
+    page = _get(client, h.county_officer(), "annual_report", year, org="JC-QS", scope="subtree").content.decode()
+    assert "参加考核的党组织共 7 个：文件将在后台生成" in page and "report-choice" in page
     response = _get(client, h.county_officer(), "annual_report_pdf", year, org="JC-QS", scope="subtree")
     assert response.status_code == 302
     job = ExcelJob.objects.latest("pk")

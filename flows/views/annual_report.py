@@ -82,15 +82,6 @@ def _target(request, cycle):
     return org, subtree
 
 
-def _content_or_404(request, pk):
-    cycle = _cycle_or_404(pk)
-    org, subtree = _target(request, cycle)
-    report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=request.user)
-    if report is None:  # the cycle assesses nothing there
-        raise Http404
-    return cycle, org, subtree, report
-
-
 def _filename(report, ext) -> str:
     return f"{report['title'].replace(' ', '')}{'（含所属党组织）' if report['subtree'] else ''}.{ext}"
 
@@ -110,7 +101,16 @@ def annual_report_list(request):
 
 @login_required
 def annual_report_page(request, pk):
-    cycle, org, subtree, report = _content_or_404(request, pk)
+    """Choose organisation, scope and format; the contents at a glance. A subtree bigger than
+    EXCEL_BACKGROUND_ROWS is not read for the page: its files are made by the background job."""
+    cycle = _cycle_or_404(pk)
+    org, subtree = _target(request, cycle)
+    size = _subtree_size(request.user, cycle, org) if subtree else 1
+    report = None
+    if size <= settings.EXCEL_BACKGROUND_ROWS:
+        report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=request.user)
+        if report is None:  # the cycle assesses nothing there
+            raise Http404
     return render(
         request,
         "flows/reports/annual.html",
@@ -118,20 +118,27 @@ def annual_report_page(request, pk):
             "cycle": cycle,
             "org": org,
             "subtree": subtree,
+            "title": report_title(org, cycle),
             "report": report,
-            "may_subtree": access.can_download_annual_report(request.user, org, subtree=True),
+            "size": size,
             "targets": report_targets(request.user, cycle),
         },
     )
 
 
+def _subtree_size(user, cycle, org) -> int:
+    """How many assessments a subtree report holds (404 when none, or when the policy says no)."""
+    found = exports.rows_of("annual_report_pdf", user, {"cycle": cycle.pk, "org": org.code, "subtree": True})
+    if found is None:
+        raise Http404
+    return found[1]
+
+
 def _file(request, pk, ext: str):
-    kind = f"annual_report_{ext}"
     cycle = _cycle_or_404(pk)
     org, subtree = _target(request, cycle)
-    params = {"cycle": cycle.pk, "org": org.code, "subtree": True}
-    found = exports.rows_of(kind, request.user, params) if subtree else None
-    if found and found[1] > settings.EXCEL_BACKGROUND_ROWS:
+    if subtree and _subtree_size(request.user, cycle, org) > settings.EXCEL_BACKGROUND_ROWS:
+        kind, params = f"annual_report_{ext}", {"cycle": cycle.pk, "org": org.code, "subtree": True}
         filename = f"{report_title(org, cycle).replace(' ', '')}（含所属党组织）.{ext}"
         job = excel_jobs.export_start(by=request.user, kind=kind, params=params, filename=filename)
         jobs.excel_export.delay(job.pk)
