@@ -50,7 +50,7 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import ballots, broadcast, dashboard, excel, launch, yearly
+    from bench import annual_report, ballots, broadcast, dashboard, excel, launch, yearly
 
     results = []
     for name, fn in [
@@ -60,6 +60,7 @@ def main(argv=None):
         ("broadcast", broadcast.run),
         ("excel", excel.run),
         ("yearly", yearly.run),
+        ("annual_report", annual_report.run),
     ]:
         if args.only and args.only not in name:
             continue

@@ -353,3 +353,25 @@ def year_over_year_roots(user) -> list[Organisation]:
         for o in Organisation.objects.filter(path__in=paths).order_by("path")
         if _within(o.path, scope.officer_paths) or o.numchild > 0
     ]
+
+
+# ---- the annual written report (书面报告) ----------------------------------------------------------------------
+
+
+def can_download_annual_report(user, org: Organisation, *, subtree: bool = False) -> bool:
+    """One organisation's report: its own secretary and person in direct charge, the reviewers of its leading
+    organisation, oversight officers whose scope covers it, superusers. A subtree report (everything the
+    organisation leads) only for those who oversee the whole subtree: officers whose scope covers it, and the
+    organisation's own secretary and person in direct charge, who lead it and sign the report."""
+    if user is None or not user.is_authenticated:
+        return False
+    if can_oversee_organisation(user, org):
+        return True
+    own = (
+        RoleAssignment.objects.current()
+        .filter(user=user, organisation=org, role__in=[Role.SECRETARY, Role.DEPUTY])
+        .exists()
+    )
+    if own:
+        return True
+    return not subtree and is_reviewer(user, org)

@@ -3,6 +3,7 @@ from django.urls import path
 
 from .flows import FLOWS
 from .views import (
+    annual_report,
     ballots,
     campaigns,
     cycles,
@@ -45,6 +46,11 @@ urlpatterns = [
     path("cycles/<int:pk>/publish/", publications.publication_open, name="publication_open"),
     path("publications/<int:pk>/", publications.publication_detail, name="publication_detail"),
     path("cycles/<int:pk>/close/", cycles.cycle_close, name="cycle_close"),
+    path("reports/", annual_report.annual_report_list, name="annual_report_list"),
+    path("cycles/<int:pk>/report/", annual_report.annual_report_page, name="annual_report"),
+    path("cycles/<int:pk>/report.pdf", annual_report.annual_report_pdf_download, name="annual_report_pdf"),
+    path("cycles/<int:pk>/report.xlsx", annual_report.annual_report_xlsx_download, name="annual_report_xlsx"),
+    path("cycles/<int:pk>/report.docx", annual_report.annual_report_docx_download, name="annual_report_docx"),
     path("assessments/<int:pk>/", cycles.assessment_detail, name="assessment_detail"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
     path("offices/<int:office_pk>/calendar/", daysoff.days_off, name="days_off"),

@@ -50,6 +50,17 @@ CASES = {
     "excel_export_results": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
     "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
     "year_over_year": ({}, "zuzhibu", "shuji", "逐年对比"),
+
+
+    "annual_report": (
+        lambda c: {"pk": c["cycle"].pk},
+        "county_officer",
+        "xianshuji_of_other_county",
+        "青山县委员会 2026年度",
+    ),
+    "annual_report_pdf": (lambda c: {"pk": c["cycle"].pk}, "fenguan", "dangyuan", None),
+    "annual_report_xlsx": (lambda c: {"pk": c["cycle"].pk}, "shuji", "ducha", None),
+    "annual_report_docx": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "jiguan", None),
 }
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
@@ -81,6 +92,7 @@ OWN_VIEWS = {
     "notification_list": "通知",
     "inbox_live": "open_tasks",
     "excel_home": "excel-upload",
+    "annual_report_list": "书面报告",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)

@@ -21,7 +21,13 @@ EXPORT_NAMES = {
     "rectification_ledger": "整改台账.xlsx",
     "results_ledger": "考核结果台账.xlsx",
     "ballot_tally": "计票结果.xlsx",
+    "annual_report_pdf": "书面报告.pdf",
+    "annual_report_xlsx": "书面报告.xlsx",
+    "annual_report_docx": "书面报告.docx",
 }
+
+
+ANNUAL_REPORT_KINDS = {"annual_report_pdf": "pdf", "annual_report_xlsx": "xlsx", "annual_report_docx": "docx"}
 
 
 def scorable_assessments(user, cycle_id):
@@ -84,7 +90,27 @@ def rows_of(kind: str, user, params: dict):
 
         campaign = campaigns_for(user).filter(pk=params["campaign"]).first()
         return (campaign, campaign.subjects.count()) if campaign else None
+    if kind in ANNUAL_REPORT_KINDS:
+        return _annual_report_rows(user, params)
     return None
+
+
+def _annual_report_rows(user, params):
+    """The written report's (cycle, organisation, subtree) if the policy lets this user have it, and its rows."""
+    from ..models import Organisation, ReviewCycle
+    from ..models.organisations import subtree_q
+
+    cycle = ReviewCycle.objects.select_related("office").filter(pk=params.get("cycle")).first()
+    org = Organisation.objects.filter(code=params.get("org", "")).first()
+    subtree = bool(params.get("subtree"))
+    if cycle is None or org is None or not access.can_download_annual_report(user, org, subtree=subtree):
+        return None
+    assessed = Assessment.objects.filter(cycle=cycle)
+    assessed = (
+        assessed.filter(subtree_q(org.path, prefix="organisation__")) if subtree else assessed.filter(organisation=org)
+    )
+    n = assessed.count()
+    return ((cycle, org, subtree), n) if n else None
 
 
 def build(kind: str, user, params: dict, progress=None) -> bytes:
@@ -108,4 +134,11 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
         from ..services.ballots import tally
 
         return ledgers.ballot_tally(obj, tally(obj) if obj.state == CampaignState.CLOSED else None)
+    if kind in ANNUAL_REPORT_KINDS:
+        from ..reports.annual import annual_report
+        from ..reports.formats import render
+
+        cycle, org, subtree = obj
+        report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=user)
+        return render(report, ANNUAL_REPORT_KINDS[kind])
     raise ValueError(kind)

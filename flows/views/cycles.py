@@ -89,6 +89,7 @@ def cycle_detail(request, pk):
             "rag_filter": rag_filter,
             "stage_filter": stage,
             "publication": Publication.objects.filter(cycle=cycle).first(),
+            "report_root": cycle.scope_root or cycle.office.scope,
         },
     )
 

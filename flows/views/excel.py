@@ -20,6 +20,10 @@ from ..models import ExcelJob, IndicatorTemplate
 from ..services import excel_jobs as services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOAD_TYPES = {  # a job's file by its name: the written report's background jobs make PDF and Word files too
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def _job_or_404(user, pk) -> ExcelJob:
@@ -110,7 +114,7 @@ def excel_job_download(request, pk):
     if not job.output:
         raise Http404
     response = FileResponse(job.output.open("rb"), as_attachment=True, filename=job.output_name or "workbook.xlsx")
-    response["Content-Type"] = XLSX
+    response["Content-Type"] = DOWNLOAD_TYPES.get(job.output_name.rsplit(".", 1)[-1], XLSX)
     response["Cache-Control"] = "no-store"
     return response
 

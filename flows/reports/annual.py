@@ -1,0 +1,412 @@
+"""The annual written report to the superior (书面报告, seed 001 §4): what it says, as plain data.
+
+One selector builds the content for an organisation or for the subtree it leads, and both outputs (PDF and
+Excel) render that same structure, so they cannot disagree. The queries are a fixed set whatever the size of
+the subtree: the assessments come as one list of plain values, the counts as grouped aggregates.
+
+The report is an official document: its text is Chinese whatever language the screen speaks."""
+
+import datetime
+
+from django.db.models import Count, FloatField, Q
+from django.db.models.functions import Cast
+from django.utils import timezone, translation
+
+from .. import scoring
+from ..models import (
+    AccountabilityMeasure,
+    Assessment,
+    Commendation,
+    Decision,
+    Finding,
+    ItemScore,
+    ItemState,
+    Outcome,
+    Rating,
+    RectificationItem,
+    Role,
+    RoleAssignment,
+    Sector,
+    Stage,
+)
+from ..models.organisations import subtree_q
+from ..models.people import today
+
+SCORE_FIELDS = ("self_score", "mass_score", "superior_score", "combined_score")
+RANKING_SIZE = 20  # the ranking table lists the best organisations; the full table lists every one
+
+
+def _labels(choices) -> dict:
+    with translation.override("zh-hans"):
+        return {value: str(label) for value, label in choices.choices}
+
+
+def _num(value):
+    return float(value) if value is not None else None
+
+
+def _date(value: datetime.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def report_title(organisation, cycle) -> str:
+    return f"{organisation.name} {cycle.year}年度基层党建工作责任制落实情况书面报告"
+
+
+def _secretary(organisation) -> str:
+    row = (
+        RoleAssignment.objects.current()
+        .filter(organisation=organisation, role=Role.SECRETARY)
+        .select_related("user")
+        .first()
+    )
+    return str(row.user) if row else ""
+
+
+def _head(*, cycle, organisation, subtree: bool, by) -> dict:
+    stamp = timezone.localtime()  # Asia/Shanghai (settings.TIME_ZONE)
+    return {
+        "kind": "subtree" if subtree else "organisation",
+        "title": report_title(organisation, cycle),
+        "subtitle": "（含所属各级党组织）" if subtree else "",
+        "organisation": {"name": organisation.name, "code": organisation.code, "secretary": _secretary(organisation)},
+        "cycle": {
+            "name": cycle.name,
+            "year": cycle.year,
+            "office": cycle.office.name,
+            "period": f"{_date(datetime.date(cycle.year, 1, 1))}至{_date(datetime.date(cycle.year, 12, 31))}",
+            "deadlines": [
+                ("自我评估", _date(cycle.self_due)),
+                ("群众评议", _date(cycle.mass_due)),
+                ("上级考评", _date(cycle.review_due)),
+                ("整改", _date(cycle.rectification_due)),
+            ],
+            "weights": (
+                f"自评 {cycle.weight_self:g}%，群众评议 {cycle.weight_mass:g}%，上级考评 {cycle.weight_superior:g}%"
+                + (f"，社会评价 {cycle.weight_social:g}%" if cycle.weight_social else "")
+            ),
+            "thresholds": f"好 ≥ {cycle.good_min:g}，较好 ≥ {cycle.fairly_good_min:g}，一般 ≥ {cycle.average_min:g}",
+        },
+        "generated_by": str(by) if by is not None else "",
+        "generated_at": stamp.strftime("%Y年%m月%d日 %H:%M"),
+        "generated_on": _date(stamp.date()),
+    }
+
+
+def annual_report(*, cycle, organisation, subtree: bool = False, by=None) -> dict | None:
+    """The report's content, or None when the cycle assesses nothing there (no report to write)."""
+    head = _head(cycle=cycle, organisation=organisation, subtree=subtree, by=by)
+    if subtree:
+        body = _subtree_body(cycle, organisation)
+        if body is None:
+            return None
+        report = head | {"subtree": body, "single": None}
+    else:
+        assessment = (
+            Assessment.objects.filter(cycle=cycle, organisation=organisation).select_related("template").first()
+        )
+        if assessment is None:
+            return None
+        report = head | {"single": _single_body(assessment), "subtree": None}
+    return report | {"text": _sentences(report)}
+
+
+def cell_text(value) -> str:
+    """A table cell as printed: "—" for no score, 92.6 not 92.60, whole numbers without a point."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _sentences(report) -> dict:
+    """The report's running text, written once for every format."""
+    c, name = report["cycle"], report["organisation"]["name"]
+    text = {
+        "intro": "根据《关于建立健全地方党委、部门党组（党委）抓基层党建工作责任制的意见》关于每年向上级党组织"
+        f"书面报告抓基层党建工作情况的要求，现将{name}{c['year']}年度基层党建工作责任制落实情况报告如下。",
+        "signed_by": f"{name}（盖章）",
+        "generated": f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。",
+    }
+    if report["single"]:
+        r = report["single"]["rectification"]
+        text["rectification"] = (
+            f"整改事项共 {r['total']} 项，已验收 {r['verified']} 项，未完成 {r['open']} 项，"
+            f"其中逾期 {r['overdue']} 项。"
+        )
+        return text
+    t = report["subtree"]
+    cap, r, a, h = t["good_cap"], t["rectification"], t["accountability"], t["commendations"]
+    text["overview"] = (
+        f"本年度参加考核的党组织共 {t['total']} 个，已评定等次 {t['rated']} 个，其中一票否决 {t['vetoes']} 个。"
+    )
+    if cap["cap"] is None:
+        text["good_cap"] = f"本周期未设“好”等次比例上限；“好”等次 {cap['good']} 个，占 {cap['share']}%。"
+    else:
+        verdict = "超过上限，须调整" if cap["exceeds"] else "符合比例要求"
+        text["good_cap"] = (
+            f"“好”等次比例上限 {cell_text(cap['cap'])}%，实际 {cap['good']} 个，占 {cap['share']}%，{verdict}。"
+        )
+    text["rectification"] = (
+        f"整改事项共 {r['total']} 项：整改中 {r['open']} 项，已报告待验收 {r['reported']} 项，"
+        f"已验收 {r['verified']} 项；逾期未完成 {r['overdue']} 项。"
+    )
+    text["honours"] = (
+        f"推荐表彰 {h['proposed']} 项，批准 {h['approved']} 项；处理结果为追究责任的党组织 {a['decided']} 个，"
+        f"仍在问责程序中 {a['assessments']} 个；提出问责措施 {a['proposed']} 项，批准 {a['approved']} 项。"
+    )
+    f = t["findings"]
+    by_severity = "，".join(f"{label} {n} 个" for label, n in f["by_severity"])
+    text["findings"] = f"随机抽查发现问题 {f['total']} 个（{by_severity}）。" if f["total"] else ""
+    return text
+
+
+# ---- one organisation ------------------------------------------------------------------------------------
+
+
+def _single_body(a: Assessment) -> dict:
+    ratings, outcomes, stages = _labels(Rating), _labels(Outcome), _labels(Stage)
+    states, decisions = _labels(ItemState), _labels(Decision)
+    on = today()
+    scores = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    indicators = []
+    for ind in a.template.indicators.select_related("dimension").order_by("dimension__order", "order", "code"):
+        s = scores.get(ind.pk)
+        indicators.append(
+            {
+                "dimension": ind.dimension.name,
+                "code": ind.code,
+                "name": ind.name,
+                "max": _num(ind.max_points),
+                "veto": ind.veto,
+                "self": _num(s.self_points) if s else None,
+                "superior": _num(s.superior_points) if s else None,
+                "veto_hit": bool(s and s.veto_hit),
+            }
+        )
+    items = [
+        {
+            "problem": it.problem,
+            "requirement": it.requirement,
+            "owner": str(it.owner),
+            "due": _date(it.due),
+            "state": states.get(it.state, ""),
+            "verified": it.state == ItemState.VERIFIED,
+            "overdue": it.state != ItemState.VERIFIED and it.due < on,
+        }
+        for it in RectificationItem.objects.filter(assessment=a).select_related("owner").order_by("due", "pk")
+    ]
+    with translation.override("zh-hans"):
+        commendations = [
+            {
+                "kind": c.get_kind_display(),
+                "nominee": str(c.nominee) if c.nominee else "",
+                "reason": c.reason,
+                "decision": decisions.get(c.decision, "待审批"),
+            }
+            for c in Commendation.objects.filter(assessment=a).select_related("nominee").order_by("pk")
+        ]
+        measures = [
+            {
+                "kind": m.get_kind_display(),
+                "persons": "、".join(str(p) for p in m.persons.all()),
+                "reason": m.reason,
+                "decision": decisions.get(m.decision, "待审批"),
+            }
+            for m in AccountabilityMeasure.objects.filter(assessment=a).prefetch_related("persons").order_by("pk")
+        ]
+        findings = [
+            {
+                "plan": f.inspection.plan.name,
+                "severity": f.get_severity_display(),
+                "description": f.description,
+                "decision": f.get_decision_display() if f.decision else "待审核",
+                "rectification": states.get(f.rectification_item.state, "") if f.rectification_item_id else "",
+            }
+            for f in Finding.objects.filter(_plans_of(a.cycle), inspection__organisation_id=a.organisation_id)
+            .select_related("inspection__plan", "rectification_item")
+            .order_by("pk")
+        ]
+    return {
+        "scores": [
+            ("自评得分", _num(a.self_score)),
+            ("群众评议得分", _num(a.mass_score)),
+            ("上级考评得分", _num(a.superior_score)),
+            *([("社会评价得分", _num(a.social_score))] if a.social_score is not None else []),
+            ("综合得分", _num(a.combined_score)),
+        ],
+        "rating": ratings.get(a.rating, ""),
+        "veto": a.veto,
+        "outcome": outcomes.get(a.outcome, ""),
+        "stage": stages.get(a.state, ""),
+        "review_comment": a.review_comment,
+        "indicators": indicators,
+        "rectification": {
+            "items": items,
+            "total": len(items),
+            "verified": sum(1 for i in items if i["verified"]),
+            "open": sum(1 for i in items if not i["verified"]),
+            "overdue": sum(1 for i in items if i["overdue"]),
+        },
+        "commendations": commendations,
+        "accountability": measures,
+        "findings": findings,
+    }
+
+
+# ---- a subtree ---------------------------------------------------------------------------------------------
+
+
+def _subtree_body(cycle, root) -> dict | None:
+    ratings, outcomes, stages, sectors = _labels(Rating), _labels(Outcome), _labels(Stage), _labels(Sector)
+    in_tree = subtree_q(root.path, prefix="organisation__")
+    floats = {f"_{f}": Cast(f, FloatField()) for f in SCORE_FIELDS}
+    values = (
+        Assessment.objects.filter(in_tree, cycle=cycle)
+        .order_by("organisation__path")
+        .annotate(**floats)
+        .values_list(
+            "organisation__name",
+            "organisation__code",
+            "organisation__sector",
+            *floats,
+            "rating",
+            "veto",
+            "outcome",
+            "state",
+        )
+    )
+    rows = []
+    for n, (name, code, sector, s_self, s_mass, s_sup, s_comb, rating, veto, outcome, state) in enumerate(
+        values.iterator(chunk_size=5000), 1
+    ):
+        rows.append(
+            {
+                "n": n,
+                "name": name,
+                "code": code,
+                "sector": sectors.get(sector, ""),
+                "self": s_self,
+                "mass": s_mass,
+                "superior": s_sup,
+                "combined": s_comb,
+                "rating_value": rating,
+                "rating": ratings.get(rating, ""),
+                "veto": veto,
+                "outcome_value": outcome,
+                "outcome": outcomes.get(outcome, ""),
+                "stage_value": state,
+                "stage": stages.get(state, ""),
+            }
+        )
+    if not rows:
+        return None
+    by_stage: dict = {}
+    by_rating: dict = {}
+    for r in rows:
+        by_stage[r["stage_value"]] = by_stage.get(r["stage_value"], 0) + 1
+        if r["rating_value"]:
+            by_rating[r["rating_value"]] = by_rating.get(r["rating_value"], 0) + 1
+    rated = sum(by_rating.values())
+    good = by_rating.get(Rating.GOOD, 0)
+    ranked = sorted((r for r in rows if r["combined"] is not None), key=lambda r: (-r["combined"], r["n"]))
+    ranking, previous, rank = [], None, 0
+    for i, r in enumerate(ranked, 1):
+        if r["combined"] != previous:
+            rank, previous = i, r["combined"]
+        ranking.append({"rank": rank, "name": r["name"], "combined": r["combined"], "rating": r["rating"]})
+    return {
+        "total": len(rows),
+        "stages": [(stages[s], by_stage.get(s, 0)) for s in Stage.values],
+        "rated": rated,
+        "ratings": [
+            (ratings[v], by_rating.get(v, 0), round(by_rating.get(v, 0) * 100 / rated, 1) if rated else 0.0)
+            for v in Rating.values
+        ],
+        "good_cap": {
+            "cap": _num(cycle.good_cap_percent),
+            "good": good,
+            "rated": rated,
+            "share": round(good * 100 / rated, 1) if rated else 0.0,
+            "exceeds": scoring.good_count_exceeds_cap(cycle, good=good, rated=rated),
+        },
+        "vetoes": sum(1 for r in rows if r["veto"]),
+        "ranking": ranking[:RANKING_SIZE],
+        "rectification": _rectification_counts(cycle, root),
+        "commendations": _decided_counts(Commendation, cycle, root, _labels_of("commendation")),
+        "accountability": _decided_counts(AccountabilityMeasure, cycle, root, _labels_of("measure"))
+        | {"assessments": by_stage.get(Stage.ACCOUNTABILITY, 0), "decided": _count_outcome(rows, outcomes)},
+        "findings": _finding_counts(cycle, root),
+        "rows": rows,
+    }
+
+
+def _count_outcome(rows, _outcomes) -> int:
+    return sum(1 for r in rows if r["outcome_value"] == Outcome.ACCOUNTABILITY)
+
+
+def _labels_of(which: str) -> dict:
+    from ..models import CommendationKind, MeasureKind
+
+    return _labels(CommendationKind if which == "commendation" else MeasureKind)
+
+
+def _plans_of(cycle) -> Q:
+    """Spot checks of this cycle, and those tied to no cycle that were due in the cycle's year."""
+    return Q(inspection__plan__cycle=cycle) | Q(
+        inspection__plan__cycle__isnull=True, inspection__plan__due__year=cycle.year
+    )
+
+
+def _rectification_counts(cycle, root) -> dict:
+    on = today()
+    not_verified = ~Q(state=ItemState.VERIFIED)
+    return RectificationItem.objects.filter(
+        subtree_q(root.path, prefix="assessment__organisation__"), assessment__cycle=cycle
+    ).aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(state=ItemState.OPEN)),
+        reported=Count("pk", filter=Q(state=ItemState.REPORTED)),
+        verified=Count("pk", filter=Q(state=ItemState.VERIFIED)),
+        overdue=Count("pk", filter=not_verified & Q(due__lt=on)),
+    )
+
+
+def _decided_counts(model, cycle, root, kinds: dict) -> dict:
+    """Per kind: proposed, approved, rejected, pending (one grouped query)."""
+    grouped = (
+        model.objects.filter(subtree_q(root.path, prefix="assessment__organisation__"), assessment__cycle=cycle)
+        .values_list("kind")
+        .annotate(
+            n=Count("pk"),
+            approved=Count("pk", filter=Q(decision=Decision.APPROVED)),
+            rejected=Count("pk", filter=Q(decision=Decision.REJECTED)),
+        )
+        .order_by("kind")
+    )
+    by_kind = [
+        {"kind": kinds.get(kind, kind), "proposed": n, "approved": ok, "rejected": no, "pending": n - ok - no}
+        for kind, n, ok, no in grouped
+    ]
+    return {
+        "by_kind": by_kind,
+        "proposed": sum(k["proposed"] for k in by_kind),
+        "approved": sum(k["approved"] for k in by_kind),
+    }
+
+
+def _finding_counts(cycle, root) -> dict:
+    from ..models import Severity
+
+    severities = _labels(Severity)
+    grouped = dict(
+        Finding.objects.filter(subtree_q(root.path, prefix="inspection__organisation__"), _plans_of(cycle))
+        .values_list("severity")
+        .annotate(n=Count("pk"))
+        .order_by("severity")
+    )
+    return {
+        "total": sum(grouped.values()),
+        "by_severity": [(severities[v], grouped.get(v, 0)) for v in Severity.values],
+    }
