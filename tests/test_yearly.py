@@ -302,3 +302,25 @@ def test_a_second_office_cannot_correct_what_it_does_not_oversee(demo):
             reason="x",
             by=agency_officer,
         )
+
+
+def test_a_refused_office_form_comes_back_with_what_was_typed(client, demo):
+    """Bad input loses nothing: the page comes back with the form open, the reason refused and the typing kept."""
+    client.force_login(User.objects.get(username="zuzhibu"))
+    org = Organisation.objects.get(code="JC-QS-HT-04")
+    response = client.post(
+        reverse("weak_and_lax_change", kwargs={"code": org.code}),
+        {"action": "designate", "date": "2099-01-01", "reason": "三会一课长期不落实"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="三会一课长期不落实"' in body and 'value="2099-01-01"' in body and "不能晚于今天" in body
+    assert '<details class="office-actions" open>' in body
+    assert not WeakAndLaxPeriod.objects.filter(organisation=org).exists()
+    response = client.post(
+        reverse("classification_correct", kwargs={"code": org.code}),
+        {"year": "2025", "classification": "backward", "reason": ""},
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "请填写更正理由" in body
+    assert '<option value="backward" selected>' in body

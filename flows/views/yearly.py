@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import access, yearly
+from .. import access, selectors, yearly
 from ..models import Classification, Organisation
 from ..services import classifications as services
 
@@ -54,8 +54,15 @@ def _overseen_or_404(user, code):
     return org
 
 
-def _say(request, exc):
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+def _refused(request, org, exc, form: str):
+    """The organisation page again with the office's form open, what was typed kept and the reason it was refused
+    (bad input loses nothing)."""
+    context = selectors.organisation_page(request.user, org) | {
+        "office_form": form,
+        "office_error": " ".join(getattr(exc, "messages", [str(exc)])),
+        "posted": request.POST,
+    }
+    return render(request, "flows/organisations/detail.html", context, status=400)
 
 
 @login_required
@@ -71,9 +78,8 @@ def classification_correct(request, code):
             by=request.user,
         )
     except (ValidationError, PermissionDenied) as exc:
-        _say(request, exc)
-    else:
-        messages.success(
+        return _refused(request, org, exc, "classification")
+    messages.success(
             request,
             _("The classification has been set to %(c)s.")
             % {"c": Classification(request.POST["classification"]).label},
@@ -103,5 +109,5 @@ def weak_and_lax_change(request, code):
             )
             messages.success(request, _("The organisation has been put on the weak-and-lax list."))
     except (ValidationError, PermissionDenied) as exc:
-        _say(request, exc)
+        return _refused(request, org, exc, "weak")
     return redirect("organisation_detail", code=org.code)
