@@ -1,0 +1,285 @@
+"""My tasks (我的待办): the user's open tasks, a page at a time, in two queries whatever the database holds.
+
+One query lists a page: the user's open tasks oldest first, each joined to what it is about (the assessment, its
+organisation and cycle; a rectification item, directly or through an accountability referral; a guidance comment
+or an objection on an assessment; an inspection and its plan) and carrying its due date, all computed by the
+database. It reads the partial index `task_open_by_owner` (owner, created, id WHERE the task is assigned or
+started; migration 0011), so it touches the page's rows and nothing else. The next page starts after the last
+row's (created, id): no OFFSET, page 20 costs what page 1 costs. The 红黄绿 filter is a range on the due date
+(the reminder window in working days is turned into a date once per request), so it runs in SQL too, and the
+count matches what the pages list. The other query counts: the user's open tasks, the filtered ones and the
+unread notifications of the header.
+
+The SQL is written out rather than built by the ORM because the subject is a different table for each flow and
+the ORM cannot join the organisation on "whichever assessment this task is about"; a dozen ORM joins also cost
+more to compile than the query costs to run.
+"""
+
+import datetime
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from viewflow.workflow.fields import import_task_by_ref
+from viewflow.workflow.status import STATUS
+
+from .models.people import today
+
+PAGE_SIZE = 50
+OPEN = (STATUS.ASSIGNED, STATUS.STARTED)  # "mine and not done": the same two the header badge counts
+_SENTINEL = 987654321  # stands for an id in a URL reversed once per page
+
+
+@dataclass(frozen=True)
+class Filters:
+    due: str = ""  # red / yellow / green
+    cycle: int | None = None
+    stage: str = ""  # a step name, e.g. draft_self
+    text: str = ""  # part of the organisation's name
+
+    def __bool__(self):
+        return bool(self.due or self.cycle or self.stage or self.text)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after the task (created, id)."""
+
+    created: datetime.datetime
+    task_id: int
+
+    def token(self) -> str:
+        us = int(self.created.timestamp()) * 1_000_000 + self.created.microsecond
+        return f"{us}-{self.task_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> "Cursor | None":
+        us, sep, task_id = (token or "").partition("-")
+        if not (sep and us.isdigit() and task_id.isdigit()):
+            return None
+        at = datetime.datetime.fromtimestamp(int(us) // 1_000_000, tz=datetime.UTC)
+        return cls(at.replace(microsecond=int(us) % 1_000_000), int(task_id))
+
+
+@cache
+def _tables() -> dict:
+    from viewflow.workflow.models import Task
+
+    from .models import (
+        AccountabilityReferral,
+        Assessment,
+        GuidanceComment,
+        Inspection,
+        Notification,
+        Objection,
+        Organisation,
+        RectificationItem,
+        ReviewCycle,
+        SpotCheckPlan,
+    )
+
+    models = {
+        "task": Task,
+        "assessment": Assessment,
+        "item": RectificationItem,
+        "referral": AccountabilityReferral,
+        "comment": GuidanceComment,
+        "objection": Objection,
+        "inspection": Inspection,
+        "plan": SpotCheckPlan,
+        "organisation": Organisation,
+        "cycle": ReviewCycle,
+        "notification": Notification,
+    }
+    return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
+
+
+def _from() -> str:
+    t = _tables()
+    return (
+        f"FROM {t['task']} t "
+        f"LEFT JOIN {t['assessment']} fa ON fa.process_id = t.process_id "
+        f"LEFT JOIN {t['item']} fi ON fi.process_id = t.process_id "
+        f"LEFT JOIN {t['referral']} fr ON fr.process_id = t.process_id "
+        f"LEFT JOIN {t['item']} ri ON ri.id = fr.item_id "
+        f"LEFT JOIN {t['comment']} fc ON fc.process_id = t.process_id "
+        f"LEFT JOIN {t['objection']} fo ON fo.process_id = t.process_id "
+        f"LEFT JOIN {t['inspection']} ins ON ins.process_id = t.process_id "
+        f"LEFT JOIN {t['plan']} pl ON pl.id = ins.plan_id "
+        f"LEFT JOIN {t['assessment']} a ON a.id = "
+        "COALESCE(fa.id, fi.assessment_id, ri.assessment_id, fc.assessment_id, fo.assessment_id) "
+        f"LEFT JOIN {t['organisation']} o ON o.id = COALESCE(a.organisation_id, ins.organisation_id) "
+        f"LEFT JOIN {t['cycle']} c ON c.id = a.cycle_id "
+    )
+
+
+# the due date of a row: the inspection plan's, else the rectification item's, else the current stage's deadline
+DUE = (
+    "COALESCE(pl.due, fi.due, ri.due, CASE a.state WHEN 'self_assessment' THEN c.self_due "
+    "WHEN 'self_approval' THEN c.self_due WHEN 'mass_evaluation' THEN c.mass_due "
+    "WHEN 'superior_review' THEN c.review_due WHEN 'rectification' THEN c.rectification_due END)"
+)
+COLUMNS = (
+    "t.id, t.process_id, t.flow_task, t.created, a.id, o.name, COALESCE(pl.name, c.name), ins.id, "
+    f"COALESCE(fi.problem, ri.problem), {DUE}"
+)
+# the statuses are written into the SQL, not passed as parameters: SQLite picks a partial index only when the
+# query's condition matches the index's word for word
+_MINE = "t.owner_id = %s AND t.status IN ('ASSIGNED', 'STARTED')"
+assert OPEN == ("ASSIGNED", "STARTED")
+
+
+def _date(d: datetime.date):
+    return connection.ops.adapt_datefield_value(d)
+
+
+def _where(filters: Filters, bounds) -> tuple[str, list]:
+    """The filter conditions (besides "mine and open") and their parameters."""
+    sql, params = [], []
+    if filters.cycle:
+        sql.append("a.cycle_id = %s")
+        params.append(filters.cycle)
+    if filters.stage:
+        refs = stage_refs(filters.stage)
+        sql.append(f"t.flow_task IN ({', '.join(['%s'] * len(refs))})" if refs else "1 = 0")
+        params += refs
+    if filters.text:
+        name = connection.ops.lookup_cast("icontains") % "o.name"
+        sql.append(f"{name} {connection.operators['icontains'] % '%s'}")
+        params.append(f"%{connection.ops.prep_for_like_query(filters.text)}%")
+    if filters.due:
+        first_day, last_yellow = bounds
+        sql.append(
+            {"red": f"{DUE} < %s", "yellow": f"{DUE} >= %s AND {DUE} <= %s", "green": f"{DUE} > %s"}[filters.due]
+        )
+        params += {
+            "red": [_date(first_day)],
+            "yellow": [_date(first_day), _date(last_yellow)],
+            "green": [_date(last_yellow)],
+        }[filters.due]
+    return " AND ".join(sql), params
+
+
+@cache
+def stage_refs(stage: str) -> list[str]:
+    """The stored references of the human steps named `stage`, in every flow."""
+    from viewflow.workflow.fields import get_task_ref
+
+    from .flows import FLOWS
+    from .nodes import Task as TaskNode
+
+    return [get_task_ref(n) for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode) and n.name == stage]
+
+
+@cache
+def _task_url_pattern(ref: str) -> tuple[str, str]:
+    node = import_task_by_ref(ref)
+    url = reverse(
+        f"{node.flow_class.instance.flow_label}:{node.name}:execute",
+        kwargs={"process_pk": _SENTINEL, "task_pk": _SENTINEL + 1},
+    )
+    return url.replace(str(_SENTINEL + 1), "{task}").replace(str(_SENTINEL), "{process}"), node.task_title
+
+
+@cache
+def _detail_url_pattern(name: str) -> str:
+    return reverse(name, args=[_SENTINEL]).replace(str(_SENTINEL), "{pk}")
+
+
+def rag_of(due, bounds) -> str:
+    """红黄绿 of a due date against (today, the last day of the reminder window)."""
+    if due is None:
+        return ""
+    first_day, last_yellow = bounds
+    return "red" if due < first_day else "yellow" if due <= last_yellow else "green"
+
+
+def _as_date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_datetime(value):
+    if isinstance(value, str):  # SQLite hands a raw query's timestamps back as text, in UTC
+        value = datetime.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _row(values, bounds) -> dict:
+    task_id, process_id, ref, created, assessment_id, org, context, inspection_id, problem, due = values
+    url, title = _task_url_pattern(ref)
+    due = _as_date(due)
+    if assessment_id:
+        org_url = _detail_url_pattern("assessment_detail").format(pk=assessment_id)
+    elif inspection_id:
+        org_url = _detail_url_pattern("inspection_detail").format(pk=inspection_id)
+    else:
+        org_url = ""
+    return {
+        "task_id": task_id,
+        "url": url.format(process=process_id, task=task_id),
+        "title": title,
+        "problem": problem or "",
+        "organisation": org or "",
+        "organisation_url": org_url,
+        "context": context or "",
+        "due": due,
+        "rag": rag_of(due, bounds),
+        "at": _as_datetime(created),
+    }
+
+
+def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bounds) -> tuple[str, list]:
+    """The SQL of one page (size + 1 rows: the extra one says whether there is a next page) and its parameters."""
+    where, params = _where(filters, bounds)
+    sql, all_params = f"SELECT {COLUMNS} {_from()} WHERE {_MINE}", [user.pk]
+    if where:
+        sql += f" AND {where}"
+        all_params += params
+    if after is not None:
+        at = connection.ops.adapt_datetimefield_value(after.created)
+        sql += " AND t.created >= %s AND (t.created > %s OR t.id > %s)"
+        all_params += [at, at, after.task_id]
+    return f"{sql} ORDER BY t.created, t.id LIMIT %s", [*all_params, size + 1]
+
+
+def count_query(user, *, filters: Filters, bounds) -> tuple[str, list]:
+    """The counts, per cycle (the cycle filter's options): all my open tasks, the filtered ones; and my unread
+    notifications. Always at least one row (a user with no open task still has a notification count)."""
+    where, params = _where(filters, bounds)
+    t = _tables()
+    unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"  # noqa: S608
+    matched = f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)" if where else "COUNT(*)"
+    grouped = (
+        f"SELECT a.cycle_id AS cycle_id, c.name AS cycle_name, COUNT(*) AS n, {matched} AS matched "
+        f"{_from()} WHERE {_MINE} GROUP BY a.cycle_id, c.name"
+    )
+    sql = (
+        f"SELECT g.cycle_id, g.cycle_name, g.n, g.matched, {unread} FROM (SELECT 1 AS one) x "  # noqa: S608
+        f"LEFT JOIN ({grouped}) g ON 1 = 1 ORDER BY g.cycle_name"
+    )
+    return sql, [user.pk, *params, user.pk]
+
+
+def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
+    """A page of the user's open tasks (oldest first) with the counts the page shows, in two queries."""
+    from .services.deadlines import rag_bounds
+
+    bounds = rag_bounds(today())
+    with connection.cursor() as cur:
+        cur.execute(*page_query(user, filters=filters, after=after, size=size, bounds=bounds))
+        fetched = cur.fetchall()
+        cur.execute(*count_query(user, filters=filters, bounds=bounds))
+        counts = cur.fetchall()
+    rows = [_row(v, bounds) for v in fetched[:size]]
+    return {
+        "rows": rows,
+        "total": sum(matched or 0 for _c, _n, _all, matched, _u in counts),
+        "open_tasks": sum(n or 0 for _c, _n, n, _m, _u in counts),
+        "unread_notifications": counts[0][4],
+        "cycles": [{"pk": c, "name": name, "n": n} for c, name, n, _m, _u in counts if c is not None],
+        "next": Cursor(rows[-1]["at"], rows[-1]["task_id"]).token() if len(fetched) > size else "",
+    }
