@@ -96,23 +96,30 @@ def _tables() -> dict:
     return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
 
 
-def _from() -> str:
+def _from(*, places: bool = True, source: str = "") -> str:
+    """The task and what it is about. Without `places`, only as far as the assessment and its cycle (enough to
+    count by cycle): the inspection, its plan and the organisation are left out. `source` replaces the task table
+    (a page of it)."""
     t = _tables()
-    return (
-        f"FROM {t['task']} t "
+    sql = (
+        f"FROM {source or t['task'] + ' t'} "
         f"LEFT JOIN {t['assessment']} fa ON fa.process_id = t.process_id "
         f"LEFT JOIN {t['item']} fi ON fi.process_id = t.process_id "
         f"LEFT JOIN {t['referral']} fr ON fr.process_id = t.process_id "
         f"LEFT JOIN {t['item']} ri ON ri.id = fr.item_id "
         f"LEFT JOIN {t['comment']} fc ON fc.process_id = t.process_id "
         f"LEFT JOIN {t['objection']} fo ON fo.process_id = t.process_id "
-        f"LEFT JOIN {t['inspection']} ins ON ins.process_id = t.process_id "
-        f"LEFT JOIN {t['plan']} pl ON pl.id = ins.plan_id "
         f"LEFT JOIN {t['assessment']} a ON a.id = "
         "COALESCE(fa.id, fi.assessment_id, ri.assessment_id, fc.assessment_id, fo.assessment_id) "
-        f"LEFT JOIN {t['organisation']} o ON o.id = COALESCE(a.organisation_id, ins.organisation_id) "
         f"LEFT JOIN {t['cycle']} c ON c.id = a.cycle_id "
     )
+    if places:
+        sql += (
+            f"LEFT JOIN {t['inspection']} ins ON ins.process_id = t.process_id "
+            f"LEFT JOIN {t['plan']} pl ON pl.id = ins.plan_id "
+            f"LEFT JOIN {t['organisation']} o ON o.id = COALESCE(a.organisation_id, ins.organisation_id) "
+        )
+    return sql
 
 
 # the due date of a row: the inspection plan's, else the rectification item's, else the current stage's deadline
@@ -233,9 +240,12 @@ def _row(values, bounds) -> dict:
 
 
 def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bounds) -> tuple[str, list]:
-    """The SQL of one page (size + 1 rows: the extra one says whether there is a next page) and its parameters."""
+    """The SQL of one page (size + 1 rows: the extra one says whether there is a next page) and its parameters.
+
+    Unless a filter needs what the task is about (cycle, name, due date), the page of tasks is taken first from the
+    index and only its rows are joined: PostgreSQL would otherwise join every open task of the user, then sort."""
     where, params = _where(filters, bounds)
-    sql, all_params = f"SELECT {COLUMNS} {_from()} WHERE {_MINE}", [user.pk]
+    sql, all_params = f"WHERE {_MINE}", [user.pk]
     if where:
         sql += f" AND {where}"
         all_params += params
@@ -243,7 +253,13 @@ def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bound
         at = connection.ops.adapt_datetimefield_value(after.created)
         sql += " AND t.created >= %s AND (t.created > %s OR t.id > %s)"
         all_params += [at, at, after.task_id]
-    return f"{sql} ORDER BY t.created, t.id LIMIT %s", [*all_params, size + 1]
+    sql += " ORDER BY t.created, t.id LIMIT %s"
+    all_params.append(size + 1)
+    if filters.cycle or filters.text or filters.due:
+        return f"SELECT {COLUMNS} {_from()} {sql}", all_params
+    task = _tables()["task"]
+    page = f"(SELECT t.id, t.process_id, t.flow_task, t.created FROM {task} t {sql}) t"  # noqa: S608
+    return f"SELECT {COLUMNS} {_from(source=page)} ORDER BY t.created, t.id", all_params
 
 
 def count_query(user, *, filters: Filters, bounds) -> tuple[str, list]:
@@ -255,7 +271,7 @@ def count_query(user, *, filters: Filters, bounds) -> tuple[str, list]:
     matched = f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)" if where else "COUNT(*)"
     grouped = (
         f"SELECT a.cycle_id AS cycle_id, c.name AS cycle_name, COUNT(*) AS n, {matched} AS matched "
-        f"{_from()} WHERE {_MINE} GROUP BY a.cycle_id, c.name"
+        f"{_from(places=bool(where))} WHERE {_MINE} GROUP BY a.cycle_id, c.name"
     )
     sql = (
         f"SELECT g.cycle_id, g.cycle_name, g.n, g.matched, {unread} FROM (SELECT 1 AS one) x "  # noqa: S608
