@@ -57,9 +57,12 @@ class Cursor:
     @classmethod
     def parse(cls, token: str) -> "Cursor | None":
         us, sep, task_id = (token or "").partition("-")
-        if not (sep and us.isdigit() and task_id.isdigit()):
+        if not (sep and us.isdigit() and task_id.isdigit() and len(us) <= 17 and len(task_id) <= 18):
+            return None  # not one of ours: the first page
+        try:
+            at = datetime.datetime.fromtimestamp(int(us) // 1_000_000, tz=datetime.UTC)
+        except (OverflowError, OSError, ValueError):
             return None
-        at = datetime.datetime.fromtimestamp(int(us) // 1_000_000, tz=datetime.UTC)
         return cls(at.replace(microsecond=int(us) % 1_000_000), int(task_id))
 
 
@@ -190,15 +193,24 @@ def _stage_sql(stage: str) -> str:
     return f"t.flow_task IN ({', '.join(['%s'] * len(refs))})" if refs else "1 = 0"
 
 
-@cache
 def stage_refs(stage: str) -> list[str]:
     """The stored references of the human steps named `stage`, in every flow."""
+    return _step_refs().get(stage, [])
+
+
+@cache
+def _step_refs() -> dict[str, list[str]]:
     from viewflow.workflow.fields import get_task_ref
 
     from .flows import FLOWS
     from .nodes import Task as TaskNode
 
-    return [get_task_ref(n) for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode) and n.name == stage]
+    refs: dict[str, list[str]] = {}
+    for f in FLOWS:
+        for node in f.instance.nodes():
+            if isinstance(node, TaskNode):
+                refs.setdefault(node.name, []).append(get_task_ref(node))
+    return refs
 
 
 @cache

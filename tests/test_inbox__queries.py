@@ -109,6 +109,8 @@ def test_the_pages_list_exactly_my_open_tasks_oldest_first(client, me):
     assert len(listed(first)) == PAGE_SIZE
     assert seen == open_of(me) and len(seen) == 60
     assert not others & set(seen)
+    for junk in ("99999999999999999999-1", "abc", "1-"):  # a cursor that is not ours: the first page, no error
+        assert listed(client.get(reverse("inbox"), {"after": junk}).content.decode()) == listed(first)
     assert "待办测试考核" in first and "IQ 镇党委" in first  # the cycle and the organisation of each task
 
 
