@@ -1,14 +1,14 @@
-"""My tasks (我的待办): the user's open tasks, a page at a time, in two queries whatever the database holds.
+"""My tasks (我的待办): the user's open tasks, a page at a time, in one query whatever the database holds.
 
-One query lists a page: the user's open tasks oldest first, each joined to what it is about (the assessment, its
-organisation and cycle; a rectification item, directly or through an accountability referral; a guidance comment
-or an objection on an assessment; an inspection and its plan) and carrying its due date, all computed by the
-database. It reads the partial index `task_open_by_owner` (owner, created, id WHERE the task is assigned or
+One query answers the page: the user's open tasks oldest first, each with the ids of what it is about (its
+assessment, rectification item — directly or through an accountability referral — or inspection; guidance
+comments and objections lead to their assessment), then the organisation, cycle or plan and the due date, all
+computed by the database; and the counts the page shows (open tasks, those the filters keep, unread
+notifications). It reads the partial index `task_open_by_owner` (owner, created, id WHERE the task is assigned or
 started; migration 0011), so it touches the page's rows and nothing else. The next page starts after the last
 row's (created, id): no OFFSET, page 20 costs what page 1 costs. The 红黄绿 filter is a range on the due date
 (the reminder window in working days is turned into a date once per request), so it runs in SQL too, and the
-count matches what the pages list. The other query counts: the user's open tasks, the filtered ones and the
-unread notifications of the header.
+count matches what the pages list.
 
 The SQL is written out rather than built by the ORM because the subject is a different table for each flow and
 the ORM cannot join the organisation on "whichever assessment this task is about"; a dozen ORM joins also cost
@@ -150,7 +150,9 @@ DUE = (
     "WHEN 'superior_review' THEN c.review_due WHEN 'rectification' THEN c.rectification_due END)"
 )
 COLUMNS = (
-    f"t.id, t.process_id, t.flow_task, t.created, a.id, o.name, COALESCE(pl.name, c.name), ins.id, i.problem, {DUE}"
+    "t.id AS task_id, t.process_id AS process_id, t.flow_task AS flow_task, t.created AS created, "
+    "a.id AS assessment_id, o.name AS organisation, COALESCE(pl.name, c.name) AS context, "
+    f"ins.id AS inspection_id, i.problem AS problem, {DUE} AS due"
 )
 # the statuses are written into the SQL, not passed as parameters: SQLite picks a partial index only when the
 # query's condition matches the index's word for word
@@ -273,10 +275,14 @@ def _row(values, bounds) -> dict:
 
 
 def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bounds) -> tuple[str, list]:
-    """The SQL of one page (size + 1 rows: the extra one says whether there is a next page) and its parameters.
+    """The SQL of one page and its counts, and its parameters. The rows: up to size + 1 tasks (the extra one says
+    whether there is a next page), each with the user's number of open tasks, of those the filters keep, and of
+    unread notifications (the counts are uncorrelated subqueries: computed once). A user without tasks gets one
+    row of counts and no task.
 
     Unless a filter needs what the task is about (cycle, name, due date), the page of tasks is taken from the index
     first and only its rows are looked into."""
+    t = _tables()
     order = " ORDER BY t.created, t.id LIMIT %s"
     tasks, task_params = f"WHERE {_MINE}", [user.pk]
     if filters.stage:
@@ -288,46 +294,41 @@ def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bound
         task_params += [at, at, after.task_id]
     if filters.cycle or filters.text or filters.due:
         subject_where, subject_params = _where(Filters(cycle=filters.cycle, text=filters.text, due=filters.due), bounds)
-        sql = f"SELECT {COLUMNS} {_from(_subjects(tasks))} WHERE {subject_where}{order}"
-        return sql, [*task_params, *subject_params, size + 1]
-    sql = f"SELECT {COLUMNS} {_from(_subjects(tasks + order))} ORDER BY t.created, t.id"
-    return sql, [*task_params, size + 1]
-
-
-def count_query(user, *, filters: Filters, bounds) -> tuple[str, list]:
-    """The counts, per cycle (the cycle filter's options): all my open tasks, the filtered ones; and my unread
-    notifications. Always at least one row (a user with no open task still has a notification count)."""
-    where, params = _where(filters, bounds)
-    t = _tables()
+        page = f"SELECT {COLUMNS} {_from(_subjects(tasks))} WHERE {subject_where}{order}"
+        page_params = [*task_params, *subject_params, size + 1]
+    else:
+        page = f"SELECT {COLUMNS} {_from(_subjects(tasks + order))}"
+        page_params = [*task_params, size + 1]
+    open_count = f"(SELECT COUNT(*) FROM {t['task']} t WHERE {_MINE})"
+    where, where_params = _where(filters, bounds)
+    if where:
+        matched = f"(SELECT COUNT(*) {_from(_subjects(f'WHERE {_MINE}'))} WHERE {where})"
+        matched_params = [user.pk, *where_params]
+    else:
+        matched, matched_params = open_count, [user.pk]
     unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"
-    matched = f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)" if where else "COUNT(*)"
-    grouped = (
-        f"SELECT a.cycle_id AS cycle_id, c.name AS cycle_name, COUNT(*) AS n, {matched} AS matched "
-        f"{_from(_subjects(f'WHERE {_MINE}'), places=bool(where))} GROUP BY a.cycle_id, c.name"
-    )
     sql = (
-        f"SELECT g.cycle_id, g.cycle_name, g.n, g.matched, {unread} FROM (SELECT 1 AS one) x "
-        f"LEFT JOIN ({grouped}) g ON 1 = 1 ORDER BY g.cycle_name"
+        f"SELECT p.*, {open_count}, {matched}, {unread} "
+        f"FROM (SELECT 1 AS one) x LEFT JOIN ({page}) p ON 1 = 1 ORDER BY p.created, p.task_id"
     )
-    return sql, [user.pk, *params, user.pk]
+    return sql, [user.pk, *matched_params, user.pk, *page_params]
 
 
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
-    """A page of the user's open tasks (oldest first) with the counts the page shows, in two queries."""
+    """A page of the user's open tasks (oldest first) with the counts the page shows, in one query."""
     from .services.deadlines import rag_bounds
 
     bounds = rag_bounds(today())
     with connection.cursor() as cur:
         cur.execute(*page_query(user, filters=filters, after=after, size=size, bounds=bounds))
         fetched = cur.fetchall()
-        cur.execute(*count_query(user, filters=filters, bounds=bounds))
-        counts = cur.fetchall()
-    rows = [_row(v, bounds) for v in fetched[:size]]
+    open_tasks, total, unread = fetched[0][-3:]
+    tasks = [v[:-3] for v in fetched if v[0] is not None]
+    rows = [_row(v, bounds) for v in tasks[:size]]
     return {
         "rows": rows,
-        "total": sum(matched or 0 for _c, _n, _all, matched, _u in counts),
-        "open_tasks": sum(n or 0 for _c, _n, n, _m, _u in counts),
-        "unread_notifications": counts[0][4],
-        "cycles": [{"pk": c, "name": name, "n": n} for c, name, n, _m, _u in counts if c is not None],
-        "next": Cursor(rows[-1]["at"], rows[-1]["task_id"]).token() if len(fetched) > size else "",
+        "total": total,
+        "open_tasks": open_tasks,
+        "unread_notifications": unread,
+        "next": Cursor(rows[-1]["at"], rows[-1]["task_id"]).token() if len(tasks) > size else "",
     }

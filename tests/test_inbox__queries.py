@@ -24,7 +24,7 @@ from flows.services.synthetic import synthetic_tree
 pytestmark = pytest.mark.django_db
 
 ORGS = 90  # a launched cycle over 90 organisations: 90 draft tasks, each in its own deputy's inbox
-PAGE_QUERIES = 4  # the session, the user, the page of tasks, the counts
+PAGE_QUERIES = 4  # the session, the user, the page of tasks with its counts, the cycles of the filter
 
 
 def launched_tasks():
