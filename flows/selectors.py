@@ -1,7 +1,5 @@
 """Reads for the screens. Each answers with a fixed number of queries whatever the tree's size."""
 
-from functools import cache
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
@@ -255,6 +253,7 @@ def _task_rows(tasks, *, when="created"):
             organisation = organisation_url = ""
         rows.append(
             {
+                "task": t,
                 "task_id": t.pk,
                 "url": task_url(t),
                 "title": t.flow_task.task_title,
@@ -424,7 +423,6 @@ def cycle_ranking(cycle: ReviewCycle, user) -> list[Assessment]:
     return list(qs.filter(organisation_id__in=visible).order_by("-combined_score", "organisation__path")[:500])
 
 
-@cache
 def step_choices() -> list[tuple[str, str]]:
     """The human steps of the flows, for the task list filter."""
     from .flows import FLOWS
@@ -434,7 +432,7 @@ def step_choices() -> list[tuple[str, str]]:
     for f in FLOWS:
         for node in f.instance.nodes():
             if isinstance(node, TaskNode):
-                seen.setdefault(node.name, node.task_title)  # lazy: shown in the language of each request
+                seen.setdefault(node.name, str(node.task_title))
     return list(seen.items())
 
 

@@ -26,7 +26,6 @@ def _render(request, which, rows, **page):
         "rows": rows,
         "total": len(rows),
         "filters": _filters(request),
-        "step_choices": selectors.step_choices(),
         **page,
     }
     if "cycles" not in context:
