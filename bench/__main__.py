@@ -50,13 +50,14 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import annual_report, ballots, broadcast, dashboard, excel, launch, yearly
+    from bench import annual_report, ballots, broadcast, dashboard, excel, inbox, launch, yearly
 
     results = []
     for name, fn in [
         ("launch", launch.run),
         ("ballots", ballots.run),
         ("dashboard", dashboard.run),
+        ("inbox", inbox.run),
         ("broadcast", broadcast.run),
         ("excel", excel.run),
         ("yearly", yearly.run),

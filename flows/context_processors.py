@@ -1,18 +1,33 @@
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
+from django.utils.functional import SimpleLazyObject
 
 from . import access
 from .models import Notification
 
 
-def unread_notifications(request):
+def _unread(user) -> int:
+    return Notification.objects.filter(user=user, read_at=None).count()
+
+
+def _open(user) -> int:
+    from .selectors import my_tasks
+
+    return my_tasks(user).count()
+
+
+def header_counts(user) -> dict:
     """The header's badges: my open tasks and my unread notifications."""
+    return {"unread_notifications": _unread(user), "open_tasks": _open(user)}
+
+
+def unread_notifications(request):
+    """The header's badges, counted only if a template shows them and the view did not count them already
+    (my tasks counts them with its list: its own context values hide these)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "unread_notifications": Notification.objects.filter(user=user, read_at=None).count(),
-        "open_tasks": Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).count(),
+        "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
+        "open_tasks": SimpleLazyObject(lambda: _open(user)),
     }
 
 

@@ -32,8 +32,10 @@ SEARCH_LIMIT = 50
 
 
 def my_tasks(user) -> QuerySet:
-    """The user's inbox: tasks assigned to them and not yet done."""
-    return Task.objects.filter(owner=user, status=STATUS.ASSIGNED).select_related("process").order_by("created")
+    """The user's inbox: tasks assigned to them and not yet done, oldest first (flows.inbox lists them by page)."""
+    from .inbox import OPEN
+
+    return Task.objects.filter(owner=user, status__in=OPEN).order_by("created", "pk")
 
 
 def tree_roots(user) -> list[Organisation]:
@@ -238,7 +240,8 @@ def _has_related(process, attr):
         return False
 
 
-def _task_rows(tasks):
+def _task_rows(tasks, *, when="created"):
+    """The rows of a task list, in the shape flows.inbox gives my tasks (one template shows both)."""
     rows = []
     for t in tasks:
         assessment, item = task_subject(t)
@@ -246,16 +249,27 @@ def _task_rows(tasks):
         due = item.due if item else (stage_due(assessment) if assessment else None)
         if inspection is not None:
             due = inspection.plan.due
+        if assessment is not None:
+            organisation = assessment.organisation.name
+            organisation_url = reverse("assessment_detail", args=[assessment.pk])
+        elif inspection is not None:
+            organisation = inspection.organisation.name
+            organisation_url = reverse("inspection_detail", args=[inspection.pk])
+        else:
+            organisation = organisation_url = ""
         rows.append(
             {
-                "rag": _rag(due),
                 "task": t,
-                "assessment": assessment,
-                "inspection": inspection,
-                "item": item,
-                "due": due,
-                "title": t.flow_task.task_title,
+                "task_id": t.pk,
                 "url": task_url(t),
+                "title": t.flow_task.task_title,
+                "problem": item.problem if item else "",
+                "organisation": organisation,
+                "organisation_url": organisation_url,
+                "context": inspection.plan.name if inspection else (assessment.cycle.name if assessment else ""),
+                "due": due,
+                "rag": _rag(due),
+                "at": getattr(t, when),
             }
         )
     return rows
@@ -316,14 +330,9 @@ def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
     return qs
 
 
-def inbox(user, **filters) -> list[dict]:
-    qs = Task.objects.filter(owner=user, status__in=[STATUS.ASSIGNED, STATUS.STARTED]).select_related(*TASK_RELATED)
-    return _due_filter(_task_rows(_filtered(qs, **filters).order_by("created", "pk")[:500]), filters.get("due"))
-
-
 def archive(user, **filters) -> list[dict]:
     qs = Task.objects.filter(owner=user, finished__isnull=False).select_related(*TASK_RELATED)
-    return _task_rows(_filtered(qs, **filters).order_by("-finished", "-pk")[:200])
+    return _task_rows(_filtered(qs, **filters).order_by("-finished", "-pk")[:200], when="finished")
 
 
 def queue(user, **filters) -> list[dict]:
@@ -389,9 +398,8 @@ def _prefixed(q: Q, prefix: str) -> Q:
 
 
 def cycles_for(user) -> QuerySet:
-    scope = access.scope_for(user)
     qs = ReviewCycle.objects.select_related("office", "office__scope")
-    if scope.superuser:
+    if user.is_superuser and user.is_active:
         return qs
     visible_offices = OfficeMembership.objects.current().filter(user=user).values("office_id")
     return qs.filter(office_id__in=visible_offices)

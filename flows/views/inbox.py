@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .. import selectors
-from ..models import ReviewCycle
+from ..inbox import Cursor, Filters, my_tasks_page
 from ..services.tasks import tasks_claim
 
 
@@ -14,30 +14,34 @@ def _filters(request):
     due = request.GET.get("due", "")
     return {
         "due": due if due in ("red", "yellow", "green") else "",
-        "cycle": int(cycle) if cycle.isdigit() else None,
+        "cycle": int(cycle) if cycle.isdigit() and len(cycle) < 10 else None,
         "stage": request.GET.get("stage", "")[:40] if request.GET.get("stage", "").isidentifier() else "",
         "text": request.GET.get("q", "").strip()[:60],
     }
 
 
-def _render(request, which, rows):
-    filters = _filters(request)
-    return render(
-        request,
-        "flows/tasks/list.html",
-        {
-            "which": which,
-            "rows": rows,
-            "filters": filters,
-            "cycles": selectors.cycles_for(request.user) if ReviewCycle.objects.exists() else [],
-        },
-    )
+def _render(request, which, rows, **page):
+    context = {
+        "which": which,
+        "rows": rows,
+        "total": len(rows),
+        "filters": _filters(request),
+        **page,
+    }
+    if "cycles" not in context:
+        context["cycles"] = selectors.cycles_for(request.user).values("pk", "name")
+    return render(request, "flows/tasks/list.html", context)
 
 
 @login_required
 def inbox(request):
-    """My tasks (我的待办): assigned to me and not done."""
-    return _render(request, "inbox", selectors.inbox(request.user, **_filters(request)))
+    """My tasks (我的待办): assigned to me and not done, a page at a time (`after` is where the page starts)."""
+    page = my_tasks_page(
+        request.user, filters=Filters(**_filters(request)), after=Cursor.parse(request.GET.get("after", ""))
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    return _render(request, "inbox", page.pop("rows"), query=query.urlencode(), paged="after" in request.GET, **page)
 
 
 @login_required
@@ -67,6 +71,6 @@ def inbox_live(request):
     """What an open page re-reads when its socket says the inbox changed: the current count."""
     from django.http import JsonResponse
 
-    from ..context_processors import unread_notifications
+    from ..context_processors import header_counts
 
-    return JsonResponse(unread_notifications(request))
+    return JsonResponse(header_counts(request.user))

@@ -1,0 +1,227 @@
+"""My tasks (我的待办) in a database of 1,000,000 viewflow tasks: the whole page rendered in-process through Django
+(middleware, view, queries, template) for a user with 150 open tasks, against the one indexed SQL query that
+fetches the rows the page shows (its floor). Target: page p95 ≤ 2 × floor p95.
+
+The rows are written by the database itself (INSERT … SELECT over a generated series), so a million tasks take
+seconds: 5 review cycles × N organisations, one assessment and its flow per organisation and cycle, 8 tasks per
+flow (the start, the human steps and the gateways viewflow records), most of them done and owned by 20,000
+other people; the current cycle's flows wait at a step (assigned, started, or unassigned in a queue).
+"""
+
+import statistics
+import time
+
+RUNS = 40
+TASKS_PER_PROCESS = 8
+CYCLES = 5
+INBOX = 150  # the user's open tasks
+PAGE_PATH = "/tasks/"
+
+# what each stage of the current cycle waits at, and whose hands it is in
+STAGES = [
+    ("self_assessment", "draft_self"),
+    ("self_approval", "approve_self"),
+    ("mass_evaluation", "close_mass"),
+    ("superior_review", "review"),
+]
+DONE_STEPS = ["start", "draft_self", "approve_self", "check_self_approved", "close_mass", "review", "check_outcome"]
+
+
+def _series(n: int) -> str:
+    """Integers 0 … n-1 as a common table expression that both SQLite and PostgreSQL run."""
+    return f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {n - 1})"
+
+
+def _at(vendor: str, seconds_sql: str) -> str:
+    """A timestamp `seconds_sql` seconds after 2022-01-01 00:00 UTC, in the column format of each database."""
+    if vendor == "postgresql":
+        return f"(TIMESTAMPTZ '2022-01-01 00:00:00+00' + ({seconds_sql}) * INTERVAL '1 second')"
+    return f"strftime('%Y-%m-%d %H:%M:%f', '2022-01-01 00:00:00', '+' || ({seconds_sql}) || ' seconds')"
+
+
+def _contiguous(qs) -> tuple[int, int]:
+    from django.db.models import Count, Max, Min
+
+    agg = qs.aggregate(lo=Min("pk"), hi=Max("pk"), n=Count("pk"))
+    assert agg["hi"] - agg["lo"] + 1 == agg["n"], "bulk-created ids are expected to be contiguous"
+    return agg["lo"], agg["n"]
+
+
+def _next_id(cur, table: str) -> int:
+    cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+    return cur.fetchone()[0]
+
+
+def _reset_sequence(cur, vendor: str, table: str) -> None:
+    if vendor == "postgresql":
+        cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+
+
+def generate(*, tasks: int):
+    """Write the organisations, people, cycles, flows and `tasks` tasks; return (user, number of open tasks)."""
+    import datetime
+
+    from django.db import connection, transaction
+    from viewflow.workflow.models import Process, Task
+
+    from flows.flows import AssessmentFlow
+    from flows.models import IndicatorTemplate, Kind, Level, Organisation, OversightOffice, ReviewCycle, User
+    from flows.services.indicators import templates_load_defaults
+    from flows.services.synthetic import synthetic_tree
+
+    vendor = connection.vendor
+    processes = tasks // TASKS_PER_PROCESS
+    n_orgs = processes // CYCLES
+    n_users = max(200, min(20_000, tasks // 50))
+    templates_load_defaults()
+    root = Organisation.objects.filter(depth=1).first() or Organisation.objects.add_root(
+        {"code": "INBX", "name": "待办基准市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
+    )
+    synthetic_tree(n=n_orgs + 1, under=root, prefix="I")
+    top = Organisation.objects.get(code="I-000001")
+    org_lo, _n = _contiguous(Organisation.objects.filter(code__startswith="I-").exclude(pk=top.pk))
+    users = [User(username=f"inbox-{i:05d}", real_name=f"待办{i}") for i in range(n_users)]
+    User.objects.bulk_create(users, batch_size=5000)
+    user_lo, _n = _contiguous(User.objects.filter(username__startswith="inbox-"))
+    me = User.objects.create(username="inbox-me", real_name="待办基准")
+    office = OversightOffice.objects.create(
+        code="INBX-ZZB", name="待办组织部", kind="organisation_department", scope=top
+    )
+    template = IndicatorTemplate.objects.first()
+    year = datetime.date.today().year
+    today = datetime.date.today()
+    cycles = []
+    for k in range(CYCLES):
+        y = year - CYCLES + 1 + k
+        current = k == CYCLES - 1
+        cycles.append(
+            ReviewCycle.objects.create(
+                office=office,
+                year=y,
+                name=f"{y}年度待办基准考核",
+                state="open" if current else "closed",
+                scope_root=top,
+                # the current year's steps: self-assessment overdue, review due within days, rectification later
+                self_due=today - datetime.timedelta(days=10) if current else datetime.date(y, 12, 10),
+                mass_due=today + datetime.timedelta(days=2) if current else datetime.date(y, 12, 20),
+                review_due=today + datetime.timedelta(days=40) if current else datetime.date(y + 1, 1, 10),
+                rectification_due=today + datetime.timedelta(days=90) if current else datetime.date(y + 1, 3, 31),
+            )
+        )
+    cycle_lo = cycles[0].pk
+    assert [c.pk for c in cycles] == list(range(cycle_lo, cycle_lo + CYCLES))
+    flow = Process._meta.get_field("flow_class").get_prep_value(AssessmentFlow)
+    ref = Task._meta.get_field("flow_task").get_prep_value
+
+    def case(expr, values):
+        return "CASE " + " ".join(f"WHEN {expr} = {i} THEN '{v}'" for i, v in enumerate(values)) + " END"
+
+    # process p (0-based): organisation p // CYCLES, cycle p % CYCLES; the current cycle's flows are open
+    current = f"(i % {CYCLES} = {CYCLES - 1})"
+    stage_of = f"((i / {CYCLES}) % {len(STAGES)})"
+    # the user's open tasks: every k-th open flow of the current cycle, for INBOX of them
+    stride = max(1, n_orgs // INBOX)
+    mine = f"({current} AND (i / {CYCLES}) % {stride} = 0 AND (i / {CYCLES}) < {stride * INBOX})"
+    with transaction.atomic(), connection.cursor() as cur:
+        p_lo = _next_id(cur, "viewflow_process")
+        cur.execute(
+            f"{_series(processes)} INSERT INTO viewflow_process (id, status, created, finished, flow_class, data) "
+            f"SELECT {p_lo} + i, CASE WHEN {current} THEN 'NEW' ELSE 'DONE' END, {_at(vendor, 'i * 300')}, "
+            f"CASE WHEN {current} THEN NULL ELSE {_at(vendor, 'i * 300 + 86400')} END, '{flow}', '{{}}' FROM s"
+        )
+        a_lo = _next_id(cur, "flows_assessment")
+        states = [s for s, _step in STAGES]
+        cur.execute(
+            f"{_series(processes)} INSERT INTO flows_assessment (id, state, report, rating, veto, outcome, "
+            "review_comment, updated_at, organisation_id, process_id, template_id, cycle_id) "
+            f"SELECT {a_lo} + i, CASE WHEN {current} THEN {case(stage_of, states)} ELSE 'closed' END, '', "
+            f"CASE WHEN {current} THEN '' ELSE 'good' END, false, '', '', {_at(vendor, 'i * 300')}, "
+            f"{org_lo} + i / {CYCLES}, {p_lo} + i, {template.pk}, {cycle_lo} + i % {CYCLES} FROM s"
+        )
+        # task j of process i: 0 … 6 the done steps, 7 the waiting step (open in the current cycle, else done)
+        done_steps = case("j", [ref(getattr(AssessmentFlow, name)) for name in DONE_STEPS])
+        wait_steps = case(stage_of, [ref(getattr(AssessmentFlow, step)) for _s, step in STAGES])
+        open_status = (
+            f"CASE WHEN {mine} THEN CASE WHEN (i / {CYCLES}) % 7 = 3 THEN 'STARTED' ELSE 'ASSIGNED' END "
+            f"WHEN {stage_of} = 2 THEN 'NEW' WHEN i % 97 = 4 THEN 'CANCELED' ELSE 'ASSIGNED' END"
+        )
+        other = f"{user_lo} + (i * 7 + j) % {n_users}"
+        # the user also did some of the done steps (their archive): every 40th flow's review
+        owner = f"CASE WHEN j = 7 AND {mine} THEN {me.pk} WHEN j = 7 AND {stage_of} = 2 AND {current} THEN NULL "
+        owner += f"WHEN j = 5 AND i % 40 = 0 THEN {me.pk} WHEN j = 0 THEN NULL ELSE {other} END"
+        cur.execute(
+            "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s "
+            f"WHERE n < {processes * TASKS_PER_PROCESS - 1})"
+            f", q(i, j) AS (SELECT n / {TASKS_PER_PROCESS}, n % {TASKS_PER_PROCESS} FROM s) "
+            "INSERT INTO viewflow_task (process_id, flow_task, flow_task_type, status, created, started, finished, "
+            "token, owner_id, data) "
+            f"SELECT {p_lo} + i, CASE WHEN j = 7 AND {current} THEN {wait_steps} WHEN j = 7 THEN "
+            f"'{ref(AssessmentFlow.end)}' ELSE {done_steps} END, "
+            "CASE WHEN j = 0 THEN 'START' ELSE 'HUMAN' END, "
+            f"CASE WHEN j = 7 AND {current} THEN {open_status} ELSE 'DONE' END, "
+            f"{_at(vendor, 'i * 300 + j * 1800')}, {_at(vendor, 'i * 300 + j * 1800')}, "
+            f"CASE WHEN j = 7 AND {current} THEN NULL ELSE {_at(vendor, 'i * 300 + j * 1800 + 600')} END, "
+            f"'start', {owner}, '{{}}' FROM q"
+        )
+        for table in ("viewflow_process", "flows_assessment", "viewflow_task"):
+            _reset_sequence(cur, vendor, table)
+        cur.execute("ANALYZE")
+    open_n = Task.objects.filter(owner=me, status__in=["ASSIGNED", "STARTED"]).count()
+    return me, open_n
+
+
+def _p95(times):
+    return statistics.quantiles(times, n=20)[18]
+
+
+def run(*, quick: bool, emit):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from viewflow.workflow.models import Task
+
+    from flows.inbox import PAGE_SIZE, Filters, page_query
+    from flows.models.people import today
+    from flows.services.deadlines import rag_bounds
+
+    total = 20_000 if quick else 1_000_000
+    started = time.perf_counter()
+    me, open_n = generate(tasks=total)
+    generated = time.perf_counter() - started
+    assert Task.objects.count() >= total and open_n > 0
+
+    client = Client()
+    client.force_login(me)
+    first = client.get(PAGE_PATH, HTTP_HOST="127.0.0.1")  # warm: templates compiled, connection opened
+    body = first.content.decode()
+    assert first.status_code == 200
+    assert body.count('<tr data-task="') == min(open_n, PAGE_SIZE), "the first page lists the user's open tasks"
+    assert f'data-total="{open_n}"' in body
+    connection.queries_log.clear()  # a full log (DEBUG keeps the last 9,000) would hide the page's queries
+    with CaptureQueriesContext(connection) as queries:
+        client.get(PAGE_PATH, HTTP_HOST="127.0.0.1")
+
+    # the floor: the page's own list query, as raw SQL on a cursor (no view, no template, no other query);
+    # page and floor take turns, so that both meet the same load from whatever else runs on the machine
+    sql, params = page_query(me, filters=Filters(), after=None, size=PAGE_SIZE, bounds=rag_bounds(today()))
+    times, floor_times = [], []
+    with connection.cursor() as cur:
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            response = client.get(PAGE_PATH, HTTP_HOST="127.0.0.1")
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200
+            t0 = time.perf_counter()
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            floor_times.append(time.perf_counter() - t0)
+    assert len(rows) == min(open_n, PAGE_SIZE + 1)
+    page, floor = _p95(times), _p95(floor_times)
+    print(
+        f"# inbox: {total:,} tasks generated in {generated:.1f} s; the user has {open_n} open; "
+        f"{len(queries)} queries per page (session and user included); "
+        f"page median {statistics.median(times) * 1000:.2f} ms, "
+        f"floor median {statistics.median(floor_times) * 1000:.2f} ms",
+        flush=True,
+    )
+    return [emit(f"inbox_page_{total}_tasks_{connection.vendor}_p95", page, "s", floor, 2)]
