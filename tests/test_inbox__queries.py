@@ -24,7 +24,9 @@ from flows.services.synthetic import synthetic_tree
 pytestmark = pytest.mark.django_db
 
 ORGS = 90  # a launched cycle over 90 organisations: 90 draft tasks, each in its own deputy's inbox
-PAGE_QUERIES = 4  # the session, the user, the page of tasks with its counts, the cycles of the filter
+# the session, the user, the page of tasks with its counts, the cycles of the filter, and the user's reach (roles,
+# office memberships) that the menu asks once to decide whether to show 逐年对比
+PAGE_QUERIES = 6
 
 
 def launched_tasks():
