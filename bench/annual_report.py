@@ -18,39 +18,15 @@ import random
 from decimal import Decimal
 
 from .excel import _analyse, _best_of
+from .scene import synthetic_cycle
 
 
 def _setup(n: int):
-    from django.utils import timezone
+    from flows.models import Assessment, Organisation
 
-    from flows.models import Assessment, Kind, Level, Organisation, OversightOffice, User
-    from flows.services import cycles as cycle_svc
-    from flows.services.indicators import templates_load_defaults
-    from flows.services.people import office_join
-    from flows.services.synthetic import synthetic_tree
-
-    templates_load_defaults()
-    root = Organisation.objects.filter(depth=1).first() or Organisation.objects.add_root(
-        {"code": "BG", "name": "报告基准市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
-    )
-    synthetic_tree(n=n, under=root, prefix="BG")
-    top = Organisation.objects.get(code="BG-000001")
-    officer = User.objects.create(username="report-officer", real_name="报告基准", is_superuser=True)
-    office = OversightOffice.objects.create(
-        code="BG-ZZB", name="报告基准组织部", kind="organisation_department", scope=top
-    )
-    office_join(
-        by=None, user=officer, office=office, role="officer", start=timezone.localdate().replace(month=1, day=1)
-    )
-    cycle = cycle_svc.cycle_create(
-        by=officer,
-        office=office,
-        templates=cycle_svc.default_cycle_templates(),
-        year=2026,
-        name="2026年度报告基准考核",
-        good_cap_percent=Decimal(30),
-        **cycle_svc.due_dates_for_year(2026),
-    )
+    scene = synthetic_cycle(prefix="BG", n=n, label="报告基准", scope_code="BG-000001", good_cap_percent=Decimal(30))
+    cycle = scene.cycle
+    top, officer = Organisation.objects.get(code="BG-000001"), scene.officer
     template = cycle.templates.first().template
     rnd = random.Random(11)
     rows = []

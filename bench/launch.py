@@ -2,6 +2,8 @@
 
 import time
 
+from .scene import synthetic_cycle
+
 
 def run(*, quick: bool, emit):
     from django.db import connection, transaction
@@ -10,34 +12,12 @@ def run(*, quick: bool, emit):
     from viewflow.workflow.token import Token
 
     from flows.flows import AssessmentFlow
-    from flows.models import Assessment, AuditEntry, Kind, Level, Organisation, OversightOffice, User
+    from flows.models import Assessment, AuditEntry
     from flows.services import cycles as cycle_svc
-    from flows.services.indicators import templates_load_defaults
-    from flows.services.synthetic import synthetic_tree
 
     n = 1_000 if quick else 100_000
-    templates_load_defaults()
-    root = Organisation.objects.add_root(
-        {"code": "BENCH", "name": "基准测试市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
-    )
-    synthetic_tree(n=n + 1, under=root, prefix="B", people=True)  # the extra one is the top of the subtree
-    officer = User.objects.create(username="bench-officer", real_name="基准")
-    office = OversightOffice.objects.create(
-        code="BENCH-ZZB", name="基准组织部", kind="organisation_department", scope=root
-    )
-    from flows.services.people import office_join
-
-    office_join(
-        by=None, user=officer, office=office, role="officer", start=timezone.localdate().replace(month=1, day=1)
-    )
-    cycle = cycle_svc.cycle_create(
-        by=officer,
-        office=office,
-        templates=cycle_svc.default_cycle_templates(),
-        year=2026,
-        name="基准",
-        **cycle_svc.due_dates_for_year(2026),
-    )
+    scene = synthetic_cycle(prefix="B", n=n + 1, label="基准", people=True, superuser=False)
+    officer, office, cycle = scene.officer, scene.office, scene.cycle
     scope = cycle_svc.cycle_scope(cycle).count()
 
     started = time.perf_counter()
