@@ -215,6 +215,11 @@ def _step_refs() -> dict[str, list[str]]:
     return refs
 
 
+def step_choices() -> list[tuple[str, str]]:
+    """The steps a task list can be filtered by: each human step's name once, with its title, in flow order."""
+    return [(name, _task_url_pattern(refs[0])[1]) for name, refs in _step_refs().items()]
+
+
 @cache
 def _task_url_pattern(ref: str) -> tuple[str, str]:
     node = import_task_by_ref(ref)

@@ -154,3 +154,15 @@ def test_the_open_tasks_index_is_on_viewflows_table():
     with connection.cursor() as cur:
         constraints = connection.introspection.get_constraints(cur, Task._meta.db_table)
     assert constraints["task_open_by_owner"]["columns"] == ["owner_id", "created", "id"]
+
+
+def test_the_step_filter_offers_the_steps_and_lists_only_that_step(client, me):
+    cycle, ids = launched_tasks()
+    give(me, ids[:5])
+    client.force_login(me)
+    body = client.get(reverse("inbox")).content.decode()
+    assert '<option value="draft_self" >起草自评</option>' in body
+    assert '<option value="approve_self" >审核自评</option>' in body
+    assert body.index('name="stage"') < body.index("<div data-inbox-list>")  # a live refresh keeps what is typed
+    assert len(listed(client.get(reverse("inbox"), {"stage": "draft_self"}).content.decode())) == 5
+    assert listed(client.get(reverse("inbox"), {"stage": "approve_self"}).content.decode()) == []

@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .. import selectors
-from ..inbox import Cursor, Filters, my_tasks_page
+from ..inbox import Cursor, Filters, my_tasks_page, step_choices
 from ..services.tasks import tasks_claim
 
 
@@ -26,6 +26,7 @@ def _render(request, which, rows, **page):
         "rows": rows,
         "total": len(rows),
         "filters": _filters(request),
+        "step_choices": step_choices(),
         **page,
     }
     if "cycles" not in context:

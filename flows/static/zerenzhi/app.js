@@ -62,8 +62,10 @@ if (turnout) {
     if (document.querySelector("[data-inbox-list]")) {
       const page = await fetch(location.href, { credentials: "same-origin" });
       const doc = new DOMParser().parseFromString(await page.text(), "text/html");
-      const fresh = doc.querySelector("[data-inbox-list]");
-      if (fresh) document.querySelector("[data-inbox-list]").replaceWith(fresh);
+      for (const part of ["[data-inbox-head]", "[data-inbox-list]"]) {
+        const fresh = doc.querySelector(part);
+        if (fresh) document.querySelector(part)?.replaceWith(fresh);
+      }
     }
   }
 
