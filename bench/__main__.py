@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 
 def setup_django(database_url: str | None):
@@ -65,7 +66,9 @@ def main(argv=None):
     ]:
         if args.only and args.only not in name:
             continue
+        started = time.perf_counter()
         results += fn(quick=args.quick, emit=emit)
+        print(f"# {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return 0 if all(r["ok"] for r in results) else 1
 
 

@@ -279,7 +279,7 @@ def _subtree_body(cycle, root) -> dict | None:
     )
     rows = []
     for n, (name, code, sector, s_self, s_mass, s_sup, s_comb, rating, veto, outcome, state) in enumerate(
-        values.iterator(chunk_size=5000), 1
+        values, 1  # every row is kept for the table anyway: one fetch, no server-side cursor
     ):
         rows.append(
             {
