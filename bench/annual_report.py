@@ -14,42 +14,20 @@ The values also say whether a synchronous download is fast enough: over EXCEL_BA
 subtree report goes to the background export job."""
 
 import io
-import random
 from decimal import Decimal
 
 from .excel import _analyse, _best_of
-from .scene import synthetic_cycle
+from .scene import closed_assessments, synthetic_cycle
 
 
 def _setup(n: int):
-    from flows.models import Assessment, Organisation
+    from flows.models import Organisation
 
     scene = synthetic_cycle(prefix="BG", n=n, label="报告基准", scope_code="BG-000001", good_cap_percent=Decimal(30))
-    cycle = scene.cycle
-    top, officer = Organisation.objects.get(code="BG-000001"), scene.officer
-    template = cycle.templates.first().template
-    rnd = random.Random(11)
-    rows = []
-    for o in top.subtree().values_list("pk", flat=True):
-        s = Decimal(rnd.randint(550, 1000)) / 10
-        rating = "good" if s >= 90 else "fairly_good" if s >= 80 else "average" if s >= 60 else "poor"
-        rows.append(
-            Assessment(
-                cycle=cycle,
-                organisation_id=o,
-                template=template,
-                state="closed",
-                self_score=s,
-                mass_score=s - 1,
-                superior_score=s - 2,
-                combined_score=s - 1,
-                rating=rating,
-                outcome="none" if rating in ("good", "fairly_good") else "rectification",
-            )
-        )
-    Assessment.objects.bulk_create(rows, batch_size=5000)
+    top = Organisation.objects.get(code="BG-000001")
+    made = closed_assessments(scene.cycle, top.subtree().values_list("pk", flat=True), seed=11)
     _analyse()
-    return top, officer, cycle, len(rows)
+    return top, scene.officer, scene.cycle, made
 
 
 def run(*, quick: bool, emit):

@@ -4,43 +4,26 @@ queries, template), against the one grouped SQL query its figures come from. Tar
 import statistics
 import time
 
+from .scene import synthetic_cycle
+
 RUNS = 15
 
 
 def run(*, quick: bool, emit):
-    import datetime
 
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
-    from flows.models import Assessment, Kind, Level, Organisation, OversightOffice, Rating, Stage, User
+    from flows.models import Assessment, Rating, Stage
     from flows.services import cycles as cycle_svc
-    from flows.services.indicators import templates_load_defaults
-    from flows.services.people import office_join
-    from flows.services.synthetic import synthetic_tree
 
     n = 1_000 if quick else 10_000
-    templates_load_defaults()
-    root = Organisation.objects.filter(depth=1).first() or Organisation.objects.add_root(
-        {"code": "DASH", "name": "看板基准市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
+    scene = synthetic_cycle(
+        prefix="D", n=n + 1, label="看板基准", scope_code="D-000001", superuser=False, year=timezone.localdate().year
     )
-    synthetic_tree(n=n + 1, under=root, prefix="D")
-    top = Organisation.objects.get(code="D-000001")
-    officer = User.objects.create(username="dash-officer", real_name="看板")
-    office = OversightOffice.objects.create(
-        code="DASH-ZZB", name="看板组织部", kind="organisation_department", scope=top
-    )
-    office_join(by=None, user=officer, office=office, role="officer", start=datetime.date(2020, 1, 1))
-    cycle = cycle_svc.cycle_create(
-        by=officer,
-        office=office,
-        templates=cycle_svc.default_cycle_templates(),
-        year=timezone.localdate().year,
-        name="看板基准",
-        **cycle_svc.due_dates_for_year(timezone.localdate().year),
-    )
+    officer, cycle = scene.officer, scene.cycle
     cycle_svc.cycle_open(by=officer, cycle=cycle)
     cycle_svc.cycle_launch(cycle=cycle)
     # a year under way: stages and ratings spread over the organisations

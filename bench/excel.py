@@ -10,13 +10,11 @@
 
 import datetime
 import io
-import random
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
-from .scene import synthetic_cycle
+from .scene import closed_assessments, synthetic_cycle
 
 
 def _best_of(n: int, fn):
@@ -36,31 +34,12 @@ def _setup(n_orgs: int):
 
 
 def _assessments(cycle, n: int):
-    from flows.models import Assessment, Organisation
+    from flows.models import Organisation
 
-    template = cycle.templates.first().template
-    rnd = random.Random(7)
     org_ids = list(Organisation.objects.filter(code__startswith="XL-").values_list("pk", flat=True)[:n])
-    rows = []
-    for o in org_ids:
-        s = Decimal(rnd.randint(600, 1000)) / 10
-        rows.append(
-            Assessment(
-                cycle=cycle,
-                organisation_id=o,
-                template=template,
-                state="closed",
-                self_score=s,
-                mass_score=s - 1,
-                superior_score=s - 2,
-                combined_score=s - 1,
-                rating="good" if s > 90 else "fairly_good" if s > 80 else "average",
-                outcome="none",
-            )
-        )
-    Assessment.objects.bulk_create(rows, batch_size=5000)
+    made = closed_assessments(cycle, org_ids, seed=7)
     _analyse()
-    return len(rows)
+    return made
 
 
 def _analyse():

@@ -7,37 +7,27 @@ import statistics
 import sys
 import time
 
+from .scene import synthetic_office
+
 RUNS = 15
 YEARS = (2023, 2024, 2025)
 
 
 def run(*, quick: bool, emit):
-    import datetime
     from decimal import Decimal
 
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
-    from flows.models import Assessment, Kind, Level, Organisation, OversightOffice, Stage, User
+    from flows.models import Assessment, Organisation, Stage
     from flows.models.organisations import path_successor
     from flows.services import cycles as cycle_svc
-    from flows.services.indicators import templates_load_defaults
-    from flows.services.people import office_join
-    from flows.services.synthetic import synthetic_tree
 
     n = 1_000 if quick else 10_000
-    templates_load_defaults()
-    root = Organisation.objects.filter(depth=1).first() or Organisation.objects.add_root(
-        {"code": "YOY", "name": "逐年对比基准市委", "kind": Kind.LOCAL_COMMITTEE, "level": Level.CITY}
-    )
-    synthetic_tree(n=n + 1, under=root, prefix="Y")
+    scene = synthetic_office(prefix="Y", n=n + 1, label="对比", scope_code="Y-000001", superuser=False)
+    officer, office = scene.officer, scene.office
     top = Organisation.objects.get(code="Y-000001")
-    officer = User.objects.create(username="yoy-officer", real_name="对比")
-    office = OversightOffice.objects.create(
-        code="YOY-ZZB", name="对比组织部", kind="organisation_department", scope=top
-    )
-    office_join(by=None, user=officer, office=office, role="officer", start=datetime.date(2020, 1, 1))
     ratings = ["good", "fairly_good", "average", "poor"]
     closing = []
     for k, year in enumerate(YEARS):
