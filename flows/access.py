@@ -18,6 +18,7 @@ A refusal is a 404 so that nobody learns whether an organisation or person exist
 import datetime
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -353,6 +354,35 @@ def year_over_year_roots(user) -> list[Organisation]:
         for o in Organisation.objects.filter(path__in=paths).order_by("path")
         if _within(o.path, scope.officer_paths) or o.numchild > 0
     ]
+
+
+def may_see_year_over_year(user) -> bool:
+    """Whether year over year has anything for this user, i.e. `bool(year_over_year_roots(user))`: an officer of
+    any office, or a current leader of an organisation that leads others. The menu asks on every page, so this is
+    one small SQL statement; built through the ORM (two EXISTS) it cost a millisecond to compile, twenty times
+    what it takes to run. Tested against `year_over_year_roots`."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return Organisation.objects.filter(depth=1).exists()
+    q = connection.ops.quote_name
+    table = {m: q(m._meta.db_table) for m in (OfficeMembership, RoleAssignment, Organisation)}
+    current = f"x.start <= %s AND (x.{q('end')} IS NULL OR x.{q('end')} >= %s)"
+    leads = ", ".join(["%s"] * len(LEADERSHIP_ROLES))
+    # table names from _meta and fixed fragments; every value is a parameter
+    officer = (
+        f"SELECT 1 FROM {table[OfficeMembership]} x "  # noqa: S608
+        f"WHERE x.user_id = %s AND x.role = %s AND {current}"
+    )
+    leader = (
+        f"SELECT 1 FROM {table[RoleAssignment]} x JOIN {table[Organisation]} o "  # noqa: S608
+        f"ON o.id = x.organisation_id WHERE x.user_id = %s AND x.role IN ({leads}) AND o.numchild > 0 AND {current}"
+    )
+    sql = f"SELECT EXISTS({officer}) OR EXISTS({leader})"
+    on = connection.ops.adapt_datefield_value(today())
+    with connection.cursor() as cur:
+        cur.execute(sql, [user.pk, OfficeRole.OFFICER, on, on, user.pk, *LEADERSHIP_ROLES, on, on])
+        return bool(cur.fetchone()[0])
 
 
 # ---- the annual written report (书面报告) ----------------------------------------------------------------------

@@ -9,9 +9,9 @@ def _unread(user) -> int:
 
 
 def _open(user) -> int:
-    from .selectors import my_tasks
+    from .inbox import open_task_count
 
-    return my_tasks(user).count()
+    return open_task_count(user)
 
 
 def header_counts(user) -> dict:
@@ -36,4 +36,4 @@ def menu(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"may_see_year_over_year": lambda: bool(access.year_over_year_roots(user))}
+    return {"may_see_year_over_year": lambda: access.may_see_year_over_year(user)}

@@ -319,6 +319,15 @@ def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bound
     return sql, [user.pk, *matched_params, user.pk, *page_params]
 
 
+def open_task_count(user) -> int:
+    """The number of the user's open tasks (the header's badge on every page), read from the same partial index as
+    the page. Through the ORM the statuses become parameters and SQLite no longer picks the index: 5 ms a page at
+    1,000,000 tasks instead of 0.1 ms."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM {_tables()['task']} t WHERE {_MINE}", [user.pk])
+        return cur.fetchone()[0]
+
+
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
     """A page of the user's open tasks (oldest first) with the counts the page shows, in one query."""
     from .services.deadlines import rag_bounds

@@ -405,6 +405,17 @@ def cycles_for(user) -> QuerySet:
     return qs.filter(office_id__in=visible_offices)
 
 
+def cycle_choices(user) -> list[tuple[int, str]]:
+    """(pk, name) of the cycles of `cycles_for`, for a filter's options: one join, half the cost of building
+    `cycles_for`'s subquery, which my tasks paid on every page."""
+    if user.is_superuser and user.is_active:
+        return list(ReviewCycle.objects.values_list("pk", "name"))
+    on = today()
+    current = Q(office__members__end__isnull=True) | Q(office__members__end__gte=on)
+    mine = ReviewCycle.objects.filter(current, office__members__user=user, office__members__start__lte=on)
+    return list(mine.values_list("pk", "name").distinct())
+
+
 def dashboard_cycles_for(user) -> QuerySet:
     """Cycles whose dashboard the user may open: their offices' cycles, and cycles assessing what they lead."""
     scope = access.scope_for(user)

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from flows import yearly
+from flows import access, yearly
 from flows.models import (
     CLASSIFICATION_LEVEL,
     AuditEntry,
@@ -19,6 +19,7 @@ from flows.models import (
     Rating,
     RecordSource,
     ReviewCycle,
+    Role,
     User,
     WeakAndLaxPeriod,
     classification_for,
@@ -26,6 +27,7 @@ from flows.models import (
 from flows.services import classifications as svc
 from flows.services import cycles as cycle_svc
 from tests import cycle_helpers as h
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +243,40 @@ def test_a_village_secretary_and_a_member_see_no_menu_entry(client, demo):
         client.force_login(User.objects.get(username=name))
         assert 'href="/year-over-year/"' not in client.get(reverse("home")).content.decode()
         assert client.get(reverse("year_over_year"), {"root": "JC-QS-HT-01"}).status_code == 404
+
+
+def test_the_menus_one_query_answer_agrees_with_the_pages_roots_for_everyone(demo):
+    """The menu asks `may_see_year_over_year` on every page; the page itself lists `year_over_year_roots`. Both
+    must agree for every demo person, and for the dated cases: an ended or future role or membership, an
+    inspector, the leader of an organisation that leads nobody, an inactive user."""
+    town = Organisation.objects.get(code="JC-QS-HT")
+    village = Organisation.objects.get(code="JC-QS-HT-01")
+    office = f.make_office(Organisation.objects.get(code="JC-QS"))
+    today = datetime.date.today()
+    later, earlier = today + datetime.timedelta(days=30), today - datetime.timedelta(days=30)
+    cases = {
+        "ended-officer": lambda u: f.join_office(u, office, end=earlier),
+        "future-officer": lambda u: f.join_office(u, office, start=later),
+        "inspector": lambda u: f.join_office(u, office, role="inspector"),
+        "leaf-leader": lambda u: f.give_role(u, village, role=Role.MEMBER),
+        "ended-town-leader": lambda u: f.give_role(u, town, role=Role.MEMBER, end=earlier),
+        "town-member": lambda u: f.give_role(u, town, role=Role.MEMBER),
+        "town-party-member": lambda u: f.give_role(u, town, role=Role.PARTY_MEMBER),
+    }
+    for name, make in cases.items():
+        make(f.UserFactory(username=f"yoy-{name}"))
+    inactive = f.UserFactory(username="yoy-inactive", is_active=False)
+    f.join_office(inactive, office)
+    f.UserFactory(username="yoy-root", is_superuser=True)
+    answers = {}
+    for user in User.objects.all():
+        with CaptureQueriesContext(connection) as asked:
+            answers[user.username] = access.may_see_year_over_year(user)
+        assert len(asked) == (1 if user.is_active else 0)
+        assert answers[user.username] == bool(access.year_over_year_roots(user)), user.username
+    assert answers["zuzhibu"] and answers["xianshuji"] and answers["yoy-town-member"] and answers["yoy-root"]
+    assert not any(answers[n] for n in ("shuji", "dangyuan", "yoy-inactive", "yoy-leaf-leader", "yoy-inspector"))
+    assert not answers["yoy-ended-officer"] and not answers["yoy-future-officer"]
 
 
 def test_the_organisation_page_shows_each_years_path_scores_and_classification(client, demo):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def _row(r, which: str, select: str) -> str:
+def _row(r, which: str, select: str, tz) -> str:
     cells = []
     if which == "queue":
         cells.append(f'<td><input type="checkbox" name="task" value="{r["task_id"]}" form="claim" {select}></td>')
@@ -30,7 +30,7 @@ def _row(r, which: str, select: str) -> str:
         org = f'<a href="{escape(r["organisation_url"])}">{org}</a>'
     rag = f'<span class="rag {r["rag"]}" title="{r["rag"]}"></span>' if r["rag"] else ""
     due = r["due"].isoformat() if r["due"] else "—"
-    at = timezone.localtime(r["at"]).strftime("%Y-%m-%d %H:%M") if r["at"] else ""
+    at = f"{r['at'].astimezone(tz):%Y-%m-%d %H:%M}" if r["at"] else ""
     cells.append(
         f"<td>{title}</td><td>{org}</td><td>{escape(r['context'])}</td>"
         f'<td class="date">{rag}{due}</td><td class="date">{at}</td>'
@@ -42,4 +42,16 @@ def _row(r, which: str, select: str) -> str:
 def task_rows(rows, which):
     """<tr> per task: step (a link to do it), organisation, cycle or plan, due date with 红黄绿, arrived/finished."""
     select = f'aria-label="{escape(_("Select"))}"'
-    return mark_safe("\n".join(_row(r, which, select) for r in rows))  # noqa: S308 (every value escaped above)
+    tz = timezone.get_current_timezone()
+    return mark_safe("\n".join(_row(r, which, select, tz) for r in rows))  # noqa: S308 (every value escaped above)
+
+
+@register.simple_tag
+def select_options(choices, selected):
+    """<option> per (value, label) of a filter, the one equal to `selected` marked: a cycle or step list of a few
+    dozen entries, written without a template node per option."""
+    options = []
+    for value, label in choices:
+        marked = " selected" if value == selected else ""
+        options.append(f'<option value="{escape(str(value))}"{marked}>{escape(str(label))}</option>')
+    return mark_safe("".join(options))  # noqa: S308 (every value escaped)

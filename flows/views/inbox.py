@@ -30,7 +30,7 @@ def _render(request, which, rows, **page):
         **page,
     }
     if "cycles" not in context:
-        context["cycles"] = selectors.cycles_for(request.user).values("pk", "name")
+        context["cycles"] = selectors.cycle_choices(request.user)
     return render(request, "flows/tasks/list.html", context)
 
 
