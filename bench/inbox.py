@@ -2,6 +2,12 @@
 (middleware, view, queries, template) for a user with 150 open tasks, against the one indexed SQL query that
 fetches the rows the page shows (its floor). Target: page p95 ≤ 2 × floor p95.
 
+Two more figures say where the time goes: the page's data path alone (the selector: the same query, its rows made
+ready to show) against the same floor; and the page against the least a Django page can do with that query
+(bench/bare_page.py: an authenticated request through the same middleware that runs the raw query and writes
+nothing else), so that the cost of Django's request cycle itself (session, user, middleware) is measured, not
+guessed.
+
 The rows are written by the database itself (INSERT … SELECT over a generated series), so a million tasks take
 seconds: 5 review cycles × N organisations, one assessment and its flow per organisation and cycle, 8 tasks per
 flow (the start, the human steps and the gateways viewflow records), most of them done and owned by 20,000
@@ -175,20 +181,28 @@ def _p95(times):
 
 
 def run(*, quick: bool, emit):
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test import override_settings
     from viewflow.workflow.models import Task
-
-    from flows.inbox import PAGE_SIZE, Filters, my_tasks_page, page_query
-    from flows.models.people import today
-    from flows.services.deadlines import rag_bounds
 
     total = 20_000 if quick else 1_000_000
     started = time.perf_counter()
     me, open_n = generate(tasks=total)
     generated = time.perf_counter() - started
     assert Task.objects.count() >= total and open_n > 0
+
+    with override_settings(ROOT_URLCONF="bench.bare_page"):
+        return _measure(me, open_n, total, generated, emit)
+
+
+def _measure(me, open_n, total, generated, emit):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.bare_page import BARE_PATH
+    from flows.inbox import PAGE_SIZE, Filters, my_tasks_page, page_query
+    from flows.models.people import today
+    from flows.services.deadlines import rag_bounds
 
     client = Client()
     client.force_login(me)
@@ -204,13 +218,18 @@ def run(*, quick: bool, emit):
     # the floor: the page's own list query, as raw SQL on a cursor (no view, no template, no other query);
     # page and floor take turns, so that both meet the same load from whatever else runs on the machine
     sql, params = page_query(me, filters=Filters(), after=None, size=PAGE_SIZE, bounds=rag_bounds(today()))
-    times, floor_times, selector_times = [], [], []
+    bare = client.get(BARE_PATH, HTTP_HOST="127.0.0.1")
+    assert bare.status_code == 200 and int(bare.content) == min(open_n, PAGE_SIZE + 1)
+    times, floor_times, selector_times, bare_times = [], [], [], []
     with connection.cursor() as cur:
         for _ in range(RUNS):
             t0 = time.perf_counter()
             response = client.get(PAGE_PATH, HTTP_HOST="127.0.0.1")
             times.append(time.perf_counter() - t0)
             assert response.status_code == 200
+            t0 = time.perf_counter()
+            client.get(BARE_PATH, HTTP_HOST="127.0.0.1")
+            bare_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             data = my_tasks_page(me)  # what the view asks for: the same query, its rows made ready to show
             selector_times.append(time.perf_counter() - t0)
@@ -220,16 +239,19 @@ def run(*, quick: bool, emit):
             floor_times.append(time.perf_counter() - t0)
     assert len(rows) == min(open_n, PAGE_SIZE + 1)
     assert len(data["rows"]) == min(open_n, PAGE_SIZE), "the selector returns the page's rows"
-    page, floor, selector = _p95(times), _p95(floor_times), _p95(selector_times)
+    page, floor, selector, bare = _p95(times), _p95(floor_times), _p95(selector_times), _p95(bare_times)
     print(
         f"# inbox: {total:,} tasks generated in {generated:.1f} s; the user has {open_n} open; "
-        f"{len(queries)} queries per page (session and user included); "
+        f"{len(queries)} queries per page, all included; "
         f"page median {statistics.median(times) * 1000:.2f} ms, "
-        f"floor median {statistics.median(floor_times) * 1000:.2f} ms",
+        f"floor median {statistics.median(floor_times) * 1000:.2f} ms, "
+        f"bare Django page with the same query median {statistics.median(bare_times) * 1000:.2f} ms",
         flush=True,
     )
     return [
         emit(f"inbox_page_{total}_tasks_{connection.vendor}_p95", page, "s", floor, 2),
         # the page's data path alone (no request cycle, no template) against the same floor
         emit(f"inbox_selector_{total}_tasks_{connection.vendor}_p95", selector, "s", floor, 2),
+        # the whole page against an authenticated Django response that runs the same query and renders nothing
+        emit(f"inbox_page_over_bare_django_page_{total}_tasks_{connection.vendor}_p95", page, "s", bare, 2),
     ]
