@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
@@ -113,6 +114,20 @@ def test_the_session_cookie_is_http_only_same_site_and_ends_with_the_browser(dem
     assert cookie["expires"] == "" and cookie["max-age"] == ""  # a browser-session cookie
     assert client.session.get_expire_at_browser_close()
     assert settings.SESSION_COOKIE_AGE <= 12 * 3600  # server side, a kept-open browser is logged out too
+
+
+def test_a_logged_out_session_opens_nothing_though_sessions_are_cached(demo, settings):
+    """Sessions are read from the cache where the cache is shared (settings.SESSION_ENGINE: both suites of
+    bin/test): logging out must end the session there too, and a copy of the old cookie must not bring it back."""
+    client, response = attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)
+    assert response.status_code == 302 and client.get(reverse("home")).status_code == 200
+    stolen = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(reverse("logout"))
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    response = replay.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Session.objects.filter(session_key=stolen).exists()
 
 
 def policy_of(response) -> dict:
