@@ -117,8 +117,8 @@ def test_the_session_cookie_is_http_only_same_site_and_ends_with_the_browser(dem
 
 
 def test_a_logged_out_session_opens_nothing_though_sessions_are_cached(demo, settings):
-    """Sessions are read from the cache where the cache is shared (settings.SESSION_ENGINE: both suites of
-    bin/test): logging out must end the session there too, and a copy of the old cookie must not bring it back."""
+    """With Redis, sessions are read from the cache (settings.SESSION_ENGINE; the PostgreSQL + Redis suite):
+    logging out must end the session there too, and a copy of the old cookie must not bring it back."""
     client, response = attempt("fenguan", settings.DEMO_PASSWORD, ADDRESS_A)
     assert response.status_code == 302 and client.get(reverse("home")).status_code == 200
     stolen = client.cookies[settings.SESSION_COOKIE_NAME].value

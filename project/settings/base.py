@@ -134,12 +134,10 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # embedded default: background work runs in-process
-# Sessions are read from the cache and written through to the database when the cache is one that every server
-# process shares: Redis on the scale-out stack, or the memory of the embedded default's single process. A cache read
-# spares a database query on every request; logging out deletes both. Several processes without Redis (each with
-# its own memory) keep reading the database, or a session ended in one process would live on in another's cache.
-_ONE_PROCESS = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL or _ONE_PROCESS else "db")
+# With Redis, sessions are read from it and written through to the database: a cache read spares a database query
+# on every request, and logging out deletes both. Without Redis they stay in the database: a cache in each process's
+# memory would let a session ended in one server process live on in another's (0.2 ms a page on SQLite is the price).
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Jobs are acknowledged when they finish, and one whose worker process died is put back on the queue: each
 # job's effect is idempotent (the launch resumes, an import is marked done in its own transaction).
