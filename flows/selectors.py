@@ -31,13 +31,6 @@ from .models.people import today
 SEARCH_LIMIT = 50
 
 
-def my_tasks(user) -> QuerySet:
-    """The user's inbox: tasks assigned to them and not yet done, oldest first (flows.inbox lists them by page)."""
-    from .inbox import OPEN
-
-    return Task.objects.filter(owner=user, status__in=OPEN).order_by("created", "pk")
-
-
 def tree_roots(user) -> list[Organisation]:
     """The topmost organisations this user may see: the start of their tree view."""
     scope = access.scope_for(user)
