@@ -185,7 +185,7 @@ def test_the_cycle_filter_offers_the_cycles_of_my_offices_and_keeps_the_chosen_o
     ended = User.objects.create(username="iq-ended", real_name="已离任")
     office_join(by=None, user=ended, office=cycle.office, role="inspector", start=datetime.date(2020, 1, 1))
     OfficeMembership.objects.filter(user=ended).update(end=datetime.date(2021, 1, 1))
-    for user in User.objects.all():  # the filter's one join lists what cycles_for lists, for everyone
+    for user in User.objects.all():  # the filter lists what cycles_for lists, for everyone
         expected = selectors.cycles_for(user).values_list("pk", "name")
         assert sorted(selectors.cycle_choices(user)) == sorted(expected), user.username
     assert selectors.cycle_choices(ended) == []
