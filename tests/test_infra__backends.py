@@ -35,6 +35,32 @@ def test_the_channel_layer_delivers_a_message():
     assert async_to_sync(layer.receive)(channel)["text"] == "催办"
 
 
+def test_a_socket_closed_at_any_moment_leaves_no_receive_loop_behind():
+    """A consumer whose websocket closes cancels its wait on the channel layer. Cancelled at 120 moments spread over
+    the first 3 ms (connecting, handshaking, sending the first command), every wait must end: with Redis a swallowed
+    cancellation would leave a loop polling Redis for ever, and a test run that waits for it would never finish."""
+    import asyncio
+
+    from channels.layers import channel_layers
+
+    async def cancelled_after(delay):
+        layer = channel_layers.make_backend("default")  # a fresh layer: its first receive opens the connection
+        channel = await layer.new_channel()
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(delay)
+        waiting.cancel()
+        done, _ = await asyncio.wait([waiting], timeout=2)
+        if hasattr(layer, "close_pools"):
+            await layer.close_pools()
+        return bool(done)
+
+    async def scenario():
+        return [await cancelled_after(n * 0.000025) for n in range(120)]
+
+    ended = async_to_sync(scenario)()
+    assert all(ended), f"{ended.count(False)} of 120 cancelled waits were still running 2 s later"
+
+
 def test_background_jobs_use_redis_as_broker_when_scaled_out():
     expected = os.environ.get("REDIS_URL") or "memory://"
     assert settings.CELERY_BROKER_URL == expected

@@ -31,7 +31,7 @@ def run(scenario):
         except BaseException as exc:  # noqa: BLE001 - handed back to the test
             failure.append(exc)
 
-    thread = threading.Thread(target=target)
+    thread = threading.Thread(target=target, daemon=True)  # a scenario that hangs fails its test, not the run
     thread.start()
     thread.join(90)
     assert not thread.is_alive(), "the scenario did not finish in 90 s"

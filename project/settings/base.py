@@ -1,6 +1,7 @@
 """Settings shared by every configuration. Values that differ per machine come from the environment."""
 
 import datetime
+import socket
 from pathlib import Path
 
 import environ
@@ -111,12 +112,28 @@ REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels_redis blocks in BZPOPMIN:
-    # the read then times out now and again and the websocket is dropped (1011). Read longer than it blocks.
+    # The channel layer's connections have no socket timeout. redis-py 8 defaults to 5 s, the same 5 s channels_redis
+    # blocks in BZPOPMIN, so reads timed out now and again and websockets were dropped (1011). Any timeout at all
+    # makes redis-py send through asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as the
+    # send completes: the receive loop of a websocket closed at that moment then never ends (BZPOPMIN every 5 s,
+    # for ever). A Redis that vanishes is noticed by TCP keepalive instead, in about 25 s.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "socket_keepalive": True,
+                        "socket_keepalive_options": {
+                            socket.TCP_KEEPIDLE: 10,
+                            socket.TCP_KEEPINTVL: 5,
+                            socket.TCP_KEEPCNT: 3,
+                        },
+                    }
+                ]
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
