@@ -36,6 +36,8 @@ class ExcelJob(models.Model):
     output_name = models.CharField(max_length=200, blank=True)
     report = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
+    # how many times a worker has started on it: a job is run again when its worker dies, and given up after a few
+    runs = models.PositiveSmallIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

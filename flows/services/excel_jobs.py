@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +59,26 @@ def import_start(*, by, kind: str, upload) -> ExcelJob:
     return job
 
 
+MAX_RUNS = 3
+
+
+def _run_counted(job: ExcelJob) -> bool:
+    """Count this run, committed before the work starts, and say whether to go on. A job whose worker dies is given
+    to another worker; a file that kills every worker that reads it (memory, a parser crash) would go round for ever.
+    After MAX_RUNS starts the job fails instead, with a message its owner can act on."""
+    ExcelJob.objects.filter(pk=job.pk).update(runs=F("runs") + 1)
+    job.refresh_from_db(fields=["runs"])
+    if job.runs <= MAX_RUNS:
+        return True
+    job.state = JobState.FAILED
+    job.message = _(
+        "Processing stopped %(n)s times without finishing, so it was given up. "
+        "Try a smaller workbook, or ask the administrator to look at it."
+    ) % {"n": MAX_RUNS}
+    job.save(update_fields=["state", "message", "updated_at"])
+    return False
+
+
 def _finish(job: ExcelJob, report: importing.Report, *, applied_state: str) -> None:
     job.report = report.as_json()
     if report.refused:
@@ -78,7 +99,7 @@ def import_check(job_id: int) -> ExcelJob:
     """Run by the job: read and check every row, store the preview; nothing is written. A check whose worker died
     (the job still says "checking") is simply run again."""
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state not in (JobState.QUEUED, JobState.CHECKING):
+    if job.state not in (JobState.QUEUED, JobState.CHECKING) or not _run_counted(job):
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.CHECKING)
     report = importing.run_import(job.kind, job.upload.path, job.created_by, progress=_progress(job.pk))
@@ -97,8 +118,8 @@ def import_confirm(*, by, job: ExcelJob) -> ExcelJob:
             _("This import is not waiting for confirmation (it is “%(state)s”).")
             % {"state": locked.get_state_display()}
         )
-    locked.state = JobState.APPLYING
-    locked.save(update_fields=["state", "updated_at"])
+    locked.state, locked.runs = JobState.APPLYING, 0  # the import's runs are counted afresh
+    locked.save(update_fields=["state", "runs", "updated_at"])
     audit_record(actor=by, action="excel.import_confirm", subject=locked, to_value=locked.kind)
     return locked
 
@@ -114,7 +135,7 @@ def import_apply(job_id: int) -> ExcelJob:
     after the commit, before the queue heard it was done) finds it done and imports nothing a second time; two
     runs at once wait for each other on the job's row and the second rolls back."""
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state != JobState.APPLYING:
+    if job.state != JobState.APPLYING or not _run_counted(job):
         return job
 
     def mark_done(report):
@@ -152,7 +173,7 @@ def export_run(job_id: int) -> ExcelJob:
     from ..excel import exports
 
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state not in (JobState.QUEUED, JobState.APPLYING):  # an export whose worker died is built again
+    if job.state not in (JobState.QUEUED, JobState.APPLYING) or not _run_counted(job):  # a died export: again
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.APPLYING)
     found = exports.rows_of(job.kind, job.created_by, job.params)
