@@ -73,3 +73,22 @@ def test_the_printed_demo_logins_cover_every_role_and_all_work(client, demo, set
         assert client.login(username=user.username, password=settings.DEMO_PASSWORD), user.username
         assert client.get("/").status_code == 200
         client.logout()
+
+
+def test_the_printed_logins_say_what_waits_and_how_to_walk_a_village_through_its_year(demo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ") and line.split()}
+    # the person in direct charge and the township secretary each find a task waiting, and are told so
+    assert "[待办 1]" in lines["fenguan"] and "[待办" in lines["dingxuejun"]
+    assert "[待办" not in lines["dangyuan"]  # a plain member has nothing to do
+    # the walk-through names printed logins, in the order the year goes
+    steps = [line.split()[1] for line in text.splitlines() if line.strip()[:2] in ("1.", "2.", "3.", "4.")]
+    assert steps == ["fenguan", "shuji", "zuzhibu", "dingxuejun"]
+    printed = {user.username for user, _held in demo_logins()}
+    assert set(steps) <= printed

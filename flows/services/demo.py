@@ -146,8 +146,16 @@ DEMO_CYCLE_YEAR = 2026
 DEMO_PROGRESS = {  # a few villages further along, so every role finds work waiting
     "JC-QS-HT-02": "self_approval",
     "JC-QS-HT-03": "mass_evaluation",
+    "JC-QS-HT-04": "superior_review",  # in the township secretary's inbox (dingxuejun, a printed login)
     "JC-QS-SQ-02": "superior_review",
 }
+# A walk through one village's year with the printed logins, printed with them (东坪村 waits at its self-assessment)
+DEMO_WALKTHROUGH = [
+    ("fenguan", "填写东坪村的自评、上传佐证材料并提交"),
+    ("shuji", "审核自评"),
+    ("zuzhibu", "在“待认领”中认领并结束群众评议"),
+    ("dingxuejun", "上级考评：评分、定等次，需要时列出整改事项和期限"),
+]
 
 
 def demo_cycle(*, path: Path = DEMO_FILE):

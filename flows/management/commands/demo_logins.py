@@ -3,7 +3,8 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from flows.services.demo import demo_logins
+from flows.inbox import open_task_count
+from flows.services.demo import DEMO_WALKTHROUGH, demo_logins
 
 
 class Command(BaseCommand):
@@ -15,6 +16,12 @@ class Command(BaseCommand):
             f"Zerenzhi 责任制 — open http://127.0.0.1:{os.environ.get('PORT', '8000')} and log in as one of:"
         )
         for user, held in demo_logins():
-            self.stdout.write(f"  {user.username:<12} {user.real_name:<6} {'; '.join(held)}")
+            waiting = open_task_count(user)
+            todo = f"  [待办 {waiting}]" if waiting else ""
+            self.stdout.write(f"  {user.username:<12} {user.real_name:<6} {'; '.join(held)}{todo}")
         self.stdout.write(f"  password for every demo login: {settings.DEMO_PASSWORD}")
+        self.stdout.write("")
+        self.stdout.write("One village's year, step by step (each step lands in the next person's 我的待办):")
+        for n, (username, step) in enumerate(DEMO_WALKTHROUGH, 1):
+            self.stdout.write(f"  {n}. {username:<12} {step}")
         self.stdout.write("")
