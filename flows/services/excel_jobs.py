@@ -173,7 +173,8 @@ def export_run(job_id: int) -> ExcelJob:
     from ..excel import exports
 
     job = ExcelJob.objects.get(pk=job_id)
-    if job.state not in (JobState.QUEUED, JobState.APPLYING) or not _run_counted(job):  # a died export: again
+    # an export whose worker died is built again (up to MAX_RUNS starts)
+    if job.state not in (JobState.QUEUED, JobState.APPLYING) or not _run_counted(job):
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.APPLYING)
     found = exports.rows_of(job.kind, job.created_by, job.params)
