@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from flows import jobs
-from flows.models import ExcelJob, JobState, Organisation
+from flows.models import AuditEntry, ExcelJob, JobState, Organisation
 from flows.services import excel_jobs
 from tests import cycle_helpers as h
 from tests.test_excel__views import workbook
@@ -33,6 +33,8 @@ def test_a_check_whose_worker_died_three_times_is_given_up_with_a_message(client
     jobs.excel_import_check(job.pk)  # the queue hands it out a fourth time
     job.refresh_from_db()
     assert job.state == JobState.FAILED and job.runs == 4
+    given_up = AuditEntry.objects.get(action="excel.job_given_up", subject_id=str(job.pk))
+    assert (given_up.from_value, given_up.to_value, given_up.actor) == ("checking", "failed", None)
     page = client.get(reverse("excel_job", kwargs={"pk": job.pk})).content.decode()
     assert "处理已中断 3 次仍未完成" in page and "失败" in page
     assert not Organisation.objects.filter(code=NEW_BRANCH[0]).exists()

@@ -70,12 +70,15 @@ def _run_counted(job: ExcelJob) -> bool:
     job.refresh_from_db(fields=["runs"])
     if job.runs <= MAX_RUNS:
         return True
-    job.state = JobState.FAILED
-    job.message = _(
-        "Processing stopped %(n)s times without finishing, so it was given up. "
-        "Try a smaller workbook, or ask the administrator to look at it."
-    ) % {"n": MAX_RUNS}
-    job.save(update_fields=["state", "message", "updated_at"])
+    with transaction.atomic():
+        from_state = job.state
+        job.state = JobState.FAILED
+        job.message = _(
+            "Processing stopped %(n)s times without finishing, so it was given up. "
+            "Try a smaller workbook, or ask the administrator to look at it."
+        ) % {"n": MAX_RUNS}
+        job.save(update_fields=["state", "message", "updated_at"])
+        audit_record(actor=None, action="excel.job_given_up", subject=job, from_value=from_state, to_value=job.state)
     return False
 
 
