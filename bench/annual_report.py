@@ -16,8 +16,8 @@ subtree report goes to the background export job."""
 import io
 from decimal import Decimal
 
-from .excel import _analyse, _best_of
-from .scene import closed_assessments, synthetic_cycle
+from bench.excel import _analyse, _best_of
+from bench.scene import closed_assessments, synthetic_cycle
 
 
 def _setup(n: int):
@@ -38,12 +38,12 @@ def run(*, quick: bool, emit):
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import LongTable, SimpleDocTemplate
 
-    from flows.excel.annual_report import annual_report_workbook
     from flows.models import Assessment
     from flows.models.organisations import subtree_q
     from flows.reports.annual import annual_report
     from flows.reports.annual_docx import BODY_FONT, CELL, annual_report_docx
     from flows.reports.annual_pdf import _font, annual_report_pdf
+    from flows.reports.annual_xlsx import annual_report_workbook
 
     n = 2_000 if quick else 10_000
     top, officer, cycle, made = _setup(n)
@@ -74,7 +74,7 @@ def run(*, quick: bool, emit):
         buf = io.BytesIO()
         from reportlab.platypus import TableStyle
 
-        from flows.printing import FONT
+        from flows.reports.printing import FONT
 
         table = LongTable(
             [["序号", "党组织", "自评", "群众", "上级", "综合", "等次", "结果", "阶段"], *cells], repeatRows=1

@@ -15,8 +15,8 @@ BARE_PATH = "/bench-bare-page/"
 
 @login_required
 def bare_page(request):
-    from flows.inbox import PAGE_SIZE, Filters, page_query
     from flows.models.people import today
+    from flows.selectors.inbox import PAGE_SIZE, Filters, page_query
     from flows.services.deadlines import rag_bounds
 
     sql, params = page_query(request.user, filters=Filters(), after=None, size=PAGE_SIZE, bounds=rag_bounds(today()))

@@ -89,7 +89,7 @@ def run(*, quick: bool, emit):
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
-    from flows.consumers import cycle_group
+    from flows.live.consumers import cycle_group
     from flows.models import Kind, Level, Organisation, OversightOffice, ReviewCycle, User
     from flows.services import cycles as cycle_svc
     from flows.services.indicators import templates_load_defaults

@@ -4,7 +4,7 @@ queries, template), against the one grouped SQL query its figures come from. Tar
 import statistics
 import time
 
-from .scene import synthetic_cycle
+from bench.scene import synthetic_cycle
 
 RUNS = 15
 

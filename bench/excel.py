@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .scene import closed_assessments, synthetic_cycle
+from bench.scene import closed_assessments, synthetic_cycle
 
 
 def _best_of(n: int, fn):
@@ -56,7 +56,7 @@ def bench_export(*, quick: bool, emit):
     from openpyxl import Workbook
 
     from flows.excel import ledgers
-    from flows.excel.exporters import safe
+    from flows.excel.cells import safe
     from flows.models import Assessment
 
     n = 5_000 if quick else 100_000

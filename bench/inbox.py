@@ -200,8 +200,8 @@ def _measure(me, open_n, total, generated, emit):
     from django.test.utils import CaptureQueriesContext
 
     from bench.bare_page import BARE_PATH
-    from flows.inbox import PAGE_SIZE, Filters, my_tasks_page, page_query
     from flows.models.people import today
+    from flows.selectors.inbox import PAGE_SIZE, Filters, my_tasks_page, page_query
     from flows.services.deadlines import rag_bounds
 
     client = Client()

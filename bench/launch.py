@@ -2,7 +2,7 @@
 
 import time
 
-from .scene import synthetic_cycle
+from bench.scene import synthetic_cycle
 
 
 def run(*, quick: bool, emit):

@@ -7,7 +7,7 @@ import statistics
 import sys
 import time
 
-from .scene import synthetic_office
+from bench.scene import synthetic_office
 
 RUNS = 15
 YEARS = (2023, 2024, 2025)

@@ -6,9 +6,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from forms.organisations import OrganisationForm
-
-from .models import (
+from flows.models import (
     Assessment,
     AuditEntry,
     ChecklistItem,
@@ -23,8 +21,9 @@ from .models import (
     RoleAssignment,
     User,
 )
-from .services import organisations as org_services
-from .services import people as people_services
+from flows.services import organisations as org_services
+from flows.services import people as people_services
+from forms.organisations import OrganisationForm
 
 
 class GuidanceInline(admin.TabularInline):

@@ -7,4 +7,4 @@ class FlowsConfig(AppConfig):
     verbose_name = _("Responsibility system")
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the inbox push (infrastructure only)
+        from flows.live import signals  # noqa: F401 - connects the inbox push (infrastructure only)

@@ -13,8 +13,8 @@ from viewflow import this
 from viewflow.workflow import lock
 from viewflow.workflow.flow import Flow
 
-from . import access, nodes
-from .models import (
+from flows import nodes
+from flows.models import (
     Assessment,
     Inspection,
     InspectionState,
@@ -25,7 +25,8 @@ from .models import (
     RoleAssignment,
     Stage,
 )
-from .views import inspection_steps, publication_steps, steps
+from flows.policy import access
+from flows.views import inspection_steps, publication_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.

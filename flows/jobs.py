@@ -12,8 +12,8 @@ from celery import shared_task
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def launch_cycle(cycle_id: int) -> int:
     """Launch the cycle's assessments; safe to run again (it resumes where it stopped)."""
-    from .models import ReviewCycle
-    from .services.cycles import cycle_launch
+    from flows.models import ReviewCycle
+    from flows.services.cycles import cycle_launch
 
     return cycle_launch(cycle=ReviewCycle.objects.get(pk=cycle_id))
 
@@ -21,27 +21,27 @@ def launch_cycle(cycle_id: int) -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def periodic_sweeps() -> dict:
     """Run by Celery beat on the scale-out stack (see CELERY_BEAT_SCHEDULE)."""
-    from .scheduler import run_sweeps
+    from flows.scheduler import run_sweeps
 
     return run_sweeps()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_import_check(job_id: int) -> str:
-    from .services.excel_jobs import import_check
+    from flows.services.excel_jobs import import_check
 
     return import_check(job_id).state
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_import_apply(job_id: int) -> str:
-    from .services.excel_jobs import import_apply
+    from flows.services.excel_jobs import import_apply
 
     return import_apply(job_id).state
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_export(job_id: int) -> str:
-    from .services.excel_jobs import export_run
+    from flows.services.excel_jobs import export_run
 
     return export_run(job_id).state

@@ -73,6 +73,6 @@ class Task(NoViewflowScreens, flow.View):
 
     @property
     def view_path(self):
-        from .views.tasks import task_view
+        from flows.views.tasks import task_view
 
         return path(f"<int:process_pk>/{self.name}/<int:task_pk>/", task_view(self, self.view), name="execute")

@@ -13,8 +13,8 @@ _started = threading.Event()
 
 def run_sweeps() -> dict:
     """Everything periodic, in order; each sweep is idempotent."""
-    from .services.ballots import campaigns_close_due
-    from .services.deadlines import deadlines_sweep
+    from flows.services.ballots import campaigns_close_due
+    from flows.services.deadlines import deadlines_sweep
 
     return {"evaluations_closed": campaigns_close_due(), "deadline_steps": deadlines_sweep()}
 

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .flows import FLOWS
-from .views import (
+from flows.flows import FLOWS
+from flows.views import (
     annual_report,
     ballots,
     campaigns,

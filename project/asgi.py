@@ -9,8 +9,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from flows.cast_asgi import cast_first  # noqa: E402
-from flows.routing import websocket_urlpatterns  # noqa: E402
+from flows.ballot_door.asgi import cast_first  # noqa: E402
+from flows.live.routing import websocket_urlpatterns  # noqa: E402
 from flows.scheduler import start_in_process  # noqa: E402
 
 start_in_process()  # embedded default: reminders, escalations and deadline closes run inside the server

@@ -7,4 +7,4 @@ urlpatterns = [
     path("", include("flows.urls")),
 ]
 
-handler500 = "flows.database_errors.server_error"
+handler500 = "flows.web.database_errors.server_error"

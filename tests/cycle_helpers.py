@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from flows import access
 from flows.models import Organisation, OversightOffice, ReviewCycle, Role, RoleAssignment
+from flows.policy import access
 from flows.services import assessments as svc
 from flows.services import cycles as cycle_svc
 from flows.services.indicators import templates_load_defaults

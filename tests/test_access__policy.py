@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from flows import access
 from flows.models import Organisation, Role, RoleAssignment, User
+from flows.policy import access
 from tests.factories import UserFactory, give_role
 
 pytestmark = pytest.mark.django_db

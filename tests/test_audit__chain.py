@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from flows import audit_chain, audit_guard
+from flows.audit import chain as audit_chain
+from flows.audit import guard as audit_guard
 from flows.models import AuditEntry, Organisation, User
 from flows.models.audit import AppendOnlyError, AuditHead
 from flows.services.audit import audit_record

@@ -1,5 +1,5 @@
-"""The cast POST answered in front of Django (flows/cast_asgi.py): a well-formed cast gets the receipt from there,
-after its batch's commit; everything else reaches Django with its body and gets the same pages as before."""
+"""The cast POST answered in front of Django (flows/ballot_door/asgi.py): a well-formed cast gets the receipt from
+there, after its batch's commit; everything else reaches Django with its body and gets the same pages as before."""
 
 import asyncio
 import http.client
@@ -14,8 +14,8 @@ from django.core.asgi import get_asgi_application
 from django.db import connection
 from django.urls import reverse
 
-from flows import ballot_workers
-from flows.cast_asgi import cast_first
+from flows.ballot_door import workers as ballot_workers
+from flows.ballot_door.asgi import cast_first
 from flows.models import Ballot, CampaignState, Satisfaction, VoterToken
 from flows.services import ballots as svc
 from tests.ballot_helpers import mass_campaign
@@ -330,8 +330,8 @@ def test_the_lean_path_counts_the_same_client_address_as_django(settings):
     """Behind a proxy the wrong-code limit must count the voter's address, not the proxy's, on both paths."""
     from django.test import RequestFactory
 
-    from flows.cast_asgi import _client_address
-    from flows.client_address import client_address
+    from flows.ballot_door.asgi import _client_address
+    from flows.web.client_address import client_address
 
     scope = {"client": ("10.0.0.1", 5000)}
     headers = {"x-forwarded-for": "203.0.113.7, 10.0.0.1"}

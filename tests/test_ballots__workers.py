@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from flows import ballot_workers
+from flows.ballot_door import workers as ballot_workers
 from flows.models import Ballot, Satisfaction, VoterToken
 from flows.services import ballots as svc
 from tests.ballot_helpers import mass_campaign

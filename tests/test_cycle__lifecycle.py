@@ -8,7 +8,7 @@ from django.db import transaction
 from django_fsm import TransitionNotAllowed
 from viewflow.workflow.models import Task
 
-from flows import scoring
+from flows.domain import scoring
 from flows.flows import AssessmentFlow
 from flows.models import Assessment, CycleState, Indicator, Organisation, Rating, ReviewCycle, Stage
 from flows.services import cycles as cycle_svc

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from flows import dashboards
-from flows.dashboards import Filters
 from flows.models import Organisation, OversightOffice, Rating, Role, Stage, User
+from flows.selectors import dashboards
+from flows.selectors.dashboards import Filters
 from tests import cycle_helpers as h
 from tests import spotcheck_helpers as sh
 

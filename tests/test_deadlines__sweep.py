@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from flows import calendar
+from flows.domain import calendar
 from flows.models import AuditEntry, DayOff, Notification, OversightOffice, Reminder, ReminderKind, User
 from flows.services.deadlines import deadlines_sweep, rag
 from tests import cycle_helpers as h

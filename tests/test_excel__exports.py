@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from flows.excel import ledgers, templates
-from flows.excel.exporters import FORMULA_STARTS
+from flows.excel.cells import FORMULA_STARTS
 from flows.models import Organisation, Satisfaction
 from flows.services import ballots as svc
 from flows.services.organisations import organisation_update

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from flows import access
 from flows.excel import ledgers, templates
 from flows.models import (
     AuditEntry,
@@ -22,6 +21,7 @@ from flows.models import (
     Stage,
     User,
 )
+from flows.policy import access
 from tests import cycle_helpers as h
 from tests.excel_helpers import edit, header_columns, imported, rows_where, save
 

@@ -14,9 +14,9 @@ from viewflow.workflow.status import STATUS
 
 from flows import selectors
 from flows.flows import AssessmentFlow
-from flows.inbox import PAGE_SIZE, rag_of
 from flows.models import Assessment, OfficeMembership, Organisation, OversightOffice, ReviewCycle, Stage, User
 from flows.models.people import today
+from flows.selectors.inbox import PAGE_SIZE, rag_of
 from flows.services import cycles as cycle_svc
 from flows.services.deadlines import rag, rag_bounds
 from flows.services.indicators import templates_load_defaults

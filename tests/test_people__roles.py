@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from flows import access
 from flows.models import AuditEntry, Organisation, Role, RoleAssignment
+from flows.policy import access
 from flows.services import people as services
 from tests.factories import UserFactory, give_role, join_office, make_office
 

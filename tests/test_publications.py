@@ -10,7 +10,8 @@ from django.urls import reverse
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from flows import calendar, selectors
+from flows import selectors
+from flows.domain import calendar
 from flows.flows import ObjectionFlow
 from flows.models import AuditEntry, ObjectionState, Outcome, Publication, Rating, User
 from flows.services import publications as svc

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from flows.excel.annual_report import annual_report_workbook
 from flows.models import Organisation, Outcome, RectificationItem, ReviewCycle, Role, User
 from flows.reports.annual import annual_report
 from flows.reports.annual_pdf import annual_report_pdf
+from flows.reports.annual_xlsx import annual_report_workbook
 from flows.services import assessments as svc
 from tests import cycle_helpers as h
 

@@ -1,4 +1,4 @@
-"""The 双随机 draw as a pure function (flows/draw.py): properties that must hold for any inputs and any seed."""
+"""The 双随机 draw as a pure function (flows/domain/draw.py): properties that must hold for any inputs and any seed."""
 
 import math
 from collections import Counter
@@ -6,7 +6,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import draw
+from flows.domain import draw
 
 SECTORS = ["village", "community", "school"]
 LEVELS = ["grassroots", "township"]

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from viewflow.workflow.models import Task
 
-from flows import draw
+from flows.domain import draw
 from flows.models import AuditEntry, Inspection, PlanState, RiskTier, SpotCheckPlan
 from flows.services import spotchecks as svc
 from flows.services.tasks import AlreadyHandled

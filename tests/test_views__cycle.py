@@ -395,7 +395,7 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
     )
     check_open_tasks()
     # an overdue rectification item goes to the office: the steps of its referral too
-    from flows import calendar
+    from flows.domain import calendar
     from flows.flows import RectificationItemFlow
     from flows.models import AccountabilityReferral, RectificationItem
     from flows.services import deadlines

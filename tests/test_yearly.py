@@ -9,7 +9,6 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from flows import access, yearly
 from flows.models import (
     CLASSIFICATION_LEVEL,
     AuditEntry,
@@ -24,6 +23,8 @@ from flows.models import (
     WeakAndLaxPeriod,
     classification_for,
 )
+from flows.policy import access
+from flows.selectors import yearly
 from flows.services import classifications as svc
 from flows.services import cycles as cycle_svc
 from tests import cycle_helpers as h

@@ -2,7 +2,7 @@
 
 from django.utils import translation
 
-from . import reading
+from flows.excel import reading
 
 
 def _variants(value, label) -> set:

@@ -5,14 +5,10 @@ the direct download both call `build`, which asks the policy again."""
 
 from django.db.models import Q
 
-from .. import access, selectors
-from ..models import (
-    Assessment,
-    IndicatorTemplate,
-    RectificationItem,
-    RoleAssignment,
-)
-from . import ledgers, templates
+from flows import selectors
+from flows.excel import ledgers, templates
+from flows.models import Assessment, IndicatorTemplate, RectificationItem, RoleAssignment
+from flows.policy import access
 
 EXPORT_NAMES = {
     "roster": "组织与任职.xlsx",
@@ -86,7 +82,7 @@ def rows_of(kind: str, user, params: dict):
             qs = qs.filter(organisation__in=access.visible_organisations(user))
         return (cycle, qs), qs.count()
     if kind == "ballot_tally":
-        from ..services.ballots import campaigns_for
+        from flows.services.ballots import campaigns_for
 
         campaign = campaigns_for(user).filter(pk=params["campaign"]).first()
         return (campaign, campaign.subjects.count()) if campaign else None
@@ -97,8 +93,8 @@ def rows_of(kind: str, user, params: dict):
 
 def _annual_report_rows(user, params):
     """The written report's (cycle, organisation, subtree) if the policy lets this user have it, and its rows."""
-    from ..models import Organisation, ReviewCycle
-    from ..models.organisations import subtree_q
+    from flows.models import Organisation, ReviewCycle
+    from flows.models.organisations import subtree_q
 
     cycle = ReviewCycle.objects.select_related("office").filter(pk=params.get("cycle")).first()
     org = Organisation.objects.filter(code=params.get("org", "")).first()
@@ -130,13 +126,13 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
         cycle, qs = obj
         return ledgers.results_ledger(cycle, qs, progress=progress)
     if kind == "ballot_tally":
-        from ..models import CampaignState
-        from ..services.ballots import tally
+        from flows.models import CampaignState
+        from flows.services.ballots import tally
 
         return ledgers.ballot_tally(obj, tally(obj) if obj.state == CampaignState.CLOSED else None)
     if kind in ANNUAL_REPORT_KINDS:
-        from ..reports.annual import annual_report
-        from ..reports.formats import render
+        from flows.reports.annual import annual_report
+        from flows.reports.formats import render
 
         cycle, org, subtree = obj
         report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=user)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import reading
+from flows.excel import reading
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 PREVIEW_ROWS = 500  # the preview lists this many changed rows; counts cover them all
@@ -118,7 +118,7 @@ def run_import(kind: str, path, user, *, commit: bool = False, progress=None, be
     """Check the file and every row; with `commit`, apply everything or (on any error) nothing.
     `before_commit(report)` runs inside the import's transaction once every row is applied (a job marks itself
     done there, so that the import and its record commit together or not at all)."""
-    from .importers import IMPORTERS
+    from flows.excel.importers import IMPORTERS
 
     report = Report(kind)
     importer = IMPORTERS[kind](user, progress=progress)

@@ -7,9 +7,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..models import Assessment, Outcome, Rating, Sector, Stage
-from . import choices, writing
-from .exporters import safe
+from flows.excel import choices, writing
+from flows.excel.cells import safe
+from flows.models import Assessment, Outcome, Rating, Sector, Stage
 
 RESULT_GROUPS = [  # (group header or None, [column headers]): the 得分 group is a merged header over four columns
     (None, ["序号"]),
@@ -112,7 +112,7 @@ def ballot_tally(campaign, tally=None) -> bytes:
     """An evaluation's tally: per subject the ballots, the score and the count per answer. Counts below the
     campaign's threshold stay hidden, as on the screen; before the voting closes there is no tally at all (a
     running count could reveal how the last voter voted)."""
-    from ..services.ballots import answers_for
+    from flows.services.ballots import answers_for
 
     with translation.override("zh-hans"):
         answers = [(v, str(label)) for v, label in answers_for(campaign)]

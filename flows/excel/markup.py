@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from .reading import check_file
+from flows.excel.reading import check_file
 
 BAD = PatternFill("solid", fgColor="FFC7CE")
 AUTHOR = "责任制系统"

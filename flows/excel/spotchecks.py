@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from .exporters import safe
+from flows.excel.cells import safe
 
 
 def _title(ws, text, size=14):

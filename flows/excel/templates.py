@@ -2,12 +2,12 @@
 exists (so a second import of an untouched template changes nothing), drop-downs on choice columns, an
 instructions sheet, and for scores and rectification a hidden row key and locked non-input columns."""
 
-from ..models import ItemScore, Kind, Level, Organisation, Regime, Role, RoleAssignment, Sector
-from . import choices, writing
-from .exporters import safe
-from .importers import indicators as ind_imp
-from .importers import organisations as org_imp
-from .importers import scores as score_imp
+from flows.excel import choices, writing
+from flows.excel.cells import safe
+from flows.excel.importers import indicators as ind_imp
+from flows.excel.importers import organisations as org_imp
+from flows.excel.importers import scores as score_imp
+from flows.models import ItemScore, Kind, Level, Organisation, Regime, Role, RoleAssignment, Sector
 
 DROP_ROWS = 2000  # drop-downs reach this many rows below the header in the organisation sheets
 YES_NO = ["是", "否"]
@@ -172,7 +172,7 @@ def scores_template(assessments) -> bytes:
 
 def rectification_ledger(items, *, title="整改台账", subtitle="") -> bytes:
     """The rectification ledger (整改台账), also the fill-in template: owners write 整改情况 and import it."""
-    from ..models import ItemState
+    from flows.models import ItemState
 
     labels = ["整改编号", "序号", "组织名称", "存在问题", "整改要求", "责任人", "完成时限", "状态", "整改情况"]
     wb = writing.new_workbook()

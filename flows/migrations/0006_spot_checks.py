@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
 
 
 def add_default_checklist(apps, schema_editor):
-    from flows.checklists import DEFAULT_CHECKLIST
+    from flows.domain.checklists import DEFAULT_CHECKLIST
 
     ChecklistItem = apps.get_model("flows", "ChecklistItem")
     for order, (code, title, guidance) in enumerate(DEFAULT_CHECKLIST, 1):

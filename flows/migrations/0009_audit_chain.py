@@ -1,10 +1,11 @@
-"""The audit log becomes hash-chained and append-only (flows/audit_chain.py, flows/audit_guard.py): every row
+"""The audit log becomes hash-chained and append-only (flows/audit/chain.py, flows/audit/guard.py): every row
 gets its sequence number, the previous row's hash and its own, back-filled in id order; the chain head is
 recorded; the database's triggers then refuse UPDATE and DELETE and check every insert against the head."""
 
 from django.db import migrations, models
 
-from flows import audit_chain, audit_guard
+from flows.audit import chain as audit_chain
+from flows.audit import guard as audit_guard
 
 CHUNK = 2000
 

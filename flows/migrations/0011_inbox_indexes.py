@@ -1,4 +1,4 @@
-"""My tasks reads the user's open tasks oldest first (flows.inbox). viewflow's task table has one-column indexes
+"""My tasks reads the user's open tasks oldest first (flows.selectors.inbox). viewflow's task table has one-column indexes
 only (owner, status, created): at a million tasks the database either walks all of a user's tasks, done ones
 included, or walks the created index past everyone else's. This adds a partial index on viewflow's table, only
 the open tasks, in the order the page reads them:

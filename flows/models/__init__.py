@@ -1,4 +1,4 @@
-from .assessments import (
+from flows.models.assessments import (
     OUTCOMES_BY_RATING,
     AccountabilityMeasure,
     Assessment,
@@ -14,8 +14,8 @@ from .assessments import (
     RectificationItem,
     Stage,
 )
-from .audit import AuditEntry
-from .ballots import (
+from flows.models.audit import AuditEntry
+from flows.models.ballots import (
     POINTS_BY_VALUE,
     Ballot,
     BallotForm,
@@ -29,19 +29,19 @@ from .ballots import (
     Satisfaction,
     VoterToken,
 )
-from .classifications import (
+from flows.models.classifications import (
     CLASSIFICATION_LEVEL,
     ClassificationRecord,
     RecordSource,
     WeakAndLaxPeriod,
     classification_for,
 )
-from .cycles import CycleState, CycleTemplate, Rating, ReviewCycle
-from .deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
-from .excel import ExcelJob, JobDirection, JobState
-from .indicators import Dimension, Indicator, IndicatorTemplate
-from .organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
-from .people import (
+from flows.models.cycles import CycleState, CycleTemplate, Rating, ReviewCycle
+from flows.models.deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
+from flows.models.excel import ExcelJob, JobDirection, JobState
+from flows.models.indicators import Dimension, Indicator, IndicatorTemplate
+from flows.models.organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
+from flows.models.people import (
     LEADERSHIP_ROLES,
     OfficeKind,
     OfficeMembership,
@@ -51,8 +51,8 @@ from .people import (
     RoleAssignment,
     User,
 )
-from .publications import Objection, ObjectionState, Publication
-from .spotchecks import (
+from flows.models.publications import Objection, ObjectionState, Publication
+from flows.models.spotchecks import (
     ChecklistItem,
     CheckOutcome,
     CheckResult,

@@ -20,9 +20,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from .cycles import Rating, ReviewCycle
-from .indicators import Indicator, IndicatorTemplate
-from .organisations import Organisation
+from flows.models.cycles import Rating, ReviewCycle
+from flows.models.indicators import Indicator, IndicatorTemplate
+from flows.models.organisations import Organisation
 
 
 class Stage(models.TextChoices):
@@ -60,7 +60,7 @@ STAGE_OF_OUTCOME = {
 
 
 def _policy():
-    from .. import access
+    from flows.policy import access
 
     return access
 

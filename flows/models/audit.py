@@ -1,15 +1,15 @@
 """The audit trail: who changed what, when, from which value to which, and why.
 
-Append-only and hash-chained (flows/audit_chain.py): a row is written once, with its place in the chain, and never
+Append-only and hash-chained (flows/audit/chain.py): a row is written once, with its place in the chain, and never
 changed or deleted — not through the ORM (save, delete, queryset update/delete refuse), not in the admin (read
-only), and not in SQL while the database's triggers are in place (flows/audit_guard.py).
+only), and not in SQL while the database's triggers are in place (flows/audit/guard.py).
 """
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from .. import audit_chain
+from flows.audit import chain as audit_chain
 
 
 class AppendOnlyError(RuntimeError):

@@ -65,7 +65,7 @@ def _public_id():
 
 
 def _may_run(campaign, user):
-    from .. import access
+    from flows.policy import access
 
     return access.can_run_campaign(user, campaign)
 

@@ -20,8 +20,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .cycles import Rating
-from .organisations import Classification
+from flows.models.cycles import Rating
+from flows.models.organisations import Classification
 
 CLASSIFICATION_OF_RATING = {
     Rating.GOOD: Classification.ADVANCED,

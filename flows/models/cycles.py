@@ -8,8 +8,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from .indicators import IndicatorTemplate
-from .organisations import Organisation, Sector
+from flows.models.indicators import IndicatorTemplate
+from flows.models.organisations import Organisation, Sector
 
 
 class CycleState(models.TextChoices):
@@ -26,7 +26,7 @@ class Rating(models.TextChoices):
 
 
 def _can_manage(cycle, user):
-    from .. import access
+    from flows.policy import access
 
     return access.can_manage_cycle(user, cycle)
 

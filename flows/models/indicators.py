@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from .organisations import Sector
+from flows.models.organisations import Sector
 
 
 class IndicatorTemplate(models.Model):

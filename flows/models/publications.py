@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from .cycles import Rating
+from flows.models.cycles import Rating
 
 
 class Publication(models.Model):

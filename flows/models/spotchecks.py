@@ -7,7 +7,7 @@
                         └──────send back─────┘
 
 Freezing records the population snapshot, its hash and the commitment (hash) of a secret seed; the draw
-reveals the seed. The algorithm is documented in `flows/draw.py`.
+reveals the seed. The algorithm is documented in `flows/domain/draw.py`.
 """
 
 import uuid
@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from .cycles import Rating
-from .organisations import Organisation, Sector
+from flows.models.cycles import Rating
+from flows.models.organisations import Organisation, Sector
 
 
 class RiskTier(models.TextChoices):
@@ -113,7 +113,7 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
 
     def filter_labels(self) -> dict:
         """The population filters in words, for the plan's page and certificate."""
-        from .organisations import Level
+        from flows.models.organisations import Level
 
         return {
             "sectors": "、".join(str(Sector(v).label) for v in self.sectors if v in Sector.values),

@@ -12,8 +12,8 @@ from django.db.models import Count, FloatField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
-from .. import scoring
-from ..models import (
+from flows.domain import scoring
+from flows.models import (
     AccountabilityMeasure,
     Assessment,
     Commendation,
@@ -29,8 +29,8 @@ from ..models import (
     Sector,
     Stage,
 )
-from ..models.organisations import subtree_q
-from ..models.people import today
+from flows.models.organisations import subtree_q
+from flows.models.people import today
 
 SCORE_FIELDS = ("self_score", "mass_score", "superior_score", "combined_score")
 RANKING_SIZE = 20  # the ranking table lists the best organisations; the full table lists every one
@@ -347,7 +347,7 @@ def _count_outcome(rows, _outcomes) -> int:
 
 
 def _labels_of(which: str) -> dict:
-    from ..models import CommendationKind, MeasureKind
+    from flows.models import CommendationKind, MeasureKind
 
     return _labels(CommendationKind if which == "commendation" else MeasureKind)
 
@@ -397,7 +397,7 @@ def _decided_counts(model, cycle, root, kinds: dict) -> dict:
 
 
 def _finding_counts(cycle, root) -> dict:
-    from ..models import Severity
+    from flows.models import Severity
 
     severities = _labels(Severity)
     grouped = dict(

@@ -13,7 +13,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
-from .annual import cell_text
+from flows.reports.annual import cell_text
 
 BODY_FONT, HEADING_FONT = "宋体", "黑体"
 

@@ -16,8 +16,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from ..printing import FONT
-from .annual import cell_text
+from flows.reports.annual import cell_text
+from flows.reports.printing import FONT
 
 ROWS_PER_TABLE = 400  # long tables are cut into pieces (each repeating its header): splitting stays linear
 MARGIN = 20 * mm

@@ -1,8 +1,8 @@
 """The written report's formats: file extension → (renderer of the content structure, content type)."""
 
-from ..excel.annual_report import annual_report_workbook
-from .annual_docx import annual_report_docx
-from .annual_pdf import annual_report_pdf
+from flows.reports.annual_docx import annual_report_docx
+from flows.reports.annual_pdf import annual_report_pdf
+from flows.reports.annual_xlsx import annual_report_workbook
 
 FORMATS = {
     "pdf": (annual_report_pdf, "application/pdf"),

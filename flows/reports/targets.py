@@ -1,9 +1,10 @@
 """Which written reports a user may download (a read for the report screens)."""
 
-from .. import access, selectors
-from ..models import Assessment, Organisation, ReviewCycle, Role, RoleAssignment
-from ..models.organisations import subtree_q
-from .annual import report_title
+from flows import selectors
+from flows.models import Assessment, Organisation, ReviewCycle, Role, RoleAssignment
+from flows.models.organisations import subtree_q
+from flows.policy import access
+from flows.reports.annual import report_title
 
 
 def _own_organisations(user) -> list[Organisation]:

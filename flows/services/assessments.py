@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from .. import access, scoring
-from ..models import (
+from flows.domain import scoring
+from flows.models import (
     LEADERSHIP_ROLES,
     OUTCOMES_BY_RATING,
     AccountabilityMeasure,
@@ -30,13 +30,14 @@ from ..models import (
     RoleAssignment,
     Stage,
 )
-from ..models.people import today
-from .audit import audit_record
-from .tasks import AlreadyHandled, handle_run, open_task, task_complete
+from flows.models.people import today
+from flows.policy import access
+from flows.services.audit import audit_record
+from flows.services.tasks import AlreadyHandled, handle_run, open_task, task_complete
 
 
 def _flows():
-    from .. import flows
+    from flows import flows
 
     return flows
 
@@ -248,7 +249,7 @@ def _compute(a: Assessment) -> None:
 
 def responsible_people(org):
     """Who may own a rectification item or be held responsible: the organisation's current leadership."""
-    from ..models import User
+    from flows.models import User
 
     ids = RoleAssignment.objects.current().filter(organisation=org, role__in=LEADERSHIP_ROLES).values("user_id")
     return User.objects.filter(pk__in=ids).order_by("real_name")
@@ -453,7 +454,7 @@ def accountability_decide(
 @transaction.atomic
 def evidence_add(*, assessment, by, upload, content_type, indicator=None, item=None):
     """Attach an evidence file (already checked for size and type by the form) to an item or a rectification item."""
-    from ..models import Evidence
+    from flows.models import Evidence
 
     a = _lock(assessment)
     if item is not None:

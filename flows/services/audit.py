@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from ..models import AuditEntry
+from flows.models import AuditEntry
 
 
 def audit_record(*, actor, action: str, subject, from_value="", to_value="", comment="") -> AuditEntry:

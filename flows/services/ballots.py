@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from .. import access
-from ..models import (
+from flows.models import (
     POINTS_BY_VALUE,
     Ballot,
     BallotForm,
@@ -40,7 +39,8 @@ from ..models import (
     Stage,
     VoterToken,
 )
-from .audit import audit_record
+from flows.policy import access
+from flows.services.audit import audit_record
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
 CODE_LENGTH = 10  # 50 bits
@@ -195,7 +195,7 @@ def campaign_open(*, by, campaign) -> Campaign:
 def campaign_close(*, by, campaign, system=False) -> Campaign:
     """Close the voting. For a mass evaluation, each assessment gets the tally as its mass score and moves on to
     the superior review (a subject with fewer than k ballots gets no score: too few to be reliable or anonymous)."""
-    from . import assessments as assessment_services
+    from flows.services import assessments as assessment_services
 
     c = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _move(c, "close", by=by, system=system)
@@ -508,7 +508,7 @@ def campaigns_for(user):
 def subjects_from_codes(*, kind: str, codes: list[str], office) -> list[dict]:
     """Subjects of a report-and-review meeting (each organisation's secretary) or of a member appraisal (the
     members of one branch), from organisation codes typed by the office."""
-    from ..models import Organisation, Role, RoleAssignment
+    from flows.models import Organisation, Role, RoleAssignment
 
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     unknown = [c for c in codes if c not in orgs]

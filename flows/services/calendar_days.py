@@ -4,9 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .. import access
-from ..models import DayOff
-from .audit import audit_record
+from flows.models import DayOff
+from flows.policy import access
+from flows.services.audit import audit_record
 
 
 @transaction.atomic

@@ -7,8 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .. import access
-from ..models import (
+from flows.models import (
     AuditEntry,
     Classification,
     ClassificationRecord,
@@ -18,8 +17,9 @@ from ..models import (
     WeakAndLaxPeriod,
     classification_for,
 )
-from ..models.people import today
-from .audit import audit_record
+from flows.models.people import today
+from flows.policy import access
+from flows.services.audit import audit_record
 
 
 def _sync_current(org_ids) -> None:

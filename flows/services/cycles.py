@@ -10,8 +10,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
-from .. import access
-from ..models import (
+from flows.models import (
     Assessment,
     AuditEntry,
     CycleState,
@@ -23,9 +22,10 @@ from ..models import (
     RoleAssignment,
     Stage,
 )
-from ..models.organisations import subtree_q
-from . import classifications, notifications
-from .audit import audit_record
+from flows.models.organisations import subtree_q
+from flows.policy import access
+from flows.services import classifications, notifications
+from flows.services.audit import audit_record
 
 LAUNCH_CHUNK = 2000
 
@@ -105,7 +105,7 @@ def cycle_launch(*, cycle: ReviewCycle, chunk: int = LAUNCH_CHUNK, progress=None
 
 
 def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
-    from ..flows import AssessmentFlow
+    from flows.flows import AssessmentFlow
 
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != CycleState.OPEN:

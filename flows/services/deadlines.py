@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from .. import calendar, selectors
-from ..models import (
+from flows import selectors
+from flows.domain import calendar
+from flows.models import (
     AccountabilityReferral,
     Notification,
     OfficeMembership,
@@ -27,7 +28,7 @@ from ..models import (
     Role,
     RoleAssignment,
 )
-from .audit import audit_record
+from flows.services.audit import audit_record
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -62,7 +63,7 @@ def _recipients(kind, task, assessment):
 
 def _refer_for_accountability(item) -> None:
     """An overdue rectification item becomes an accountability proposal task for the oversight office (once)."""
-    from ..flows import OverdueRectificationFlow
+    from flows.flows import OverdueRectificationFlow
 
     referral = AccountabilityReferral.objects.create(item=item)
     OverdueRectificationFlow.start.run(referral=referral)
@@ -111,7 +112,7 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
     done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
     steps = 0
     tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.TASK_RELATED)
-    from ..flows import OverdueRectificationFlow
+    from flows.flows import OverdueRectificationFlow
 
     for task in tasks.iterator(chunk_size=500):
         if task.flow_task.flow_class is OverdueRectificationFlow:
@@ -151,10 +152,11 @@ def referral_propose(*, referral, by, kind, persons, reason, activation=None):
     """The office proposes a measure for an overdue rectification item."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    from .. import access, flows
-    from ..models import AccountabilityMeasure, MeasureKind
-    from .assessments import responsible_people
-    from .tasks import task_complete
+    from flows import flows
+    from flows.models import AccountabilityMeasure, MeasureKind
+    from flows.policy import access
+    from flows.services.assessments import responsible_people
+    from flows.services.tasks import task_complete
 
     r = (
         AccountabilityReferral.objects.select_for_update(of=("self",))
@@ -181,9 +183,9 @@ def referral_propose(*, referral, by, kind, persons, reason, activation=None):
 def referral_decide(*, referral, by, approve: bool, comment="", activation=None):
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    from .. import flows
-    from ..models import Decision
-    from .tasks import task_complete
+    from flows import flows
+    from flows.models import Decision
+    from flows.services.tasks import task_complete
 
     r = (
         AccountabilityReferral.objects.select_for_update(of=("self",))
@@ -192,7 +194,7 @@ def referral_decide(*, referral, by, approve: bool, comment="", activation=None)
     )
     m = r.measure
     if m is None or m.decision:
-        from .tasks import AlreadyHandled
+        from flows.services.tasks import AlreadyHandled
 
         raise AlreadyHandled()
     if m.proposed_by_id == by.pk:

@@ -10,9 +10,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import OfficeMembership, Organisation, OversightOffice, RoleAssignment, User
-from . import organisations as org_services
-from . import people as people_services
+from flows.models import OfficeMembership, Organisation, OversightOffice, RoleAssignment, User
+from flows.services import organisations as org_services
+from flows.services import people as people_services
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "organisations.json"
 DEMO_ADMIN = "admin"
@@ -119,7 +119,7 @@ def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
     names = [DEMO_ADMIN] + [p["username"] for p in data["people"][:DEMO_LOGIN_COUNT]]
     village = RoleAssignment.objects.current().filter(user__username=names[1]).select_related("organisation").first()
     if village:  # whoever reviews the demo secretary's village (its township's secretary)
-        from .. import access
+        from flows.policy import access
 
         names += [u.username for u in access.reviewers_of(village.organisation)]
     users = {u.username: u for u in User.objects.filter(username__in=names)}
@@ -164,10 +164,10 @@ def demo_cycle(*, path: Path = DEMO_FILE):
 
     from django.core.files.base import ContentFile
 
-    from ..models import ReviewCycle, Role
-    from . import assessments as svc
-    from . import cycles as cycle_svc
-    from .indicators import templates_load_defaults
+    from flows.models import ReviewCycle, Role
+    from flows.services import assessments as svc
+    from flows.services import cycles as cycle_svc
+    from flows.services.indicators import templates_load_defaults
 
     office = OversightOffice.objects.get(code="JC-ZZB")
     if ReviewCycle.objects.filter(office=office, year=DEMO_CYCLE_YEAR).exists():
@@ -218,8 +218,8 @@ def _demo_mass_evaluation(cycle, officer):
 
     from django.utils import timezone
 
-    from ..models import Satisfaction
-    from . import ballots
+    from flows.models import Satisfaction
+    from flows.services import ballots
 
     a = cycle.assessments.get(organisation__code="JC-QS-HT-03")
     campaign = ballots.campaign_for_assessment(
@@ -239,9 +239,9 @@ def _demo_spot_check():
     the inspectors' inboxes (the draw itself is random, as it must be; its certificate shows how to re-run it)."""
     import datetime
 
-    from ..checklists import checklist_load_defaults
-    from ..models import Level, Sector
-    from . import spotchecks
+    from flows.domain.checklists import checklist_load_defaults
+    from flows.models import Level, Sector
+    from flows.services import spotchecks
 
     checklist_load_defaults()
     office = OversightOffice.objects.get(code="JC-DCS")
@@ -292,11 +292,11 @@ def demo_past_cycles() -> list:
     villages are on the weak-and-lax list. Returns the cycles created (none on a second run)."""
     from decimal import Decimal
 
-    from ..models import Assessment, AuditEntry, Outcome, ReviewCycle, Stage
-    from ..scoring import combined_score
-    from . import classifications
-    from . import cycles as cycle_svc
-    from .indicators import templates_load_defaults
+    from flows.domain.scoring import combined_score
+    from flows.models import Assessment, AuditEntry, Outcome, ReviewCycle, Stage
+    from flows.services import classifications
+    from flows.services import cycles as cycle_svc
+    from flows.services.indicators import templates_load_defaults
 
     office = OversightOffice.objects.get(code="JC-ZZB")
     officer = User.objects.get(username="zuzhibu")

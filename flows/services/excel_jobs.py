@@ -14,11 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..excel import importing
-from ..excel.importers import IMPORTERS
-from ..excel.markup import marked_copy
-from ..models import ExcelJob, JobDirection, JobState
-from .audit import audit_record
+from flows.excel import importing
+from flows.excel.importers import IMPORTERS
+from flows.excel.markup import marked_copy
+from flows.models import ExcelJob, JobDirection, JobState
+from flows.services.audit import audit_record
 
 PROGRESS_TTL = 24 * 3600
 
@@ -173,7 +173,7 @@ def export_start(*, by, kind: str, params: dict, filename: str) -> ExcelJob:
 
 
 def export_run(job_id: int) -> ExcelJob:
-    from ..excel import exports
+    from flows.excel import exports
 
     job = ExcelJob.objects.get(pk=job_id)
     # an export whose worker died is built again (up to MAX_RUNS starts)

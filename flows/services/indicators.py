@@ -7,8 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from ..models import Dimension, Indicator, IndicatorTemplate
-from .audit import audit_record
+from flows.models import Dimension, Indicator, IndicatorTemplate
+from flows.services.audit import audit_record
 
 DEFAULTS_FILE = Path(settings.BASE_DIR) / "fixtures" / "templates" / "indicators.json"
 

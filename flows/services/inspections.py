@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from .. import access
-from ..models import Assessment, Rating, RectificationItem, Stage
-from ..models.people import today
-from ..models.spotchecks import (
+from flows.models import Assessment, Rating, RectificationItem, Stage
+from flows.models.people import today
+from flows.models.spotchecks import (
     CheckOutcome,
     Finding,
     FindingDecision,
@@ -22,16 +21,17 @@ from ..models.spotchecks import (
     PlanState,
     Severity,
 )
-from .assessments import responsible_people
-from .audit import audit_record
-from .tasks import AlreadyHandled, task_complete
+from flows.policy import access
+from flows.services.assessments import responsible_people
+from flows.services.audit import audit_record
+from flows.services.tasks import AlreadyHandled, task_complete
 
 # from best to worst: a rating may only move to the right
 RATING_ORDER = [Rating.GOOD, Rating.FAIRLY_GOOD, Rating.AVERAGE, Rating.POOR]
 
 
 def _flows():
-    from .. import flows
+    from flows import flows
 
     return flows
 
@@ -304,7 +304,7 @@ def inspection_decide(
     task_complete(_flows().InspectionFlow.review, insp.process, by=by, activation=activation)
     plan = insp.plan
     if not plan.inspections.exclude(state=InspectionState.DONE).exists() and plan.state == PlanState.DRAWN:
-        from ..models import SpotCheckPlan
+        from flows.models import SpotCheckPlan
 
         p = SpotCheckPlan.objects.select_for_update().get(pk=plan.pk)
         p.close()

@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from ..consumers import cycle_group, user_group
+from flows.live.consumers import cycle_group, user_group
 
 
 def _send_on_commit(push) -> None:

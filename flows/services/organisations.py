@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from treebeard.exceptions import InvalidMoveToDescendant
 
-from ..models import Guidance, Organisation
-from .audit import audit_record
+from flows.models import Guidance, Organisation
+from flows.services.audit import audit_record
 
 TREE_FIELDS = ("path", "depth", "numchild")
 EDITABLE_FIELDS = (

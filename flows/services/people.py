@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ..models import OfficeMembership, Organisation, OversightOffice, Role, RoleAssignment, User
-from .audit import audit_record
+from flows.models import OfficeMembership, Organisation, OversightOffice, Role, RoleAssignment, User
+from flows.services.audit import audit_record
 
 SINGLE_HOLDER_ROLES = (Role.SECRETARY, Role.DEPUTY)
 
@@ -162,8 +162,8 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
     from django.db import connection
     from django.utils import timezone
 
-    from .. import audit_chain
-    from ..models import AuditEntry
+    from flows.audit import chain as audit_chain
+    from flows.models import AuditEntry
 
     for r in roles:
         if r.get("end") is not None and r["end"] < r["start"]:

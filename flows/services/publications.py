@@ -5,17 +5,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .. import access, calendar
-from ..models import Assessment, Objection, ObjectionState, Publication, Rating
-from ..models.people import today
-from .audit import audit_record
-from .tasks import AlreadyHandled, task_complete
+from flows.domain import calendar
+from flows.models import Assessment, Objection, ObjectionState, Publication, Rating
+from flows.models.people import today
+from flows.policy import access
+from flows.services.audit import audit_record
+from flows.services.tasks import AlreadyHandled, task_complete
 
 PUBLICATION_WORKING_DAYS = 5
 
 
 def _flows():
-    from .. import flows
+    from flows import flows
 
     return flows
 

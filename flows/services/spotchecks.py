@@ -13,8 +13,8 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import access, draw
-from ..models import (
+from flows.domain import draw
+from flows.models import (
     Assessment,
     AuditEntry,
     ItemState,
@@ -25,9 +25,9 @@ from ..models import (
     RoleAssignment,
     User,
 )
-from ..models.organisations import subtree_q
-from ..models.people import today
-from ..models.spotchecks import (
+from flows.models.organisations import subtree_q
+from flows.models.people import today
+from flows.models.spotchecks import (
     ChecklistItem,
     CheckResult,
     Inspection,
@@ -36,12 +36,13 @@ from ..models.spotchecks import (
     RiskTier,
     SpotCheckPlan,
 )
-from .audit import audit_record
-from .tasks import AlreadyHandled
+from flows.policy import access
+from flows.services.audit import audit_record
+from flows.services.tasks import AlreadyHandled
 
 
 def _flows():
-    from .. import flows
+    from flows import flows
 
     return flows
 

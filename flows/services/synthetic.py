@@ -11,8 +11,8 @@ import math
 
 from django.db import transaction
 
-from ..models import Kind, Level, Organisation, Role, RoleAssignment, Sector, User
-from ..models.people import today
+from flows.models import Kind, Level, Organisation, Role, RoleAssignment, Sector, User
+from flows.models.people import today
 
 GRASSROOTS_SECTORS = [s for s in Sector.values]
 CHUNK = 5000

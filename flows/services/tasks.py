@@ -59,9 +59,9 @@ def tasks_claim(*, by, task_ids) -> int:
 
     Each task is claimed under its own flow lock; one that someone else took meanwhile, or that this user
     may not take, is skipped. Returns how many were claimed."""
-    from ..nodes import Task as TaskNode
-    from ..selectors import task_subject
-    from .audit import audit_record
+    from flows.nodes import Task as TaskNode
+    from flows.selectors import task_subject
+    from flows.services.audit import audit_record
 
     claimed = 0
     for task in Task.objects.filter(pk__in=list(task_ids)[:500], status=STATUS.NEW, owner__isnull=True):

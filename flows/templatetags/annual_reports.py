@@ -2,7 +2,7 @@
 
 from django import template
 
-from .. import access
+from flows.policy import access
 
 register = template.Library()
 

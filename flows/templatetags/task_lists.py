@@ -41,7 +41,8 @@ def _row(r, which: str, select: str, tz) -> str:
 @register.simple_tag
 def task_rows(rows, which):
     """<tr> per task: step (a link to do it), organisation, cycle or plan, due date with 红黄绿, arrived/finished."""
-    select = f'aria-label="{escape(_("Select"))}"'
+    label = _("Select")  # outside the f-string, where xgettext finds it
+    select = f'aria-label="{escape(label)}"'
     tz = timezone.get_current_timezone()
     return mark_safe("\n".join(_row(r, which, select, tz) for r in rows))  # noqa: S308 (every value escaped above)
 

@@ -16,13 +16,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from .. import access, jobs
-from ..excel import exports
-from ..models import Organisation, ReviewCycle
-from ..reports import formats
-from ..reports.annual import annual_report, report_title
-from ..reports.targets import report_targets
-from ..services import excel_jobs
+from flows import jobs
+from flows.excel import exports
+from flows.models import Organisation, ReviewCycle
+from flows.policy import access
+from flows.reports import formats
+from flows.reports.annual import annual_report, report_title
+from flows.reports.targets import report_targets
+from flows.services import excel_jobs
 
 
 def _cycle_or_404(pk) -> ReviewCycle:

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .. import ratelimit
-from ..ballot_workers import on_ballot_worker
-from ..models import CampaignState
-from ..services import ballots as svc
+from flows.ballot_door import ratelimit
+from flows.ballot_door.workers import on_ballot_worker
+from flows.models import CampaignState
+from flows.services import ballots as svc
 
 BUCKET = "ballot-code"
 

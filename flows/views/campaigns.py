@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows.excel import cells
+from flows.models import Assessment, CampaignKind, CampaignState, Stage
+from flows.policy import access
+from flows.reports import printing
+from flows.services import ballots as svc
+from flows.views.errors import error_text
 from forms.campaigns import CampaignForm, IssueForm, LeaderCommentForm
-
-from .. import access, printing
-from ..excel import exporters
-from ..models import Assessment, CampaignKind, CampaignState, Stage
-from ..services import ballots as svc
-from .errors import error_text
 
 
 def _campaign_or_404(user, pk):
@@ -142,7 +142,7 @@ def campaign_issue(request, pk):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(f"投票码-第{batch}批.pdf", printing.token_sheet(**meta))
-        z.writestr(f"投票码-第{batch}批.xlsx", exporters.token_list(**meta))
+        z.writestr(f"投票码-第{batch}批.xlsx", cells.token_list(**meta))
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="codes-{campaign.public_id}-{batch}.zip"'
     response["Cache-Control"] = "no-store"
@@ -178,7 +178,7 @@ def campaign_close(request, pk):
 @login_required
 def campaign_comments(request, pk):
     """领导点评: leaders of the leading organisation (and the office) comment on each subject, by name."""
-    from ..models import Campaign
+    from flows.models import Campaign
 
     campaign = Campaign.objects.filter(pk=pk).first()
     subjects = (

@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows import jobs, selectors
+from flows.domain import scoring
+from flows.models import Assessment, Publication, Stage
+from flows.policy import access
+from flows.services import cycles as services
+from flows.services.indicators import templates_load_defaults
 from forms.cycles import CycleForm
-
-from .. import access, jobs, scoring, selectors
-from ..models import Assessment, Publication, Stage
-from ..services import cycles as services
-from ..services.indicators import templates_load_defaults
 
 
 def _cycle_or_404(user, pk):

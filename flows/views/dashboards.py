@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
-from .. import access, dashboards
-from ..models import Level, ReviewCycle, Sector, Stage
+from flows.models import Level, ReviewCycle, Sector, Stage
+from flows.policy import access
+from flows.selectors import dashboards
 
 
 def _cycle_or_404(user, pk):

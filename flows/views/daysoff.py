@@ -8,11 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows.models import DayOff, OversightOffice
+from flows.policy import access
+from flows.services import calendar_days as svc
 from forms.daysoff import DayOffForm
-
-from .. import access
-from ..models import DayOff, OversightOffice
-from ..services import calendar_days as svc
 
 
 def _office_or_404(user, pk):

@@ -1,8 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 
-from .. import access
-from ..models import Evidence
+from flows.models import Evidence
+from flows.policy import access
 
 
 @login_required

@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows import jobs
+from flows.excel import exports
+from flows.models import ExcelJob, IndicatorTemplate
+from flows.policy import access
+from flows.services import excel_jobs as services
 from forms.excel import ImportForm
-
-from .. import access, jobs
-from ..excel import exports
-from ..models import ExcelJob, IndicatorTemplate
-from ..services import excel_jobs as services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_TYPES = {  # a job's file by its name: the written report's background jobs make PDF and Word files too

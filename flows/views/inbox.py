@@ -4,9 +4,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from .. import selectors
-from ..inbox import Cursor, Filters, my_tasks_page, step_choices
-from ..services.tasks import tasks_claim
+from flows import selectors
+from flows.selectors.inbox import Cursor, Filters, my_tasks_page, step_choices
+from flows.services.tasks import tasks_claim
 
 
 def _filters(request):
@@ -72,6 +72,6 @@ def inbox_live(request):
     """What an open page re-reads when its socket says the inbox changed: the current count."""
     from django.http import JsonResponse
 
-    from ..context_processors import header_counts
+    from flows.web.context_processors import header_counts
 
     return JsonResponse(header_counts(request.user))

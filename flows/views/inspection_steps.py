@@ -3,14 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from flows import selectors
+from flows.models import CheckOutcome, Rating, Severity
+from flows.services import inspections as services
+from flows.services.assessments import responsible_people
+from flows.views.steps import DraftSaved, StepView
 from forms import spotchecks as forms
 from forms.assessments import check_evidence
-
-from .. import selectors
-from ..models import CheckOutcome, Rating, Severity
-from ..services import inspections as services
-from ..services.assessments import responsible_people
-from .steps import DraftSaved, StepView
 
 
 class InspectionStepView(StepView):

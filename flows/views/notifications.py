@@ -2,8 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ..models import Notification
-from ..services import deadlines as svc
+from flows.models import Notification
+from flows.services import deadlines as svc
 
 
 @login_required

@@ -2,8 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from .. import access, selectors
-from ..models import Sector
+from flows import selectors
+from flows.models import Sector
+from flows.policy import access
 
 
 @login_required

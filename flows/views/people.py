@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .. import access, selectors
+from flows import selectors
+from flows.policy import access
 
 
 @login_required

@@ -2,11 +2,10 @@
 
 from django.utils.translation import gettext as _
 
+from flows.models import Rating
+from flows.services import publications as services
+from flows.views.steps import StepView
 from forms.publications import ObjectionDecisionForm
-
-from ..models import Rating
-from ..services import publications as services
-from .steps import StepView
 
 
 class DecideObjectionView(StepView):

@@ -8,14 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows.models import Publication, ReviewCycle
+from flows.models.people import today
+from flows.policy import access
+from flows.services import publications as svc
+from flows.services.tasks import AlreadyHandled
+from flows.views.errors import error_text
 from forms.publications import ObjectionForm, PublicationForm
-
-from .. import access
-from ..models import Publication, ReviewCycle
-from ..models.people import today
-from ..services import publications as svc
-from ..services.tasks import AlreadyHandled
-from .errors import error_text
 
 
 def _publication_or_404(user, pk):

@@ -8,15 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from flows import selectors
+from flows.excel import spotchecks as excel
+from flows.models import FindingEvidence, Inspection, Organisation, User
+from flows.policy import access
+from flows.services import spotchecks as svc
+from flows.services.tasks import AlreadyHandled
+from flows.views.errors import error_text
+from flows.views.evidence import private_file
 from forms.spotchecks import CancelForm, DrawForm, PlanForm
-
-from .. import access, selectors
-from ..excel import spotchecks as excel
-from ..models import FindingEvidence, Inspection, Organisation, User
-from ..services import spotchecks as svc
-from ..services.tasks import AlreadyHandled
-from .errors import error_text
-from .evidence import private_file
 
 
 def _plan_or_404(user, pk, *, run=False):

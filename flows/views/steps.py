@@ -7,13 +7,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from flows import selectors
+from flows.models import OUTCOMES_BY_RATING, Stage
+from flows.services import assessments as services
+from flows.services.tasks import AlreadyHandled
+from flows.views.tasks import already_handled
 from forms import assessments as forms
-
-from .. import selectors
-from ..models import OUTCOMES_BY_RATING, Stage
-from ..services import assessments as services
-from ..services.tasks import AlreadyHandled
-from .tasks import already_handled
 
 
 class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
@@ -334,14 +333,14 @@ class ReferralProposeView(ProposeAccountabilityView):
         return self.referral().item.assessment
 
     def context(self, **extra):
-        from ..models import Reminder
+        from flows.models import Reminder
 
         item = self.referral().item
         reminders = Reminder.objects.filter(task__process=item.process).order_by("created_at")
         return super().context(item=item, reminders=reminders, **extra)
 
     def act(self):
-        from ..services import deadlines
+        from flows.services import deadlines
 
         d = self.valid_form(forms.AccountabilityProposalForm(self.request.POST, people=self.people()))
         deadlines.referral_propose(
@@ -374,7 +373,7 @@ class ReferralDecideView(DecisionStepView, ReferralProposeView):
         return DecisionStepView.act(self)
 
     def decide(self, *, approve, comment, expected_state):
-        from ..services import deadlines
+        from flows.services import deadlines
 
         deadlines.referral_decide(
             referral=self.referral(),

@@ -13,7 +13,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from ..services.tasks import OPEN_STATUSES, AlreadyHandled
+from flows.services.tasks import OPEN_STATUSES, AlreadyHandled
 
 
 def already_handled(request, task, message=None):

@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import access, selectors, yearly
-from ..models import Classification, Organisation
-from ..services import classifications as services
+from flows import selectors
+from flows.models import Classification, Organisation
+from flows.policy import access
+from flows.selectors import yearly
+from flows.services import classifications as services
 
 
 def _root_or_404(user, code):

@@ -38,14 +38,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "flows.middleware.ChineseFirstLocaleMiddleware",
+    "flows.web.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "flows.database_errors.DatabaseUnavailableMiddleware",
+    "flows.web.database_errors.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
@@ -64,8 +64,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "flows.context_processors.unread_notifications",
-                "flows.context_processors.menu",
+                "flows.web.context_processors.unread_notifications",
+                "flows.web.context_processors.menu",
             ],
         },
     },
@@ -103,7 +103,7 @@ def sqlite_or_url(default_path: Path) -> dict:
 
 
 DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "zerenzhi.sqlite3")}
-# The public ballot pages run on this many worker threads, each keeping its connection (flows/ballot_workers.py)
+# The public ballot pages run on this many worker threads, each keeping its connection (flows/ballot_door/workers.py)
 BALLOT_WORKERS = env.int(
     "BALLOT_WORKERS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
 )
@@ -170,7 +170,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins lock out the pair (username, client address), never a username alone: someone guessing from one
 # address cannot lock an official out everywhere. A successful login clears the count.
 AUTHENTICATION_BACKENDS = [
-    "flows.login_lockout.LockoutBackend",
+    "flows.web.login_lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -178,8 +178,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True  # the lockout page says so: each attempt starts the wait again
-AXES_LOCKOUT_CALLABLE = "flows.login_lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "flows.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "flows.web.login_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "flows.web.client_address.client_address"
 # Where the client's address comes from: REMOTE_ADDR, or behind a reverse proxy the header it sets
 # (e.g. HTTP_X_FORWARDED_FOR with CLIENT_IP_PROXY_COUNT proxies of our own in front, HTTP_X_REAL_IP).
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="REMOTE_ADDR")

@@ -1,7 +1,7 @@
 """Production settings: everything from the environment; passes `manage.py check --deploy`."""
 
-from .base import *  # noqa: F403
-from .base import env
+from project.settings.base import *  # noqa: F403
+from project.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

@@ -1,7 +1,7 @@
 """Test settings: DATABASE_URL and REDIS_URL pick PostgreSQL and Redis; otherwise SQLite in WAL mode."""
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env, sqlite_or_url
+from project.settings.base import *  # noqa: F403
+from project.settings.base import BASE_DIR, env, sqlite_or_url
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False

@@ -1,6 +1,6 @@
 """On a phone: vote with a printed code (the QR's address), keep the receipt, and find it counted after close.
 Through the real server (uvicorn, as bin/serve starts it), so the cast goes the way a voting day's casts go:
-flows/cast_asgi.py in front of Django."""
+flows/ballot_door/asgi.py in front of Django."""
 
 import io
 import zipfile

@@ -1,9 +1,9 @@
 """The workbook kinds that import: one small module each."""
 
-from .indicators import IndicatorsImporter
-from .organisations import OrganisationsImporter
-from .rectification import RectificationImporter
-from .scores import ScoresImporter
+from flows.excel.importers.indicators import IndicatorsImporter
+from flows.excel.importers.organisations import OrganisationsImporter
+from flows.excel.importers.rectification import RectificationImporter
+from flows.excel.importers.scores import ScoresImporter
 
 IMPORTERS = {
     "organisations": OrganisationsImporter,

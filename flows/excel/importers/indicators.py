@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from ...access import scope_for
-from ...models import IndicatorTemplate, Sector
-from ...services import indicators as services
-from .. import choices, reading
-from ..importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.excel import choices, reading
+from flows.excel.importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.models import IndicatorTemplate, Sector
+from flows.policy.access import scope_for
+from flows.services import indicators as services
 
 SHEETS = ("指标", "考核指标", "指标体系")
 COLUMNS = [

@@ -6,12 +6,12 @@ organisation a role is given in, must be one they oversee (or one the same file 
 
 from django.utils.translation import gettext as _
 
-from ...access import can_oversee_organisation
-from ...models import Kind, Level, Organisation, Regime, Role, RoleAssignment, Sector, User
-from ...services import organisations as org_services
-from ...services import people as people_services
-from .. import choices, reading
-from ..importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.excel import choices, reading
+from flows.excel.importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.models import Kind, Level, Organisation, Regime, Role, RoleAssignment, Sector, User
+from flows.policy.access import can_oversee_organisation
+from flows.services import organisations as org_services
+from flows.services import people as people_services
 
 ORG_SHEETS = ("组织", "组织架构", "党组织")
 ROLE_SHEETS = ("任职", "人员", "花名册")

@@ -5,11 +5,11 @@ item's owner reports, only while it is being rectified; a report already made is
 
 from django.utils.translation import gettext as _
 
-from ... import access
-from ...models import ItemState, RectificationItem
-from ...services import assessments as services
-from .. import reading
-from ..importing import CHANGED, UNCHANGED, Importer
+from flows.excel import reading
+from flows.excel.importing import CHANGED, UNCHANGED, Importer
+from flows.models import ItemState, RectificationItem
+from flows.policy import access
+from flows.services import assessments as services
 
 SHEETS = ("整改", "整改清单", "整改台账")
 COLUMNS = [

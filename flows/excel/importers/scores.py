@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from ... import access
-from ...models import Assessment, ItemScore, Stage
-from ...services import assessments as services
-from .. import reading
-from ..importing import CHANGED, UNCHANGED, Importer
+from flows.excel import reading
+from flows.excel.importing import CHANGED, UNCHANGED, Importer
+from flows.models import Assessment, ItemScore, Stage
+from flows.policy import access
+from flows.services import assessments as services
 
 SHEETS = ("评分", "评分表", "打分")
 COLUMNS = [

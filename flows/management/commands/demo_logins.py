@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from flows.inbox import open_task_count
+from flows.selectors.inbox import open_task_count
 from flows.services.demo import DEMO_WALKTHROUGH, demo_logins
 
 

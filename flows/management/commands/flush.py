@@ -1,11 +1,11 @@
 """Django's `flush`, which empties every table (the test runner runs it between transactional tests) — also the
-append-only audit log: the database's guard on it (flows/audit_guard.py) is lifted inside the flush's
+append-only audit log: the database's guard on it (flows/audit/guard.py) is lifted inside the flush's
 transaction and put back before it commits, so no other connection ever sees the table unguarded."""
 
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
-from flows import audit_guard
+from flows.audit import guard as audit_guard
 
 
 class Command(flush.Command):

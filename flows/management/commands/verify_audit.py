@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from flows.audit_verify import verify_chain
+from flows.audit.verify import verify_chain
 
 PROBLEMS = {
     "content": gettext_noop("content changed"),

@@ -4,8 +4,8 @@ sheet for the report's text and one per table, printed as offices print (A4, hea
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from . import writing
-from .exporters import safe
+from flows.excel import writing
+from flows.excel.cells import safe
 
 
 def _heading(ws, text):

@@ -13,7 +13,7 @@ hash from the row alone with any JSON library and SHA-256.
 
 Appending takes the chain head first: the one row of `AuditHead` (the last seq and hash), locked with
 SELECT … FOR UPDATE on PostgreSQL until the transaction ends; on SQLite the IMMEDIATE transaction already holds
-the database's write lock. The database's own trigger (flows/audit_guard.py) checks that each insert continues
+the database's write lock. The database's own trigger (flows/audit/guard.py) checks that each insert continues
 the head and moves the head forward, so a write costs one extra small query (reading the head).
 """
 
@@ -69,7 +69,7 @@ def row_hash(seq: int, *content, prev_hash: str) -> str:
 
 def head_take(using=None) -> tuple[int, str]:
     """The last seq and hash, locked for this transaction (the caller is inside one)."""
-    from .models.audit import AuditEntry, AuditHead
+    from flows.models.audit import AuditEntry, AuditHead
 
     heads = AuditHead.objects.using(using).select_for_update()
     head = heads.filter(pk=1).values_list("seq", "hash").first()

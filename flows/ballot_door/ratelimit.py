@@ -5,7 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
-from .client_address import client_address
+from flows.web.client_address import client_address
 
 
 def _key(request, bucket: str) -> str:

@@ -85,7 +85,7 @@ def _run(fn, args):
 
 
 def submit(fn, *args):
-    """Run fn(*args) on a ballot worker (flows/cast_asgi.py's batches of casts); a concurrent.futures.Future."""
+    """Run fn(*args) on a ballot worker (flows/ballot_door/asgi.py's batches of casts); a concurrent.futures.Future."""
     return _executor().submit(_run, fn, args)
 
 

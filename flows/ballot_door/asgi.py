@@ -4,7 +4,7 @@ day, measured in bench/ballots.py.
 Why: through Django a cast cost ~3.5 ms of server CPU, most of it the request cycle itself (nine middlewares, the
 sync/async hops that whitenoise's and viewflow's sync-only middlewares force, request and response objects); the
 cast itself is four SQL statements. Here a small ASGI app reads the urlencoded form, checks what Django would
-check, casts on the ballot worker thread (flows/ballot_workers.py: the kept connection, the single SQLite writer),
+check, casts on the ballot worker thread (flows/ballot_door/workers.py: the kept connection, the single SQLite writer),
 several queued casts in one transaction (each in its own savepoint: services.ballots.ballots_cast_together), and
 answers with the cached receipt page only after the commit.
 
@@ -48,9 +48,10 @@ from django.urls import reverse, set_script_prefix
 from django.utils import translation
 from django.utils.http import http_date
 
-from . import ballot_workers, ratelimit
-from .client_address import address_from_meta
-from .services import ballots as svc
+from flows.ballot_door import ratelimit
+from flows.ballot_door import workers as ballot_workers
+from flows.services import ballots as svc
+from flows.web.client_address import address_from_meta
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _headers(scope) -> dict[str, str]:
 
 
 def _client_address(scope, headers) -> str:
-    """The address the rate limit counts, chosen as for a Django request (flows/client_address.py)."""
+    """The address the rate limit counts, chosen as for a Django request (flows/web/client_address.py)."""
     meta = {"REMOTE_ADDR": (scope.get("client") or ("", 0))[0] or ""}
     name = settings.CLIENT_IP_HEADER
     if name.startswith("HTTP_"):
@@ -143,7 +144,7 @@ def _csrf_passes(headers, cookies, form, secure: bool, host: str) -> bool:
 
 
 def _language(cookies) -> str:
-    """As flows.middleware.ChineseFirstLocaleMiddleware: Chinese unless the voter chose another language."""
+    """As flows.web.middleware.ChineseFirstLocaleMiddleware: Chinese unless the voter chose another language."""
     chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
     return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
@@ -180,7 +181,7 @@ def _receipt_headers(secure: bool, language: str, length: int) -> list[tuple[byt
 def _cast_batch(casts: list[Cast]) -> list[str | None]:
     """On the ballot worker: the receipt page of each cast that was stored, None for each one Django should answer
     (refused, blocked, unknown evaluation). One transaction for the batch, returned only after its commit."""
-    from .views.ballots import BUCKET, _receipt_page
+    from flows.views.ballots import BUCKET, _receipt_page
 
     set_script_prefix("/")
     pages: list[str | None] = [None] * len(casts)

@@ -65,8 +65,8 @@ class CycleConsumer(GroupListener):
 
 
 def _may_watch(user, cycle_id) -> bool:
-    from . import access
-    from .models import ReviewCycle
+    from flows.models import ReviewCycle
+    from flows.policy import access
 
     cycle = ReviewCycle.objects.filter(pk=cycle_id).first()
     return cycle is not None and access.can_view_cycle_dashboard(user, cycle)

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .models import Classification, InspectionState, ItemState, Rating, Severity, Stage
+from flows.models import Classification, InspectionState, ItemState, Rating, Severity, Stage
 
 ACTIONS = {
     "assessment.launch": _("Cycle launched"),

@@ -5,8 +5,8 @@ Three queries whatever the number of years: the assessments, their stage-changin
 classification records; plus one for its weak-and-lax periods.
 """
 
-from .models import Assessment, AuditEntry, ClassificationRecord, Stage, WeakAndLaxPeriod
-from .models.people import today
+from flows.models import Assessment, AuditEntry, ClassificationRecord, Stage, WeakAndLaxPeriod
+from flows.models.people import today
 
 STAGE_ORDER = {s.value: i for i, s in enumerate(Stage)}
 HISTORY_LIMIT = 20
@@ -40,8 +40,8 @@ def organisation_history(org) -> list[Assessment]:
     ):
         audit.setdefault(entry.subject_id, []).append(entry)
     records = {r.year: r for r in ClassificationRecord.objects.filter(organisation=org)}
-    from .selectors import stage_due
-    from .services.deadlines import rag
+    from flows.selectors.assessments import stage_due
+    from flows.services.deadlines import rag
 
     now = today()
     for a in rows:

@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from . import access
-from .models import Notification
+from flows.models import Notification
+from flows.policy import access
 
 
 def _unread(user) -> int:
@@ -9,7 +9,7 @@ def _unread(user) -> int:
 
 
 def _open(user) -> int:
-    from .inbox import open_task_count
+    from flows.selectors.inbox import open_task_count
 
     return open_task_count(user)
 

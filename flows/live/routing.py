@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import CycleConsumer, InboxConsumer
+from flows.live.consumers import CycleConsumer, InboxConsumer
 
 websocket_urlpatterns = [
     path("ws/inbox/", InboxConsumer.as_asgi()),

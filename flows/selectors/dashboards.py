@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from . import access
-from .models import (
+from flows.domain.scoring import good_count_exceeds_cap
+from flows.models import (
     Assessment,
     Inspection,
     ItemState,
@@ -22,9 +22,9 @@ from .models import (
     Sector,
     Stage,
 )
-from .models.organisations import subtree_q
-from .models.people import today
-from .scoring import good_count_exceeds_cap
+from flows.models.organisations import subtree_q
+from flows.models.people import today
+from flows.policy import access
 
 RANKING_SIZE = 20
 DRILL_LIMIT = 300
@@ -69,8 +69,8 @@ class Filters:
 
 def stage_rags(cycle: ReviewCycle) -> dict[str, str]:
     """红黄绿 of each stage today, from the cycle's stage deadlines (closed years have none)."""
-    from .selectors import stage_due
-    from .services.deadlines import rag
+    from flows.selectors.assessments import stage_due
+    from flows.services.deadlines import rag
 
     now = today()
     return {

@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import (
+from flows.models import (
     LEADERSHIP_ROLES,
     Guidance,
     OfficeMembership,
@@ -32,8 +32,8 @@ from .models import (
     RoleAssignment,
     User,
 )
-from .models.organisations import subtree_q
-from .models.people import today
+from flows.models.organisations import subtree_q
+from flows.models.people import today
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def offices_of(user) -> set:
     if user is None or not user.is_authenticated:
         return set()
     if user.is_superuser:
-        from .models import OversightOffice
+        from flows.models import OversightOffice
 
         return set(OversightOffice.objects.values_list("pk", flat=True))
     return set(

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 
-from .models import (
+from flows.models import (
     CLASSIFICATION_LEVEL,
     Classification,
     ClassificationRecord,
@@ -21,8 +21,8 @@ from .models import (
     Rating,
     WeakAndLaxPeriod,
 )
-from .models.organisations import subtree_q
-from .models.people import today
+from flows.models.organisations import subtree_q
+from flows.models.people import today
 
 YEARS_SHOWN = 5
 DRILL_LIMIT = 300

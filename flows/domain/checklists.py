@@ -15,7 +15,7 @@ DEFAULT_CHECKLIST = [
 
 def checklist_load_defaults() -> int:
     """Create the default items that do not exist yet (safe to run again). Returns how many were created."""
-    from .models import ChecklistItem
+    from flows.models import ChecklistItem
 
     created = 0
     for order, (code, title, guidance) in enumerate(DEFAULT_CHECKLIST, 1):

@@ -6,8 +6,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from viewflow.workflow.models import Task
 
-from .models import Assessment
-from .services.notifications import cycle_changed, inbox_changed
+from flows.models import Assessment
+from flows.services.notifications import cycle_changed, inbox_changed
 
 
 @receiver(pre_save, sender=Task)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from viewflow.workflow.fields import import_task_by_ref
 from viewflow.workflow.status import STATUS
 
-from .models.people import today
+from flows.models.people import today
 
 PAGE_SIZE = 50
 OPEN = (STATUS.ASSIGNED, STATUS.STARTED)  # "mine and not done": the same two the header badge counts
@@ -70,7 +70,7 @@ class Cursor:
 def _tables() -> dict:
     from viewflow.workflow.models import Task
 
-    from .models import (
+    from flows.models import (
         AccountabilityReferral,
         Assessment,
         GuidanceComment,
@@ -204,8 +204,8 @@ def stage_refs(stage: str) -> list[str]:
 def _step_refs() -> dict[str, list[str]]:
     from viewflow.workflow.fields import get_task_ref
 
-    from .flows import FLOWS
-    from .nodes import Task as TaskNode
+    from flows.flows import FLOWS
+    from flows.nodes import Task as TaskNode
 
     refs: dict[str, list[str]] = {}
     for f in FLOWS:
@@ -330,7 +330,7 @@ def open_task_count(user) -> int:
 
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
     """A page of the user's open tasks (oldest first) with the counts the page shows, in one query."""
-    from .services.deadlines import rag_bounds
+    from flows.services.deadlines import rag_bounds
 
     bounds = rag_bounds(today())
     with connection.cursor() as cur:

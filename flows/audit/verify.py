@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from . import audit_chain
+from flows.audit import chain as audit_chain
 
 CHUNK = 2000
 COLUMNS = ("id", "seq", *audit_chain.FIELDS, "prev_hash", "hash")
@@ -44,7 +44,7 @@ class ChainReport:
 
 def _rows(chunk: int):
     """Every row as a dict, in seq order: keyset pages of `chunk` rows, so memory stays bounded."""
-    from .models import AuditEntry
+    from flows.models import AuditEntry
 
     last = 0
     while True:
@@ -66,8 +66,8 @@ def _break(row, problem, detail) -> Break:
 def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -> ChainReport:
     from django.db import connection
 
-    from . import audit_guard
-    from .models.audit import AuditHead
+    from flows.audit import guard as audit_guard
+    from flows.models.audit import AuditHead
 
     report = ChainReport()
     missing = audit_guard.missing(connection)
@@ -161,7 +161,7 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
 
 def _anchor(expect, report) -> Break | None:
     """A head recorded earlier, outside the database: the row at that seq must still carry that hash."""
-    from .models import AuditEntry
+    from flows.models import AuditEntry
 
     seq, digest = expect
     row = AuditEntry.objects.filter(seq=seq).values(*COLUMNS).first()

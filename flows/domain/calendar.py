@@ -19,7 +19,7 @@ def _national_working_day(day: datetime.date) -> bool:
 def local_exceptions(office_id: int | None) -> dict:
     if office_id is None:
         return {}
-    from .models import DayOff
+    from flows.models import DayOff
 
     return dict(DayOff.objects.filter(office_id=office_id).values_list("date", "working"))
 

@@ -6,7 +6,7 @@ used) drops out and the remaining weights are rescaled, so a missing stage neith
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import Rating
+from flows.models import Rating
 
 TWO = Decimal("0.01")
 
