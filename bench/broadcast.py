@@ -89,10 +89,10 @@ def run(*, quick: bool, emit):
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
-    from flows.live.consumers import cycle_group
     from flows.models import Kind, Level, Organisation, OversightOffice, ReviewCycle, User
     from flows.services import cycles as cycle_svc
     from flows.services.indicators import templates_load_defaults
+    from flows.services.notifications import cycle_group
     from flows.services.people import office_join
 
     n = 200 if quick else CLIENTS

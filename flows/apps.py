@@ -7,4 +7,5 @@ class FlowsConfig(AppConfig):
     verbose_name = _("Responsibility system")
 
     def ready(self):
+        from flows import flows  # noqa: F401 - the flows register themselves with the services that start them
         from flows.live import signals  # noqa: F401 - connects the inbox push (infrastructure only)

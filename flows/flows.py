@@ -4,6 +4,10 @@
 * `RectificationItemFlow`: one rectification item: its owner reports, a reviewer verifies or returns.
 * `GuidanceCommentFlow`: a guiding organisation's non-blocking comment while the review runs.
 
+Each flow names its `subject`, the domain object behind its process (`process.<subject>`): the object each
+task's step is taken on. Who may take a task is the step's rule in the permission table (`flows.policy.steps`),
+named by `.Step(...)`; the service that completes it checks the same rule.
+
 Every flow locks its process row (`select_for_update`) while a task completes: viewflow's default is no
 lock at all, under which two requests completing the same task both succeed.
 """
@@ -14,18 +18,17 @@ from viewflow.workflow import lock
 from viewflow.workflow.flow import Flow
 
 from flows import nodes
+from flows.flow_registry import flows_register
 from flows.models import (
     Assessment,
     Inspection,
     InspectionState,
-    InspectorSeat,
     ItemState,
     RectificationItem,
     Role,
     RoleAssignment,
     Stage,
 )
-from flows.policy import access
 from flows.views import inspection_steps, publication_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
@@ -53,6 +56,7 @@ def _current_holder(org, role):
 
 class AssessmentFlow(Flow):
     process_title = _("Annual responsibility review")
+    subject = "assessment"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.draft_self)
@@ -61,14 +65,14 @@ class AssessmentFlow(Flow):
         nodes.Task(steps.DraftSelfView.as_view())
         .Annotation(title=_("Draft the self-assessment"))
         .Assign(this.assign_in_direct_charge)
-        .Eligible(lambda t, u: access.is_in_direct_charge(u, _assessment(t).organisation))
+        .Step("assessment.submit_self")
         .Next(this.approve_self)
     )
     approve_self = (
         nodes.Task(steps.ApproveSelfView.as_view())
         .Annotation(title=_("Approve the self-assessment"))
         .Assign(this.assign_secretary)
-        .Eligible(lambda t, u: access.is_secretary(u, _assessment(t).organisation))
+        .Step("assessment.approve_self")
         .Next(this.check_self_approved)
     )
     check_self_approved = (
@@ -80,14 +84,14 @@ class AssessmentFlow(Flow):
     close_mass = (
         nodes.Task(steps.CloseMassView.as_view())
         .Annotation(title=_("Close the mass evaluation"))
-        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Step("assessment.close_mass")
         .Next(this.review)
     )
     review = (
         nodes.Task(steps.ReviewView.as_view())
         .Annotation(title=_("Superior review"))
         .Assign(this.assign_reviewer)
-        .Eligible(lambda t, u: access.is_reviewer(u, _assessment(t).organisation))
+        .Step("assessment.submit_review")
         .Next(this.check_outcome)
     )
     check_outcome = (
@@ -101,7 +105,7 @@ class AssessmentFlow(Flow):
     decide_commendation = (
         nodes.Task(steps.DecideCommendationView.as_view())
         .Annotation(title=_("Decide on the commendation"))
-        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Step("assessment.decide_commendation")
         .Next(this.end)
     )
     await_rectification = (
@@ -110,18 +114,13 @@ class AssessmentFlow(Flow):
     propose_accountability = (
         nodes.Task(steps.ProposeAccountabilityView.as_view())
         .Annotation(title=_("Propose an accountability measure"))
-        .Eligible(lambda t, u: access.can_oversee_organisation(u, _assessment(t).organisation))
+        .Step("assessment.propose_accountability")
         .Next(this.approve_accountability)
     )
     approve_accountability = (
         nodes.Task(steps.DecideAccountabilityView.as_view())
         .Annotation(title=_("Approve the accountability measure"))
-        .Eligible(
-            lambda t, u: (
-                access.can_oversee_organisation(u, _assessment(t).organisation)
-                and not _assessment(t).accountability_measures.filter(decision="", proposed_by=u).exists()
-            )
-        )
+        .Step("assessment.approve_accountability")
         .Next(this.check_accountability)
     )
     check_accountability = (
@@ -159,6 +158,7 @@ class AssessmentFlow(Flow):
 
 class RectificationItemFlow(Flow):
     process_title = _("Rectification item")
+    subject = "rectification_item"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
@@ -166,18 +166,25 @@ class RectificationItemFlow(Flow):
         nodes.Task(steps.ReportRectificationView.as_view())
         .Annotation(title=_("Report on the rectification item"))
         .Assign(lambda act: act.process.rectification_item.owner)
-        .Eligible(lambda t, u: t.process.rectification_item.owner_id == u.pk)
-        .Next(this.verify)
+        .Step("rectificationitem.submit_report")
+        .Next(this.check_reported)
+    )
+    check_reported = (
+        nodes.If(lambda act: _item_state(act) == ItemState.EXTENSION_REQUESTED)
+        .Annotation(title=_("Extension asked?"))
+        .Then(this.decide_extension)
+        .Else(this.verify)
+    )
+    decide_extension = (
+        nodes.Task(steps.DecideExtensionView.as_view())
+        .Annotation(title=_("Decide on the extension of a rectification item"))
+        .Step("rectificationitem.grant_extension")
+        .Next(this.report)
     )
     verify = (
         nodes.Task(steps.VerifyRectificationView.as_view())
         .Annotation(title=_("Verify the rectification item"))
-        .Eligible(
-            lambda t, u: (
-                access.is_reviewer(u, t.process.rectification_item.assessment.organisation)
-                and t.process.rectification_item.reported_by_id != u.pk
-            )
-        )
+        .Step("rectificationitem.verify")
         .Next(this.check_verified)
     )
     check_verified = (
@@ -197,19 +204,14 @@ class RectificationItemFlow(Flow):
 
 class GuidanceCommentFlow(Flow):
     process_title = _("Guidance comment")
+    subject = "guidance_comment"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.comment)
     comment = (
         nodes.Task(steps.GuidanceCommentView.as_view())
         .Annotation(title=_("Comment as guiding organisation"))
-        .Eligible(
-            lambda t, u: (
-                RoleAssignment.objects.current()
-                .filter(user=u, organisation_id=t.process.guidance_comment.guide_id, role__in=access.LEADERSHIP_ROLES)
-                .exists()
-            )
-        )
+        .Step("guidancecomment.comment")
         .Next(this.end)
     )
     end = nodes.End()
@@ -226,25 +228,20 @@ class OverdueRectificationFlow(Flow):
     a second officer approves it or not."""
 
     process_title = _("Overdue rectification")
+    subject = "referral"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.propose)
     propose = (
         nodes.Task(steps.ReferralProposeView.as_view())
         .Annotation(title=_("Overdue rectification: propose accountability"))
-        .Eligible(lambda t, u: access.can_oversee_organisation(u, t.process.referral.item.assessment.organisation))
+        .Step("referral.propose")
         .Next(this.decide)
     )
     decide = (
         nodes.Task(steps.ReferralDecideView.as_view())
         .Annotation(title=_("Overdue rectification: approve the measure"))
-        .Eligible(
-            lambda t, u: (
-                access.can_oversee_organisation(u, t.process.referral.item.assessment.organisation)
-                and t.process.referral.measure is not None
-                and t.process.referral.measure.proposed_by_id != u.pk
-            )
-        )
+        .Step("referral.decide")
         .Next(this.end)
     )
     end = nodes.End()
@@ -260,16 +257,12 @@ def _inspection_state(activation):
     return Inspection.objects.filter(process_id=activation.process.pk).values_list("state", flat=True).get()
 
 
-def _seated(task, user, *, unsigned=False):
-    seats = InspectorSeat.objects.filter(inspection__process_id=task.process_id, inspector_id=user.pk)
-    return seats.filter(signed_at__isnull=True).exists() if unsigned else seats.exists()
-
-
 class InspectionFlow(Flow):
     """One organisation drawn by a spot check: the lead inspector records the checklist and findings, the other
     inspectors sign in turn (any of them may send it back), then the oversight office decides on the findings."""
 
     process_title = _("Spot check")
+    subject = "inspection"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.record)
@@ -277,14 +270,14 @@ class InspectionFlow(Flow):
         nodes.Task(inspection_steps.RecordInspectionView.as_view())
         .Annotation(title=_("Spot check: record the checklist and findings"))
         .Assign(lambda act: act.process.inspection.seats.order_by("position").first().inspector)
-        .Eligible(lambda t, u: t.process.inspection.lead_id() == u.pk)
+        .Step("inspection.submit")
         .Next(this.route)
     )
     sign = (
         nodes.Task(inspection_steps.SignInspectionView.as_view())
         .Annotation(title=_("Spot check: sign the record"))
         .Assign(lambda act: act.process.inspection.seats.filter(signed_at__isnull=True).first().inspector)
-        .Eligible(lambda t, u: _seated(t, u, unsigned=True))
+        .Step("inspection.sign")
         .Next(this.route)
     )
     route = (
@@ -297,7 +290,7 @@ class InspectionFlow(Flow):
     review = (
         nodes.Task(inspection_steps.ReviewInspectionView.as_view())
         .Annotation(title=_("Spot check: decide on the findings"))
-        .Eligible(lambda t, u: t.process.inspection.plan.office_id in access.offices_of(u))
+        .Step("inspection.decide")
         .Next(this.end)
     )
     end = nodes.End()
@@ -313,13 +306,14 @@ class ObjectionFlow(Flow):
     """An objection (异议) raised while the results are published goes to the cycle's oversight office."""
 
     process_title = _("Objection to a published rating")
+    subject = "objection"
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.decide)
     decide = (
         nodes.Task(publication_steps.DecideObjectionView.as_view())
         .Annotation(title=_("Decide on an objection to a published rating"))
-        .Eligible(lambda t, u: access.can_manage_cycle(u, t.process.objection.publication.cycle))
+        .Step("objection.uphold")
         .Next(this.end)
     )
     end = nodes.End()
@@ -339,3 +333,4 @@ FLOWS = (
     InspectionFlow,
     ObjectionFlow,
 )
+flows_register(*FLOWS)

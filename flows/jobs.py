@@ -21,27 +21,33 @@ def launch_cycle(cycle_id: int) -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def periodic_sweeps() -> dict:
     """Run by Celery beat on the scale-out stack (see CELERY_BEAT_SCHEDULE)."""
-    from flows.scheduler import run_sweeps
-
     return run_sweeps()
+
+
+def run_sweeps() -> dict:
+    """Everything periodic, in order; each sweep is idempotent (Celery beat, the embedded scheduler, the command)."""
+    from flows.services.ballots import campaigns_close_due
+    from flows.services.deadlines import deadlines_sweep
+
+    return {"evaluations_closed": campaigns_close_due(), "deadline_steps": deadlines_sweep()}
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_import_check(job_id: int) -> str:
-    from flows.services.excel_jobs import import_check
+    from flows.excel.jobs import import_check
 
     return import_check(job_id).state
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_import_apply(job_id: int) -> str:
-    from flows.services.excel_jobs import import_apply
+    from flows.excel.jobs import import_apply
 
     return import_apply(job_id).state
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def excel_export(job_id: int) -> str:
-    from flows.services.excel_jobs import export_run
+    from flows.excel.jobs import export_run
 
     return export_run(job_id).state

@@ -11,6 +11,8 @@ from django.urls import path
 from viewflow.utils import is_owner
 from viewflow.workflow import flow
 
+from flows.policy import steps
+
 
 class NoViewflowScreens:
     index_view_class = None
@@ -48,19 +50,24 @@ class Task(NoViewflowScreens, flow.View):
 
     def __init__(self, view, **kwargs):
         super().__init__(view, **kwargs)
-        self._eligible = None
+        self.step = None
 
-    def Eligible(self, check):  # noqa: N802 (viewflow's builder style)
-        """`check(task, user) -> bool`: who may take this task when it is unassigned, and open it."""
-        self._eligible = check
+    def Step(self, name: str):  # noqa: N802 (viewflow's builder style)
+        """The step this task takes, by its name in the permission table (`flows.policy.steps`): who may take the
+        task when it is unassigned, and open it."""
+        self.step = name
         return self
+
+    def subject(self, task):
+        """The domain object the step is taken on (`process.<flow's subject>`)."""
+        return getattr(task.process, self.flow_class.subject)
 
     def is_eligible(self, user, task) -> bool:
         if user is None or not user.is_authenticated:
             return False
         if task.owner_id:
             return is_owner(task.owner, user)
-        return bool(self._eligible and self._eligible(task, user))
+        return self.step is not None and steps.allows(user, self.step, self.subject(task))
 
     def can_execute(self, user, task):
         return self.is_eligible(user, task)

@@ -7,16 +7,10 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
+from flows.jobs import run_sweeps
+
 log = logging.getLogger(__name__)
 _started = threading.Event()
-
-
-def run_sweeps() -> dict:
-    """Everything periodic, in order; each sweep is idempotent."""
-    from flows.services.ballots import campaigns_close_due
-    from flows.services.deadlines import deadlines_sweep
-
-    return {"evaluations_closed": campaigns_close_due(), "deadline_steps": deadlines_sweep()}
 
 
 def _loop(stop: threading.Event):

@@ -106,6 +106,18 @@ class VerifyForm(forms.Form):
         return self.cleaned_data["decision"] == "verify"
 
 
+class ExtensionRequestForm(forms.Form):
+    due = forms.DateField(label=_("New due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Why more time is needed"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ExtensionDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("grant", _("Grant the extension")), ("refuse", _("Refuse the extension"))])
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class AccountabilityProposalForm(forms.Form):
     kind = forms.ChoiceField(label=_("Measure"), choices=MeasureKind.choices)
     persons = forms.TypedMultipleChoiceField(label=_("Responsible persons"), coerce=int, choices=())

@@ -42,7 +42,8 @@ def hang(point):
 
 def install_hooks():
     from flows.excel import importing
-    from flows.services import assessments, cycles, excel_jobs
+    from flows.excel import jobs as excel_jobs
+    from flows.services import assessments, cycles
 
     real_complete = assessments.task_complete
 

@@ -115,7 +115,7 @@ def test_a_running_job_shows_a_progress_bar_that_polls(client, demo):
     job = ExcelJob.objects.create(direction="import", kind="organisations", created_by=officer, state=JobState.CHECKING)
     from django.core.cache import cache
 
-    from flows.services.excel_jobs import progress_key
+    from flows.excel.jobs import progress_key
 
     cache.set(progress_key(job.pk), {"done": 5000, "total": 20000})
     client.force_login(officer)

@@ -21,10 +21,10 @@ from celery import Celery
 from django.core.files.uploadedfile import SimpleUploadedFile
 from viewflow.workflow.models import Process, Task
 
+from flows.excel import jobs as excel_jobs
 from flows.flows import AssessmentFlow
 from flows.models import Assessment, AuditEntry, ExcelJob, JobState, Organisation, OversightOffice, ReviewCycle
 from flows.services import cycles as cycle_svc
-from flows.services import excel_jobs
 from flows.services.indicators import templates_load_defaults
 from tests import cycle_helpers as h
 from tests.fault_helpers import orphan_tasks

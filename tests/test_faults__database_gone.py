@@ -13,6 +13,7 @@ from flows.flows import AssessmentFlow
 from flows.models import Assessment, Role, Stage
 from flows.selectors import task_url
 from flows.services import assessments as svc
+from flows.services import steps as step_service
 from tests import cycle_helpers as h
 from tests.fault_helpers import orphan_tasks, standing
 
@@ -56,7 +57,7 @@ def test_the_database_going_away_mid_request_gives_a_clear_page_and_loses_nothin
     client.force_login(secretary)
     url = task_url(task)
 
-    real_transition = svc._transition
+    real_transition = step_service.step_take
     broken = []
 
     def transition_then_lose_the_database(*args, **kwargs):
@@ -65,7 +66,7 @@ def test_the_database_going_away_mid_request_gives_a_clear_page_and_loses_nothin
         broken.append(True)
         return result
 
-    monkeypatch.setattr(svc, "_transition", transition_then_lose_the_database)
+    monkeypatch.setattr(svc, "step_take", transition_then_lose_the_database)
     response = client.post(url, {"decision": "approve", "comment": "", "expected_state": Stage.SELF_APPROVAL})
     connection.execute_wrappers.clear()
     monkeypatch.undo()

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from flows import jobs
+from flows.excel import jobs as excel_jobs
 from flows.models import AuditEntry, ExcelJob, JobState, Organisation
-from flows.services import excel_jobs
 from tests import cycle_helpers as h
 from tests.test_excel__views import workbook
 

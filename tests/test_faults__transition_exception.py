@@ -12,6 +12,7 @@ from flows.flows import AssessmentFlow
 from flows.models import Role, Stage
 from flows.selectors import task_url
 from flows.services import assessments as svc
+from flows.services import steps as step_service
 from tests import cycle_helpers as h
 from tests.fault_helpers import orphan_tasks, standing
 
@@ -23,12 +24,12 @@ class Injected(RuntimeError):
 
 
 def break_audit(monkeypatch):
-    """The audit write fails: the assessment row was already saved with its new state."""
+    """The audit write fails: the assessment row was already saved with its new state (by the step service)."""
 
     def failing_audit(**kwargs):
         raise Injected("audit write failed")
 
-    monkeypatch.setattr(svc, "audit_record", failing_audit)
+    monkeypatch.setattr(step_service, "audit_record", failing_audit)
 
 
 def break_activation(monkeypatch):

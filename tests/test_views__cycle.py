@@ -385,6 +385,9 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
     h.review(a3, fraction=Decimal("0.6"), veto=True, outcome=Outcome.ACCOUNTABILITY)
     check_open_tasks()
     item = a2.rectification_items.get()
+    svc.extension_request(item=item, by=item.owner, due=item.due + datetime.timedelta(days=30), reason="需要时间")
+    check_open_tasks()
+    svc.extension_decide(item=item, by=h.reviewer_of(a2), grant=True)
     svc.rectification_report(item=item, by=item.owner, report="已整改")
     svc.accountability_propose(
         assessment=a3,

@@ -22,8 +22,6 @@ import functools
 import hashlib
 import json
 
-from django.db import transaction
-
 GENESIS = "0" * 64  # the prev_hash of the first row
 VERSION = "zrz-audit-v1"
 FIELDS = ("at", "actor_id", "action", "subject_type", "subject_id", "from_value", "to_value", "comment")
@@ -65,58 +63,3 @@ def canonical(seq: int, at, actor_id, action, subject_type, subject_id, from_val
 def row_hash(seq: int, *content, prev_hash: str) -> str:
     """`content` in FIELDS order."""
     return hashlib.sha256(canonical(seq, *content, prev_hash)).hexdigest()
-
-
-def head_take(using=None) -> tuple[int, str]:
-    """The last seq and hash, locked for this transaction (the caller is inside one)."""
-    from flows.models.audit import AuditEntry, AuditHead
-
-    heads = AuditHead.objects.using(using).select_for_update()
-    head = heads.filter(pk=1).values_list("seq", "hash").first()
-    if head is None:  # a new or flushed database: start the chain, unless rows are left without their head
-        if AuditEntry.objects.using(using).exists():
-            raise ChainHeadMissing(
-                "The audit chain's head (flows_audithead) is missing while audit rows exist: "
-                "run `manage.py verify_audit`."
-            )
-        AuditHead.objects.using(using).bulk_create([AuditHead(pk=1, seq=0, hash=GENESIS)], ignore_conflicts=True)
-        head = heads.filter(pk=1).values_list("seq", "hash").get()
-    return head
-
-
-def link(rows: list[tuple], using=None) -> list[tuple]:
-    """Chain rows given as tuples in FIELDS order (time first): take the head and return each row followed by
-    (seq, prev_hash, hash). Insert them, in this order, in the same transaction."""
-    conn = transaction.get_connection(using)
-    assert conn.in_atomic_block, "audit rows are chained inside the writing transaction"
-    seq, prev = head_take(using)
-    out = []
-    for row in rows:
-        seq += 1
-        digest = row_hash(seq, *row, prev_hash=prev)
-        out.append((*row, seq, prev, digest))
-        prev = digest
-    return out
-
-
-def link_entries(entries, using=None) -> None:
-    """Chain unsaved AuditEntry objects in place. Their time is set after the head is taken, so that time
-    follows the chain."""
-    from django.utils import timezone
-
-    conn = transaction.get_connection(using)
-    assert conn.in_atomic_block, "audit rows are chained inside the writing transaction"
-    if any(e.seq is not None for e in entries):
-        raise ValueError("an audit entry is chained once, when it is written")
-    if not entries:
-        return
-    seq, prev = head_take(using)
-    now = timezone.now()
-    for e in entries:
-        if e.at is None:
-            e.at = now
-        for name in FIELDS[2:]:
-            setattr(e, name, str(getattr(e, name) or ""))
-        seq += 1
-        e.seq, e.prev_hash = seq, prev
-        e.hash = prev = row_hash(seq, *(getattr(e, name) for name in FIELDS), prev_hash=prev)

@@ -6,6 +6,7 @@ import datetime
 from functools import lru_cache
 
 import chinese_calendar
+from django.conf import settings
 
 
 @lru_cache(maxsize=4096)
@@ -51,3 +52,21 @@ def add_working_days(start: datetime.date, n: int, exceptions: dict | None = Non
         if is_working_day(day, exceptions):
             left -= 1
     return day
+
+
+def rag(due: datetime.date | None, today: datetime.date, exceptions=None) -> str:
+    """红黄绿: red when overdue, yellow within the reminder window, green otherwise ("" without a due date)."""
+    if due is None:
+        return ""
+    if today > due:
+        return "red"
+    if working_days_between(today, due, exceptions) <= settings.REMIND_WORKING_DAYS:
+        return "yellow"
+    return "green"
+
+
+def rag_bounds(today: datetime.date, exceptions=None) -> tuple[datetime.date, datetime.date]:
+    """`rag` as two dates: before the first it is red, up to the second yellow, after it green. Lets a list filter
+    and colour by due date in SQL, without counting working days row by row."""
+    last_yellow = add_working_days(today, settings.REMIND_WORKING_DAYS + 1, exceptions)
+    return today, last_yellow - datetime.timedelta(days=1)

@@ -126,10 +126,10 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
         cycle, qs = obj
         return ledgers.results_ledger(cycle, qs, progress=progress)
     if kind == "ballot_tally":
-        from flows.models import CampaignState
+        from flows.models.state_groups import Phase, phase_of
         from flows.services.ballots import tally
 
-        return ledgers.ballot_tally(obj, tally(obj) if obj.state == CampaignState.CLOSED else None)
+        return ledgers.ballot_tally(obj, tally(obj) if phase_of(obj, obj.state) == Phase.DONE else None)
     if kind in ANNUAL_REPORT_KINDS:
         from flows.reports.annual import annual_report
         from flows.reports.formats import render

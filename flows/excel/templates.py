@@ -172,7 +172,8 @@ def scores_template(assessments) -> bytes:
 
 def rectification_ledger(items, *, title="整改台账", subtitle="") -> bytes:
     """The rectification ledger (整改台账), also the fill-in template: owners write 整改情况 and import it."""
-    from flows.models import ItemState
+    from flows.models import ItemState, RectificationItem
+    from flows.models.state_groups import Phase, phase_of
 
     labels = ["整改编号", "序号", "组织名称", "存在问题", "整改要求", "责任人", "完成时限", "状态", "整改情况"]
     wb = writing.new_workbook()
@@ -202,7 +203,9 @@ def rectification_ledger(items, *, title="整改台账", subtitle="") -> bytes:
                 safe(str(it.owner)),
                 it.due.isoformat(),
                 choices.zh_label(ItemState, it.state),
-                writing.input_cell(ws, it.report) if it.state == ItemState.OPEN else safe(it.report),
+                writing.input_cell(ws, it.report)
+                if phase_of(RectificationItem, it.state) == Phase.UNDER_WAY  # the owner reports only then
+                else safe(it.report),
             ]
         )
     return writing.to_bytes(wb)

@@ -8,13 +8,7 @@ page re-reads over HTTP, so the database stays the source of truth and a client 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def cycle_group(cycle_id: int) -> str:
-    return f"cycle.{cycle_id}"
+from flows.services.notifications import cycle_group, user_group
 
 
 class GroupListener(AsyncJsonWebsocketConsumer):

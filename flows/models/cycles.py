@@ -25,12 +25,6 @@ class Rating(models.TextChoices):
     POOR = "poor", _("Poor")
 
 
-def _can_manage(cycle, user):
-    from flows.policy import access
-
-    return access.can_manage_cycle(user, cycle)
-
-
 class ReviewCycle(ConcurrentTransitionMixin, models.Model):
     office = models.ForeignKey(
         "flows.OversightOffice", on_delete=models.PROTECT, related_name="cycles", verbose_name=_("oversight office")
@@ -113,13 +107,11 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
     def has_templates(self):
         return self.templates.exists()
 
-    @transition(
-        field=state, source=CycleState.DRAFT, target=CycleState.OPEN, conditions=[has_templates], permission=_can_manage
-    )
+    @transition(field=state, source=CycleState.DRAFT, target=CycleState.OPEN, conditions=[has_templates])
     def open(self):
         """Open the cycle (its assessments are launched by the service)."""
 
-    @transition(field=state, source=CycleState.OPEN, target=CycleState.CLOSED, permission=_can_manage)
+    @transition(field=state, source=CycleState.OPEN, target=CycleState.CLOSED)
     def close(self, *, reason=""):
         self.closed_reason = reason
 

@@ -123,7 +123,9 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
 
     @property
     def seed_revealed(self) -> bool:
-        return self.state in (PlanState.DRAWN, PlanState.CLOSED)
+        from flows.models.state_groups import PLANS_DRAWN  # beside this module: imported when needed
+
+        return self.state in PLANS_DRAWN
 
     @transition(field=state, source=PlanState.DRAFT, target=PlanState.FROZEN)
     def freeze(self, *, snapshot, snapshot_hash, seed, commitment, algorithm, at):

@@ -34,6 +34,7 @@ from flows.models import (
 )
 from flows.models.organisations import subtree_q
 from flows.models.people import today
+from flows.models.state_groups import Phase, phase_of
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,8 @@ def can_view_inspection(user, inspection) -> bool:
         return True
     if user.is_authenticated and inspection.seats.filter(inspector=user).exists():
         return True
-    return inspection.state == "done" and can_act_on_organisation(user, inspection.organisation)
+    done = phase_of(inspection, inspection.state) == Phase.DONE
+    return done and can_act_on_organisation(user, inspection.organisation)
 
 
 # ---- dashboards ---------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from flows.models import (
 )
 from flows.models.organisations import subtree_q
 from flows.models.people import today
+from flows.models.state_groups import Phase, phase_of
+from flows.selectors.dashboards import rectification_counts
 
 SCORE_FIELDS = ("self_score", "mass_score", "superior_score", "combined_score")
 RANKING_SIZE = 20  # the ranking table lists the best organisations; the full table lists every one
@@ -185,18 +187,20 @@ def _single_body(a: Assessment) -> dict:
                 "veto_hit": bool(s and s.veto_hit),
             }
         )
-    items = [
-        {
-            "problem": it.problem,
-            "requirement": it.requirement,
-            "owner": str(it.owner),
-            "due": _date(it.due),
-            "state": states.get(it.state, ""),
-            "verified": it.state == ItemState.VERIFIED,
-            "overdue": it.state != ItemState.VERIFIED and it.due < on,
-        }
-        for it in RectificationItem.objects.filter(assessment=a).select_related("owner").order_by("due", "pk")
-    ]
+    items = []
+    for it in RectificationItem.objects.filter(assessment=a).select_related("owner").order_by("due", "pk"):
+        done = phase_of(RectificationItem, it.state) == Phase.DONE  # a state in no phase raises
+        items.append(
+            {
+                "problem": it.problem,
+                "requirement": it.requirement,
+                "owner": str(it.owner),
+                "due": _date(it.due),
+                "state": states.get(it.state, ""),
+                "verified": done,
+                "overdue": not done and it.due < on,
+            }
+        )
     with translation.override("zh-hans"):
         commendations = [
             {
@@ -360,17 +364,14 @@ def _plans_of(cycle) -> Q:
 
 
 def _rectification_counts(cycle, root) -> dict:
-    on = today()
-    not_verified = ~Q(state=ItemState.VERIFIED)
-    return RectificationItem.objects.filter(
-        subtree_q(root.path, prefix="assessment__organisation__"), assessment__cycle=cycle
-    ).aggregate(
-        total=Count("pk"),
-        open=Count("pk", filter=Q(state=ItemState.OPEN)),
-        reported=Count("pk", filter=Q(state=ItemState.REPORTED)),
-        verified=Count("pk", filter=Q(state=ItemState.VERIFIED)),
-        overdue=Count("pk", filter=not_verified & Q(due__lt=on)),
+    """整改中 / 已报告待验收 / 已验收 are the item phases, counted as the dashboard counts them."""
+    counts = rectification_counts(
+        RectificationItem.objects.filter(
+            subtree_q(root.path, prefix="assessment__organisation__"), assessment__cycle=cycle
+        ),
+        on=today(),
     )
+    return {"total": counts["open"] + counts["reported"] + counts["verified"]} | counts
 
 
 def _decided_counts(model, cycle, root, kinds: dict) -> dict:

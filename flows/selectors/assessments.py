@@ -9,15 +9,11 @@ from flows.models import (
     ItemScore,
     Stage,
 )
+from flows.models.state_groups import OUTCOME_STAGES, STAGES_BEFORE_OUTCOME, Phase, phase_of
 from flows.policy import access
 from flows.selectors import history
 
-STAGE_STRIP = [
-    Stage.SELF_ASSESSMENT,
-    Stage.SELF_APPROVAL,
-    Stage.MASS_EVALUATION,
-    Stage.SUPERIOR_REVIEW,
-]
+STAGE_STRIP = list(STAGES_BEFORE_OUTCOME)
 
 
 def assessment_history(assessment: Assessment) -> list[AuditEntry]:
@@ -45,8 +41,8 @@ def assessment_page(user, assessment: Assessment) -> dict:
             for ind in dim.indicators.all()
         ]
         dimensions.append({"dimension": dim, "rows": rows})
-    final = {Stage.COMMENDATION, Stage.RECTIFICATION, Stage.ACCOUNTABILITY, Stage.CLOSED}
-    strip = [*STAGE_STRIP, assessment.state if assessment.state in final - {Stage.CLOSED} else None, Stage.CLOSED]
+    under_way_outcome = assessment.state in OUTCOME_STAGES and phase_of(Stage, assessment.state) != Phase.DONE
+    strip = [*STAGE_STRIP, assessment.state if under_way_outcome else None, Stage.CLOSED]
     order = {s: i for i, s in enumerate(s for s in strip if s)}
     current = order.get(assessment.state, 0)
     return {

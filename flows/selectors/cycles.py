@@ -11,6 +11,7 @@ from flows.models import (
 )
 from flows.models.organisations import subtree_q
 from flows.models.people import today
+from flows.models.state_groups import Phase, phase_of
 from flows.policy import access
 from flows.selectors.assessments import stage_due
 
@@ -80,7 +81,7 @@ def cycle_rag(cycle: ReviewCycle, user, *, rag_filter: str = "", stage: str = ""
     stage_rag = {}
     for s in Stage:
         due = stage_due(Assessment(cycle=cycle, state=s.value))
-        stage_rag[s.value] = rag(due, now) if s != Stage.CLOSED else ""
+        stage_rag[s.value] = rag(due, now) if phase_of(Stage, s) != Phase.DONE else ""
     visible = access.visible_organisations(user).values("pk")
     qs = cycle.assessments.filter(organisation_id__in=visible)
     counts = {"red": 0, "yellow": 0, "green": 0}
@@ -102,5 +103,5 @@ def organisation_assessments(org: Organisation) -> list[Assessment]:
 
     rows = list(org.assessments.select_related("cycle").order_by("-cycle__year", "-pk")[:20])
     for a in rows:
-        a.rag = rag(stage_due(a), today()) if a.state != Stage.CLOSED else ""
+        a.rag = rag(stage_due(a), today()) if phase_of(Stage, a.state) != Phase.DONE else ""
     return rows

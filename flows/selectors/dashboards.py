@@ -13,7 +13,6 @@ from flows.domain.scoring import good_count_exceeds_cap
 from flows.models import (
     Assessment,
     Inspection,
-    ItemState,
     Level,
     Organisation,
     Rating,
@@ -24,10 +23,13 @@ from flows.models import (
 )
 from flows.models.organisations import subtree_q
 from flows.models.people import today
+from flows.models.state_groups import Phase, count_by_phase, phase_of
 from flows.policy import access
 
 RANKING_SIZE = 20
 DRILL_LIMIT = 300
+# what the rectification figures call each phase of an item (the page, its JSON, the plan results, the report)
+RECTIFICATION_FIGURES = {Phase.UNDER_WAY: "open", Phase.WAITING: "reported", Phase.DONE: "verified"}
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,20 @@ def stage_rags(cycle: ReviewCycle) -> dict[str, str]:
 
     now = today()
     return {
-        s.value: (rag(stage_due(Assessment(cycle=cycle, state=s.value)), now) if s != Stage.CLOSED else "")
+        s.value: (
+            rag(stage_due(Assessment(cycle=cycle, state=s.value)), now) if phase_of(Stage, s) != Phase.DONE else ""
+        )
         for s in Stage
+    }
+
+
+def rectification_counts(items, *, on) -> dict:
+    """Rectification items by phase (one grouped query): being rectified, reported and waiting, verified; and
+    those not done whose due date has passed."""
+    rows = list(items.order_by().values_list("state").annotate(n=Count("pk"), late=Count("pk", filter=Q(due__lt=on))))
+    by_phase = count_by_phase(RectificationItem, ((state, n) for state, n, _late in rows))
+    return {key: by_phase[phase] for phase, key in RECTIFICATION_FIGURES.items()} | {
+        "overdue": sum(late for state, _n, late in rows if phase_of(RectificationItem, state) != Phase.DONE)
     }
 
 
@@ -106,6 +120,7 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
     sectors: dict[str, dict] = {}
     levels: dict[str, dict] = {}
     for state, rating, sector, level, n in groups:
+        done = phase_of(Stage, state) == Phase.DONE  # a stage in no phase raises
         by_stage[state] = by_stage.get(state, 0) + n
         if rating:
             by_rating[rating] += n
@@ -114,19 +129,13 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
         for table, key in ((sectors, sector or ""), (levels, level)):
             row = table.setdefault(key, {"total": 0, "closed": 0, "red": 0, "yellow": 0, "green": 0})
             row["total"] += n
-            row["closed"] += n if state == Stage.CLOSED else 0
+            row["closed"] += n if done else 0
             if rags.get(state):
                 row[rags[state]] += n
     rated = sum(by_rating.values())
     good_share = round(100 * by_rating[Rating.GOOD] / rated, 1) if rated else None
 
-    today_ = today()
-    items = RectificationItem.objects.filter(assessment__in=base).aggregate(
-        open=Count("pk", filter=Q(state=ItemState.OPEN)),
-        reported=Count("pk", filter=Q(state=ItemState.REPORTED)),
-        verified=Count("pk", filter=Q(state=ItemState.VERIFIED)),
-        overdue=Count("pk", filter=~Q(state=ItemState.VERIFIED) & Q(due__lt=today_)),
-    )
+    items = rectification_counts(RectificationItem.objects.filter(assessment__in=base), on=today())
     inspected = (
         Inspection.objects.filter(organisation_id__in=base.values("organisation_id"))
         .filter(Q(plan__cycle=cycle) | Q(plan__cycle__isnull=True, plan__drawn_at__year=cycle.year))

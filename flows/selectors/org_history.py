@@ -7,6 +7,7 @@ classification records; plus one for its weak-and-lax periods.
 
 from flows.models import Assessment, AuditEntry, ClassificationRecord, Stage, WeakAndLaxPeriod
 from flows.models.people import today
+from flows.models.state_groups import Phase, phase_of
 
 STAGE_ORDER = {s.value: i for i, s in enumerate(Stage)}
 HISTORY_LIMIT = 20
@@ -45,7 +46,7 @@ def organisation_history(org) -> list[Assessment]:
 
     now = today()
     for a in rows:
-        a.rag = rag(stage_due(a), now) if a.state != Stage.CLOSED else ""
+        a.rag = rag(stage_due(a), now) if phase_of(Stage, a.state) != Phase.DONE else ""
         a.steps = _steps(audit.get(str(a.pk), []))
         if not a.steps or a.steps[-1]["stage"] != a.state:  # rows older than the audit trail: where it stands now
             a.steps.append({"stage": a.state, "label": a.get_state_display(), "back": False, "last": True})

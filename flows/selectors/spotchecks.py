@@ -6,8 +6,10 @@ from flows.models import (
     AuditEntry,
 )
 from flows.models.people import today
+from flows.models.state_groups import Phase, phase_of
 from flows.policy import access
 from flows.selectors import history
+from flows.selectors.dashboards import RECTIFICATION_FIGURES
 
 
 def spot_checks_for(user) -> QuerySet:
@@ -67,7 +69,7 @@ def stratum_label(stratum: str) -> str:
 def plan_results(plan) -> dict:
     """Checked, findings by severity, rectification status: per inspection and in total, in a fixed number of
     queries."""
-    from flows.models import Finding, Inspection, InspectionState, ItemState, Severity
+    from flows.models import Finding, Inspection, RectificationItem, Severity
 
     inspections = list(
         Inspection.objects.filter(plan=plan)
@@ -81,7 +83,7 @@ def plan_results(plan) -> dict:
         by_insp.setdefault(f.inspection_id, []).append(f)
     rows = []
     totals = {s.value: 0 for s in Severity}
-    rect = {"open": 0, "reported": 0, "verified": 0, "overdue": 0}
+    rect = dict.fromkeys([*RECTIFICATION_FIGURES.values(), "overdue"], 0)
     on = today()
     for insp in inspections:
         fs = by_insp.get(insp.pk, [])
@@ -90,13 +92,14 @@ def plan_results(plan) -> dict:
             totals[k] += v
         items = [f.rectification_item for f in fs if f.rectification_item_id]
         for it in items:
-            rect[{ItemState.OPEN: "open", ItemState.REPORTED: "reported"}.get(it.state, "verified")] += 1
-            if it.state != ItemState.VERIFIED and it.due < on:
+            phase = phase_of(RectificationItem, it.state)  # a state in no phase raises, never counts as verified
+            rect[RECTIFICATION_FIGURES[phase]] += 1
+            if phase != Phase.DONE and it.due < on:
                 rect["overdue"] += 1
         rows.append({"inspection": insp, "severity": sev, "findings": fs, "items": items})
     return {
         "rows": rows,
-        "checked": sum(1 for i in inspections if i.state == InspectionState.DONE),
+        "checked": sum(1 for i in inspections if phase_of(Inspection, i.state) == Phase.DONE),
         "total": len(inspections),
         "severity": totals,
         "rectification": rect,

@@ -1,8 +1,8 @@
 """State changes of an organisation's year: every step of the cycle, each one function.
 
-Each step checks who may take it (the transition's permission, from the access policy), validates its
-input, changes the state machine, writes its audit row in the same transaction, completes the viewflow
-task and starts any follow-up flows. Notifications go out on commit.
+Each step validates its input, takes its transition through the step service (who may take it, from the
+permission table; the audit row in the same transaction), completes its task by naming the node and starts any
+follow-up flows. Notifications go out on commit.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 
 from flows.domain import scoring
 from flows.models import (
@@ -31,15 +30,12 @@ from flows.models import (
     Stage,
 )
 from flows.models.people import today
-from flows.policy import access
+from flows.models.state_groups import Phase, phase_of
+from flows.policy import steps
 from flows.services.audit import audit_record
-from flows.services.tasks import AlreadyHandled, handle_run, open_task, task_complete
-
-
-def _flows():
-    from flows import flows
-
-    return flows
+from flows.services.evidence import evidence_store
+from flows.services.steps import step_take
+from flows.services.tasks import AlreadyHandled, flow_start, handle_run, open_task, task_complete
 
 
 def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
@@ -53,29 +49,6 @@ def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
             % {"stage": fresh.get_state_display()}
         )
     return fresh
-
-
-def _transition(assessment, method_name, *, by, comment="", system=False, **kwargs):
-    """Take a transition as `by`; `system` (a deadline, a closed ballot) takes it on nobody's behalf."""
-    method = getattr(assessment, method_name)
-    if not system and not has_transition_perm(method, by):
-        if not can_proceed(method, check_conditions=False):
-            raise AlreadyHandled()
-        raise PermissionDenied(_("Your role does not allow this step."))
-    if not can_proceed(method):
-        return None
-    before = assessment.state
-    result = method(**kwargs)
-    assessment.save()
-    audit_record(
-        actor=by,
-        action=f"assessment.{method_name}",
-        subject=assessment,
-        from_value=before,
-        to_value=assessment.state,
-        comment=comment,
-    )
-    return result
 
 
 def _points(value, indicator, field):
@@ -121,7 +94,7 @@ def _clean_scores(indicators: dict, scores: dict) -> dict:
 def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_state=Stage.SELF_ASSESSMENT):
     """Save the draft: points and notes per item ({indicator_id: (points, note)}) and the work report."""
     a = _lock(assessment, expected_state=expected_state)
-    if not access.is_in_direct_charge(by, a.organisation):
+    if not steps.allows(by, "assessment.submit_self", a):
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
@@ -143,8 +116,8 @@ def self_assessment_submit(*, assessment, by, activation=None, expected_state=St
     missing = a.missing_for_self_submission()
     if missing:
         raise ValidationError(_("Not ready to submit; still missing: %(items)s") % {"items": "；".join(missing)})
-    _transition(a, "submit_self", by=by)
-    task_complete(_flows().AssessmentFlow.draft_self, a.process, by=by, activation=activation)
+    step_take(a, "submit_self", by=by)
+    task_complete(a.process, "AssessmentFlow.draft_self", by=by, activation=activation)
     return a
 
 
@@ -156,8 +129,8 @@ def self_assessment_decide(
     a = _lock(assessment, expected_state=expected_state)
     if not approve and not comment.strip():
         raise ValidationError({"comment": _("Say what must change when sending the draft back.")})
-    _transition(a, "approve_self" if approve else "return_self", by=by, comment=comment.strip())
-    task_complete(_flows().AssessmentFlow.approve_self, a.process, by=by, activation=activation)
+    step_take(a, "approve_self" if approve else "return_self", by=by, comment=comment.strip())
+    task_complete(a.process, "AssessmentFlow.approve_self", by=by, activation=activation)
     return a
 
 
@@ -179,12 +152,12 @@ def mass_evaluation_close(
             raise ValidationError({"mass_score": _("Enter a number from 0 to 100.")})
     else:
         mass_score = None
-    _transition(a, "close_mass", by=by, mass_score=mass_score, system=system)
-    task_complete(_flows().AssessmentFlow.close_mass, a.process, by=by, activation=activation, system=system)
+    step_take(a, "close_mass", by=by, params={"mass_score": mass_score}, system=system)
+    task_complete(a.process, "AssessmentFlow.close_mass", by=by, activation=activation, system=system)
     for guidance in Guidance.objects.filter(organisation=a.organisation).select_related("guide"):
         comment, created = GuidanceComment.objects.get_or_create(assessment=a, guide=guidance.guide)
         if created:
-            _flows().GuidanceCommentFlow.start.run(comment=comment)
+            flow_start("GuidanceCommentFlow", comment=comment)
     return a
 
 
@@ -193,13 +166,15 @@ def guidance_comment_submit(*, comment_obj, by, comment: str, points=None, activ
     c = GuidanceComment.objects.select_for_update().get(pk=comment_obj.pk)
     if c.author_id:
         raise AlreadyHandled()
+    if not steps.allows(by, "guidancecomment.comment", c):
+        raise PermissionDenied(_("Only a leader of the guiding organisation comments."))
     if not comment.strip():
         raise ValidationError({"comment": _("Write the comment.")})
     c.author, c.comment = by, comment.strip()
     c.points = Decimal(str(points)) if points not in (None, "") else None
     c.save()
     audit_record(actor=by, action="assessment.guidance_comment", subject=c.assessment, comment=c.comment)
-    task_complete(_flows().GuidanceCommentFlow.comment, c.process, by=by, activation=activation)
+    task_complete(c.process, "GuidanceCommentFlow.comment", by=by, activation=activation)
     return c
 
 
@@ -210,7 +185,7 @@ def guidance_comment_submit(*, comment_obj, by, comment: str, points=None, activ
 def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expected_state=Stage.SUPERIOR_REVIEW):
     """The reviewer's points per item ({indicator_id: (points, note)}) and the veto items found hit."""
     a = _lock(assessment, expected_state=expected_state)
-    if not access.is_reviewer(by, a.organisation):
+    if not steps.allows(by, "assessment.submit_review", a):
         raise PermissionDenied(_("Only the reviewer of the leading organisation scores this review."))
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
@@ -311,7 +286,7 @@ def review_submit(
                 )
             items.append(item)
     a.save(update_fields=["combined_score", "rating", "updated_at"])
-    _transition(a, "submit_review", by=by, outcome=outcome, comment=a.review_comment)
+    step_take(a, "submit_review", by=by, params={"outcome": outcome}, comment=a.review_comment)
     if outcome == Outcome.COMMENDATION:
         Commendation.objects.create(
             assessment=a,
@@ -320,19 +295,34 @@ def review_submit(
             reason=commendation["reason"].strip(),
             proposed_by=by,
         )
-    task_complete(_flows().AssessmentFlow.review, a.process, by=by, activation=activation)
+    task_complete(a.process, "AssessmentFlow.review", by=by, activation=activation)
     for item in items:
-        row = RectificationItem.objects.create(
+        rectification_item_create(
             assessment=a,
-            problem=item["problem"].strip(),
-            requirement=(item.get("requirement") or "").strip(),
+            by=by,
+            problem=item["problem"],
+            requirement=item.get("requirement"),
             owner=item["owner"],
             due=item["due"],
-            created_by=by,
         )
-        audit_record(actor=by, action="rectification.create", subject=row, to_value=f"{row.owner_id}:{row.due}")
-        _flows().RectificationItemFlow.start.run(item=row)
     return a
+
+
+def rectification_item_create(*, assessment, by, problem: str, requirement, owner, due, comment=""):
+    """A new line of the rectification list (checked by the caller), audited, with its own flow started."""
+    row = RectificationItem.objects.create(
+        assessment=assessment,
+        problem=problem.strip(),
+        requirement=(requirement or "").strip(),
+        owner=owner,
+        due=due,
+        created_by=by,
+    )
+    audit_record(
+        actor=by, action="rectification.create", subject=row, to_value=f"{row.owner_id}:{row.due}", comment=comment
+    )
+    flow_start("RectificationItemFlow", item=row)
+    return row
 
 
 # ---- outcomes -----------------------------------------------------------------------------------------
@@ -347,8 +337,8 @@ def commendation_decide(
         raise ValidationError({"comment": _("Give the reason for rejecting the commendation.")})
     decision = Decision.APPROVED if approve else Decision.REJECTED
     a.commendations.filter(decision="").update(decision=decision, decided_by=by, decision_comment=comment.strip())
-    _transition(a, "decide_commendation", by=by, comment=f"{Decision(decision).label} {comment}".strip())
-    task_complete(_flows().AssessmentFlow.decide_commendation, a.process, by=by, activation=activation)
+    step_take(a, "decide_commendation", by=by, comment=f"{Decision(decision).label} {comment}".strip())
+    task_complete(a.process, "AssessmentFlow.decide_commendation", by=by, activation=activation)
     return a
 
 
@@ -357,14 +347,40 @@ def rectification_report(*, item, by, report: str, activation=None):
     it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
     if not report.strip():
         raise ValidationError({"report": _("Describe what was done.")})
-    if not has_transition_perm(it.submit_report, by):
-        raise PermissionDenied(_("Only the owner of the item reports on it."))
-    if not can_proceed(it.submit_report):
-        raise AlreadyHandled()
-    it.submit_report(by=by, report=report.strip())
-    it.save()
-    audit_record(actor=by, action="rectification.report", subject=it, from_value="open", to_value=it.state)
-    task_complete(_flows().RectificationItemFlow.report, it.process, by=by, activation=activation)
+    step_take(
+        it,
+        "submit_report",
+        by=by,
+        params={"by": by, "report": report.strip()},
+        action="rectification.report",
+        refused=PermissionDenied(_("Only the owner of the item reports on it.")),
+    )
+    task_complete(it.process, "RectificationItemFlow.report", by=by, activation=activation)
+    return it
+
+
+@transaction.atomic
+def extension_request(*, item, by, due, reason: str, activation=None):
+    """The owner asks for a later due date, with the reason; the item waits for the reviewer's decision."""
+    it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
+    if due is None or due <= it.due:
+        raise ValidationError({"due": _("Ask for a date after the current due date.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why more time is needed.")})
+    params = {"due": due, "reason": reason.strip()}
+    step_take(it, "request_extension", by=by, params=params, comment=f"{due} {reason.strip()}")
+    task_complete(it.process, "RectificationItemFlow.report", by=by, activation=activation)
+    return it
+
+
+@transaction.atomic
+def extension_decide(*, item, by, grant: bool, comment="", activation=None):
+    """The reviewer grants the later due date or refuses it (with a reason); the owner works on."""
+    it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
+    if not grant and not comment.strip():
+        raise ValidationError({"comment": _("Say why the extension is refused.")})
+    step_take(it, "grant_extension" if grant else "refuse_extension", by=by, comment=comment.strip())
+    task_complete(it.process, "RectificationItemFlow.decide_extension", by=by, activation=activation)
     return it
 
 
@@ -372,35 +388,63 @@ def rectification_report(*, item, by, report: str, activation=None):
 def rectification_verify(*, item, by, verified: bool, comment="", activation=None):
     """The reviewer (never the person who reported) verifies the item or returns it with a reason."""
     it = RectificationItem.objects.select_for_update().select_related("assessment").get(pk=item.pk)
-    method = it.verify if verified else it.return_report
     if not verified and not comment.strip():
         raise ValidationError({"comment": _("Say why the report is returned.")})
-    if not can_proceed(method, check_conditions=False):
-        raise AlreadyHandled()
-    if not has_transition_perm(method, by):
-        raise PermissionDenied(_("The item must be verified by a reviewer who did not report it."))
-    before = it.state
+    refused = PermissionDenied(_("The item must be verified by a reviewer who did not report it."))
     if verified:
-        it.verify(by=by)
+        step_take(it, "verify", by=by, params={"by": by}, action="rectification.verify", refused=refused)
     else:
-        it.return_report(comment=comment.strip())
-    it.save()
-    audit_record(
-        actor=by,
-        action="rectification.verify" if verified else "rectification.return",
-        subject=it,
-        from_value=before,
-        to_value=it.state,
-        comment=comment.strip(),
-    )
-    task_complete(_flows().RectificationItemFlow.verify, it.process, by=by, activation=activation)
+        step_take(
+            it,
+            "return_report",
+            by=by,
+            params={"comment": comment.strip()},
+            comment=comment.strip(),
+            action="rectification.return",
+            refused=refused,
+        )
+    task_complete(it.process, "RectificationItemFlow.verify", by=by, activation=activation)
     a = _lock(it.assessment)
     if a.state == Stage.RECTIFICATION and a.rectification_verified():
-        _transition(a, "finish_rectification", by=by)
+        step_take(a, "finish_rectification", by=by, system=True)
         # a year reopened by a spot check has no waiting step left in its (finished) flow
-        if open_task(_flows().AssessmentFlow.await_rectification, a.process) is not None:
-            handle_run(_flows().AssessmentFlow.await_rectification, a.process)
+        if open_task(a.process, "AssessmentFlow.await_rectification") is not None:
+            handle_run(a.process, "AssessmentFlow.await_rectification")
     return it
+
+
+def measure_propose(*, assessment, by, kind: str, persons, reason: str) -> AccountabilityMeasure:
+    """A proposed accountability measure against the organisation's responsible persons, audited. Used by the
+    outcome of a review and by the referral of an overdue rectification item; a second officer decides."""
+    errors = {}
+    if kind not in MeasureKind.values:
+        errors["kind"] = _("Choose a measure.")
+    persons = list(persons)
+    allowed = set(responsible_people(assessment.organisation).values_list("pk", flat=True))
+    if not persons or any(p.pk not in allowed for p in persons):
+        errors["persons"] = _("Name the responsible persons among the organisation's leaders.")
+    if not reason.strip():
+        errors["reason"] = _("State the facts and reasons.")
+    if errors:
+        raise ValidationError(errors)
+    m = AccountabilityMeasure.objects.create(assessment=assessment, kind=kind, reason=reason.strip(), proposed_by=by)
+    m.persons.set(persons)
+    audit_record(actor=by, action="accountability.propose", subject=assessment, to_value=kind, comment=reason.strip())
+    return m
+
+
+def measure_decide(*, measure, by, approve: bool, comment="") -> AccountabilityMeasure:
+    """A second oversight officer (never the proposer) approves the measure or rejects it with a reason."""
+    if measure is None or measure.decision:
+        raise AlreadyHandled()
+    if measure.proposed_by_id == by.pk:
+        raise PermissionDenied(_("A second oversight officer must decide on the measure."))
+    if not approve and not comment.strip():
+        raise ValidationError({"comment": _("Give the reason for rejecting the measure.")})
+    measure.decision = Decision.APPROVED if approve else Decision.REJECTED
+    measure.decided_by, measure.decision_comment = by, comment.strip()
+    measure.save()
+    return measure
 
 
 @transaction.atomic
@@ -408,22 +452,12 @@ def accountability_propose(
     *, assessment, by, kind: str, persons, reason: str, activation=None, expected_state=Stage.ACCOUNTABILITY
 ):
     a = _lock(assessment, expected_state=expected_state)
-    if not access.can_oversee_organisation(by, a.organisation):
+    if not steps.allows(by, "assessment.propose_accountability", a):
         raise PermissionDenied(_("Only the oversight office proposes accountability measures."))
-    if kind not in MeasureKind.values:
-        raise ValidationError({"kind": _("Choose a measure.")})
-    persons = list(persons)
-    allowed = set(responsible_people(a.organisation).values_list("pk", flat=True))
-    if not persons or any(p.pk not in allowed for p in persons):
-        raise ValidationError({"persons": _("Name the responsible persons among the organisation's leaders.")})
-    if not reason.strip():
-        raise ValidationError({"reason": _("State the facts and reasons.")})
     if a.accountability_measures.filter(decision="").exists():
         raise AlreadyHandled()
-    m = AccountabilityMeasure.objects.create(assessment=a, kind=kind, reason=reason.strip(), proposed_by=by)
-    m.persons.set(persons)
-    audit_record(actor=by, action="accountability.propose", subject=a, to_value=kind, comment=reason.strip())
-    task_complete(_flows().AssessmentFlow.propose_accountability, a.process, by=by, activation=activation)
+    m = measure_propose(assessment=a, by=by, kind=kind, persons=persons, reason=reason)
+    task_complete(a.process, "AssessmentFlow.propose_accountability", by=by, activation=activation)
     return m
 
 
@@ -433,21 +467,17 @@ def accountability_decide(
 ):
     """A second oversight officer approves the measure (the assessment closes) or rejects it (a new proposal)."""
     a = _lock(assessment, expected_state=expected_state)
-    m = a.accountability_measures.select_for_update().filter(decision="").first()
-    if m is None:
-        raise AlreadyHandled()
-    if m.proposed_by_id == by.pk:
-        raise PermissionDenied(_("A second oversight officer must decide on the measure."))
-    if not approve and not comment.strip():
-        raise ValidationError({"comment": _("Give the reason for rejecting the measure.")})
-    m.decision = Decision.APPROVED if approve else Decision.REJECTED
-    m.decided_by, m.decision_comment = by, comment.strip()
-    m.save()
+    m = measure_decide(
+        measure=a.accountability_measures.select_for_update().filter(decision="").first(),
+        by=by,
+        approve=approve,
+        comment=comment,
+    )
     if approve:
-        _transition(a, "approve_accountability", by=by, comment=comment.strip())
+        step_take(a, "approve_accountability", by=by, comment=comment.strip())
     else:
         audit_record(actor=by, action="accountability.reject", subject=a, comment=comment.strip())
-    task_complete(_flows().AssessmentFlow.approve_accountability, a.process, by=by, activation=activation)
+    task_complete(a.process, "AssessmentFlow.approve_accountability", by=by, activation=activation)
     return m
 
 
@@ -458,22 +488,20 @@ def evidence_add(*, assessment, by, upload, content_type, indicator=None, item=N
 
     a = _lock(assessment)
     if item is not None:
-        if item.owner_id != by.pk or item.state != "open":
+        if item.owner_id != by.pk or phase_of(item, item.state) != Phase.UNDER_WAY:
             raise PermissionDenied(_("Only the owner attaches evidence to an open rectification item."))
     elif a.state != Stage.SELF_ASSESSMENT or not (
-        access.is_in_direct_charge(by, a.organisation) or access.is_secretary(by, a.organisation)
+        steps.allows(by, "assessment.submit_self", a) or steps.allows(by, "assessment.approve_self", a)
     ):
         raise PermissionDenied(_("Evidence for the self-assessment is attached while it is being drafted."))
-    ev = Evidence(
+    ev = evidence_store(
+        Evidence,
+        upload=upload,
+        content_type=content_type,
+        by=by,
         assessment=a,
         indicator=indicator,
         rectification_item=item,
-        original_name=upload.name[:200],
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=by,
     )
-    ev.file.save(upload.name, upload, save=False)
-    ev.save()
     audit_record(actor=by, action="evidence.add", subject=a, to_value=ev.original_name)
     return ev

@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 
 from flows.models import (
     POINTS_BY_VALUE,
@@ -41,6 +40,7 @@ from flows.models import (
 )
 from flows.policy import access
 from flows.services.audit import audit_record
+from flows.services.steps import step_take
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
 CODE_LENGTH = 10  # 50 bits
@@ -169,19 +169,17 @@ def campaign_for_assessment(*, by, assessment, closes_at, form=BallotForm.SATISF
 
 
 def _move(c: Campaign, method_name: str, *, by, system=False):
-    method = getattr(c, method_name)
-    if not can_proceed(method, check_conditions=False):
-        raise ValidationError(
+    step_take(
+        c,
+        method_name,
+        by=by,
+        system=system,
+        stale=ValidationError(
             _("The evaluation is “%(state)s”: this cannot be done now.") % {"state": c.get_state_display()}
-        )
-    if not system and not has_transition_perm(method, by):
-        raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
-    if not can_proceed(method):
-        raise ValidationError(_("Add who is evaluated first."))
-    before = c.state
-    method()
-    c.save()
-    audit_record(actor=by, action=f"campaign.{method_name}", subject=c, from_value=before, to_value=c.state)
+        ),
+        refused=PermissionDenied(_("Only officers of the oversight office run its evaluations.")),
+        unmet=ValidationError(_("Add who is evaluated first.")),
+    )
 
 
 @transaction.atomic

@@ -2,14 +2,13 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
+from flows.flow_registry import flow_class
 from flows.models import (
     Assessment,
     AuditEntry,
@@ -23,9 +22,11 @@ from flows.models import (
     Stage,
 )
 from flows.models.organisations import subtree_q
-from flows.policy import access
+from flows.models.state_groups import Phase, states_in
+from flows.policy import access, steps
 from flows.services import classifications, notifications
 from flows.services.audit import audit_record
+from flows.services.steps import step_take
 
 LAUNCH_CHUNK = 2000
 
@@ -69,20 +70,18 @@ def cycle_create(*, by, office, templates: dict, explicit=(), **fields) -> Revie
 def cycle_open(*, by, cycle: ReviewCycle) -> ReviewCycle:
     """Open the cycle: its templates freeze, and its assessments are launched (see `cycle_launch`)."""
     c = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-    if not can_proceed(c.open):
-        raise ValidationError(_("Only a draft cycle with indicator templates can be opened."))
-    if not has_transition_perm(c.open, by):
-        raise PermissionDenied(_("Only officers of the oversight office open its cycles."))
+    wrong = ValidationError(_("Only a draft cycle with indicator templates can be opened."))
+    refused = PermissionDenied(_("Only officers of the oversight office open its cycles."))
+    if not steps.allows(by, "reviewcycle.open", c):
+        raise refused
     # order_by(): without it the organisations' default ordering (path) joins the DISTINCT, which then yields one
     # row per organisation, and the template was looked up once per organisation (100,000 queries at full size)
     sectors = set(cycle_scope(c).order_by().values_list("sector", flat=True).distinct())
     missing = sorted(s for s in sectors if c.template_for(s) is None)
     if missing:
         raise ValidationError(_("No indicator template for the sectors: %(s)s") % {"s": "、".join(missing)})
-    c.open()
     c.launch_total = cycle_scope(c).count()
-    c.save()
-    audit_record(actor=by, action="cycle.open", subject=c, from_value=CycleState.DRAFT, to_value=c.state)
+    step_take(c, "open", by=by, action="cycle.open", stale=wrong, refused=refused, unmet=wrong)
     return c
 
 
@@ -105,7 +104,7 @@ def cycle_launch(*, cycle: ReviewCycle, chunk: int = LAUNCH_CHUNK, progress=None
 
 
 def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
-    from flows.flows import AssessmentFlow
+    AssessmentFlow = flow_class("AssessmentFlow")  # noqa: N806 (a class)
 
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != CycleState.OPEN:
@@ -194,23 +193,23 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
 def cycle_close(*, by, cycle: ReviewCycle, force=False, reason="") -> ReviewCycle:
     """Close the cycle; refused while assessments are unfinished, unless forced with a reason."""
     c = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-    if not can_proceed(c.close):
-        raise ValidationError(_("Only an open cycle can be closed."))
-    if not has_transition_perm(c.close, by):
-        raise PermissionDenied(_("Only officers of the oversight office close its cycles."))
-    unfinished = c.assessments.filter(~Q(state=Stage.CLOSED)).count()
+    wrong = ValidationError(_("Only an open cycle can be closed."))
+    refused = PermissionDenied(_("Only officers of the oversight office close its cycles."))
+    if c.state != CycleState.OPEN:
+        raise wrong
+    if not steps.allows(by, "reviewcycle.close", c):
+        raise refused
+    unfinished = c.assessments.exclude(state__in=states_in(Stage, Phase.DONE)).count()
     if unfinished and not force:
         raise ValidationError(
             _("%(n)s assessments are not finished. Close anyway only with a reason.") % {"n": unfinished}
         )
     if force and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for closing with unfinished assessments.")})
-    c.close(reason=reason.strip())
-    c.save()
-    classifications.classifications_record_cycle(cycle=c, by=by)
-    audit_record(
-        actor=by, action="cycle.close", subject=c, from_value=CycleState.OPEN, to_value=c.state, comment=reason.strip()
+    step_take(
+        c, "close", by=by, action="cycle.close", params={"reason": reason.strip()}, comment=reason.strip(), stale=wrong
     )
+    classifications.classifications_record_cycle(cycle=c, by=by)
     return c
 
 

@@ -9,6 +9,7 @@ Escalations are written into the assessment's history, so that they can serve as
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +19,8 @@ from viewflow.workflow.status import STATUS
 
 from flows import selectors
 from flows.domain import calendar
+from flows.domain.calendar import rag, rag_bounds  # noqa: F401 - read by the sweep; moved to the pure rules
+from flows.flow_registry import flow_class
 from flows.models import (
     AccountabilityReferral,
     Notification,
@@ -28,27 +31,12 @@ from flows.models import (
     Role,
     RoleAssignment,
 )
+from flows.policy import steps
+from flows.services.assessments import measure_decide, measure_propose
 from flows.services.audit import audit_record
+from flows.services.tasks import AlreadyHandled, flow_start, task_complete
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-
-
-def rag(due: datetime.date | None, today: datetime.date, exceptions=None) -> str:
-    """红黄绿: red when overdue, yellow within the reminder window, green otherwise ("" without a due date)."""
-    if due is None:
-        return ""
-    if today > due:
-        return "red"
-    if calendar.working_days_between(today, due, exceptions) <= settings.REMIND_WORKING_DAYS:
-        return "yellow"
-    return "green"
-
-
-def rag_bounds(today: datetime.date, exceptions=None) -> tuple[datetime.date, datetime.date]:
-    """`rag` as two dates: before the first it is red, up to the second yellow, after it green. Lets a list filter
-    and colour by due date in SQL, without counting working days row by row."""
-    last_yellow = calendar.add_working_days(today, settings.REMIND_WORKING_DAYS + 1, exceptions)
-    return today, last_yellow - datetime.timedelta(days=1)
 
 
 def _recipients(kind, task, assessment):
@@ -63,10 +51,8 @@ def _recipients(kind, task, assessment):
 
 def _refer_for_accountability(item) -> None:
     """An overdue rectification item becomes an accountability proposal task for the oversight office (once)."""
-    from flows.flows import OverdueRectificationFlow
-
     referral = AccountabilityReferral.objects.create(item=item)
-    OverdueRectificationFlow.start.run(referral=referral)
+    flow_start("OverdueRectificationFlow", referral=referral)
 
 
 def _record(kind, task, assessment, due, item=None) -> bool:
@@ -112,10 +98,8 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
     done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
     steps = 0
     tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.TASK_RELATED)
-    from flows.flows import OverdueRectificationFlow
-
     for task in tasks.iterator(chunk_size=500):
-        if task.flow_task.flow_class is OverdueRectificationFlow:
+        if task.flow_task.flow_class is flow_class("OverdueRectificationFlow"):
             continue  # the office's own follow-up of a referral is not chased again
         assessment, item = selectors.task_subject(task)
         if assessment is None:
@@ -150,60 +134,33 @@ def notifications_read_all(*, user) -> int:
 @transaction.atomic
 def referral_propose(*, referral, by, kind, persons, reason, activation=None):
     """The office proposes a measure for an overdue rectification item."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from flows import flows
-    from flows.models import AccountabilityMeasure, MeasureKind
-    from flows.policy import access
-    from flows.services.assessments import responsible_people
-    from flows.services.tasks import task_complete
-
     r = (
         AccountabilityReferral.objects.select_for_update(of=("self",))
         .select_related("item__assessment__organisation")
         .get(pk=referral.pk)
     )
-    a = r.item.assessment
-    if not access.can_oversee_organisation(by, a.organisation):
+    if r.measure_id:
+        raise AlreadyHandled()
+    if not steps.allows(by, "referral.propose", r):
         raise PermissionDenied(_("Only the oversight office proposes accountability measures."))
-    persons = list(persons)
-    allowed = set(responsible_people(a.organisation).values_list("pk", flat=True))
-    if kind not in MeasureKind.values or not persons or any(p.pk not in allowed for p in persons) or not reason.strip():
-        raise ValidationError(_("Choose a measure, the responsible persons among the leaders, and give the reasons."))
-    m = AccountabilityMeasure.objects.create(assessment=a, kind=kind, reason=reason.strip(), proposed_by=by)
-    m.persons.set(persons)
+    m = measure_propose(assessment=r.item.assessment, by=by, kind=kind, persons=persons, reason=reason)
     r.measure = m
     r.save(update_fields=["measure"])
-    audit_record(actor=by, action="accountability.propose", subject=a, to_value=kind, comment=reason.strip())
-    task_complete(flows.OverdueRectificationFlow.propose, r.process, by=by, activation=activation)
+    task_complete(r.process, "OverdueRectificationFlow.propose", by=by, activation=activation)
     return m
 
 
 @transaction.atomic
 def referral_decide(*, referral, by, approve: bool, comment="", activation=None):
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from flows import flows
-    from flows.models import Decision
-    from flows.services.tasks import task_complete
-
+    """A second officer decides on the measure proposed for an overdue item."""
     r = (
         AccountabilityReferral.objects.select_for_update(of=("self",))
-        .select_related("measure", "item__assessment")
+        .select_related("measure", "item__assessment__organisation")
         .get(pk=referral.pk)
     )
-    m = r.measure
-    if m is None or m.decision:
-        from flows.services.tasks import AlreadyHandled
-
-        raise AlreadyHandled()
-    if m.proposed_by_id == by.pk:
-        raise PermissionDenied(_("A second oversight officer must decide on the measure."))
-    if not approve and not comment.strip():
-        raise ValidationError({"comment": _("Give the reason for rejecting the measure.")})
-    m.decision = Decision.APPROVED if approve else Decision.REJECTED
-    m.decided_by, m.decision_comment = by, comment.strip()
-    m.save()
+    if r.measure is not None and not r.measure.decision and not steps.allows(by, "referral.propose", r):
+        raise PermissionDenied(_("Only the oversight office decides on accountability measures."))
+    m = measure_decide(measure=r.measure, by=by, approve=approve, comment=comment)
     audit_record(
         actor=by,
         action="accountability.decide",
@@ -211,5 +168,5 @@ def referral_decide(*, referral, by, approve: bool, comment="", activation=None)
         to_value=m.decision,
         comment=comment.strip(),
     )
-    task_complete(flows.OverdueRectificationFlow.decide, r.process, by=by, activation=activation)
+    task_complete(r.process, "OverdueRectificationFlow.decide", by=by, activation=activation)
     return m

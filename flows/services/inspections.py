@@ -7,9 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
-from flows.models import Assessment, Rating, RectificationItem, Stage
+from flows.models import Assessment, Rating, Stage
 from flows.models.people import today
 from flows.models.spotchecks import (
     CheckOutcome,
@@ -21,19 +20,16 @@ from flows.models.spotchecks import (
     PlanState,
     Severity,
 )
-from flows.policy import access
-from flows.services.assessments import responsible_people
+from flows.models.state_groups import Phase, states_in
+from flows.policy import steps
+from flows.services.assessments import rectification_item_create, responsible_people
 from flows.services.audit import audit_record
+from flows.services.evidence import evidence_store
+from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, task_complete
 
 # from best to worst: a rating may only move to the right
 RATING_ORDER = [Rating.GOOD, Rating.FAIRLY_GOOD, Rating.AVERAGE, Rating.POOR]
-
-
-def _flows():
-    from flows import flows
-
-    return flows
 
 
 def _lock(inspection, *, expected=None) -> Inspection:
@@ -48,7 +44,7 @@ def _lock(inspection, *, expected=None) -> Inspection:
 
 
 def _require_lead(by, insp):
-    if insp.lead_id() != by.pk:
+    if not steps.allows(by, "inspection.submit", insp):
         raise PermissionDenied(_("The lead inspector records the check."))
 
 
@@ -102,15 +98,7 @@ def finding_add(*, inspection, by, severity: str, description: str, check_code="
         created_by=by,
     )
     for upload, content_type in files:
-        ev = FindingEvidence(
-            finding=finding,
-            original_name=upload.name[:200],
-            content_type=content_type,
-            size=upload.size,
-            uploaded_by=by,
-        )
-        ev.file.save(upload.name, upload, save=False)
-        ev.save()
+        evidence_store(FindingEvidence, upload=upload, content_type=content_type, by=by, finding=finding)
     audit_record(actor=by, action="inspection.finding", subject=insp, to_value=severity, comment=description.strip())
     return finding
 
@@ -141,19 +129,14 @@ def inspection_submit(*, inspection, by, activation=None) -> Inspection:
     """The lead inspector submits (and signs); the other inspectors sign next."""
     insp = _lock(inspection, expected=InspectionState.RECORDING)
     _require_lead(by, insp)
-    if not can_proceed(insp.submit):
-        missing = "、".join(insp.results.filter(outcome="").values_list("title", flat=True))
-        raise ValidationError({"checklist": [_("Give a result for every item: %(items)s.") % {"items": missing}]})
-    insp.submit()
+    missing = "、".join(insp.results.filter(outcome="").values_list("title", flat=True))
+    unmet = ValidationError({"checklist": [_("Give a result for every item: %(items)s.") % {"items": missing}]})
     insp.return_comment = ""
-    insp.save()
+    step_take(insp, "submit", by=by, unmet=unmet)
     _sign(insp, by)
-    audit_record(actor=by, action="inspection.submit", subject=insp, from_value="recording", to_value=insp.state)
     if insp.all_signed():
-        insp.signed()
-        insp.save()
-        audit_record(actor=by, action="inspection.signed", subject=insp, from_value="signing", to_value=insp.state)
-    task_complete(_flows().InspectionFlow.record, insp.process, by=by, activation=activation)
+        step_take(insp, "signed", by=by, system=True)
+    task_complete(insp.process, "InspectionFlow.record", by=by, activation=activation)
     return insp
 
 
@@ -161,30 +144,19 @@ def inspection_submit(*, inspection, by, activation=None) -> Inspection:
 def inspection_sign(*, inspection, by, agree: bool, comment="", activation=None) -> Inspection:
     """An assigned inspector signs the record, or sends it back to the lead with a reason (signatures are cleared)."""
     insp = _lock(inspection, expected=InspectionState.SIGNING)
-    if not insp.seats.filter(inspector=by, signed_at__isnull=True).exists():
+    if not steps.allows(by, "inspection.sign", insp):
         raise PermissionDenied(_("Only an assigned inspector who has not signed yet can sign."))
     if agree:
         _sign(insp, by)
         audit_record(actor=by, action="inspection.sign", subject=insp, comment=comment.strip())
         if insp.all_signed():
-            insp.signed()
-            insp.save()
-            audit_record(actor=by, action="inspection.signed", subject=insp, from_value="signing", to_value=insp.state)
+            step_take(insp, "signed", by=by, system=True)
     else:
         if not comment.strip():
             raise ValidationError({"comment": _("Say what must be changed before you can sign.")})
+        step_take(insp, "send_back", by=by, params={"comment": comment.strip()}, comment=comment.strip())
         insp.seats.update(signed_at=None)
-        insp.send_back(comment=comment.strip())
-        insp.save()
-        audit_record(
-            actor=by,
-            action="inspection.send_back",
-            subject=insp,
-            from_value="signing",
-            to_value=insp.state,
-            comment=comment.strip(),
-        )
-    task_complete(_flows().InspectionFlow.sign, insp.process, by=by, activation=activation)
+    task_complete(insp.process, "InspectionFlow.sign", by=by, activation=activation)
     return insp
 
 
@@ -209,7 +181,7 @@ def inspection_decide(
     organisation's assessment, reopening its rectification stage if the year was closed. The rating may be lowered
     (never raised) with a recorded reason."""
     insp = _lock(inspection, expected=InspectionState.REVIEW)
-    if insp.plan.office_id not in access.offices_of(by):
+    if not steps.allows(by, "inspection.decide", insp):
         raise PermissionDenied(_("Only officers of the oversight office decide on the findings."))
     findings = list(insp.findings.all())
     errors = []
@@ -254,36 +226,18 @@ def inspection_decide(
     if confirmed:
         a = Assessment.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=assessment.pk)
         if a.state == Stage.CLOSED:
-            before = a.state
-            a.reopen_rectification()
-            a.save()
-            audit_record(
-                actor=by,
-                action="assessment.reopen_rectification",
-                subject=a,
-                from_value=before,
-                to_value=a.state,
-                comment=_("Spot check: %(plan)s") % {"plan": insp.plan.name},
-            )
+            step_take(a, "reopen_rectification", by=by, comment=_("Spot check: %(plan)s") % {"plan": insp.plan.name})
         for f, d in confirmed:
-            item = RectificationItem.objects.create(
+            f.rectification_item = rectification_item_create(
                 assessment=a,
+                by=by,
                 problem=f.description,
                 requirement=f.requirement,
                 owner=d["owner"],
                 due=d["due"],
-                created_by=by,
-            )
-            f.rectification_item = item
-            f.save(update_fields=["rectification_item"])
-            audit_record(
-                actor=by,
-                action="rectification.create",
-                subject=item,
-                to_value=f"{item.owner_id}:{item.due}",
                 comment=_("From the spot check “%(plan)s”") % {"plan": insp.plan.name},
             )
-            _flows().RectificationItemFlow.start.run(item=item)
+            f.save(update_fields=["rectification_item"])
     if lower_rating_to:
         a = Assessment.objects.select_for_update(of=("self",)).get(pk=assessment.pk)
         before = a.rating
@@ -298,16 +252,15 @@ def inspection_decide(
             to_value=lower_rating_to,
             comment=rating_reason.strip(),
         )
-    insp.decide(by=by, comment=comment.strip())
-    insp.save()
-    audit_record(actor=by, action="inspection.decide", subject=insp, from_value="review", to_value=insp.state)
-    task_complete(_flows().InspectionFlow.review, insp.process, by=by, activation=activation)
+    step_take(insp, "decide", by=by, params={"by": by, "comment": comment.strip()})
+    task_complete(insp.process, "InspectionFlow.review", by=by, activation=activation)
     plan = insp.plan
-    if not plan.inspections.exclude(state=InspectionState.DONE).exists() and plan.state == PlanState.DRAWN:
+    if (
+        not plan.inspections.exclude(state__in=states_in(Inspection, Phase.DONE)).exists()
+        and plan.state == PlanState.DRAWN
+    ):
         from flows.models import SpotCheckPlan
 
         p = SpotCheckPlan.objects.select_for_update().get(pk=plan.pk)
-        p.close()
-        p.save()
-        audit_record(actor=by, action="spotcheck.close", subject=p, from_value=PlanState.DRAWN, to_value=p.state)
+        step_take(p, "close", by=by, system=True, action="spotcheck.close")
     return insp

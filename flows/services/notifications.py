@@ -6,7 +6,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from flows.live.consumers import cycle_group, user_group
+
+def user_group(user_id: int) -> str:
+    """The channel group of one user's pages (named from the authenticated user, never from the URL)."""
+    return f"user.{user_id}"
+
+
+def cycle_group(cycle_id: int) -> str:
+    return f"cycle.{cycle_id}"
 
 
 def _send_on_commit(push) -> None:

@@ -164,6 +164,7 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
 
     from flows.audit import chain as audit_chain
     from flows.models import AuditEntry
+    from flows.models.audit import link as link_audit_rows
 
     for r in roles:
         if r.get("end") is not None and r["end"] < r["start"]:
@@ -236,7 +237,7 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
     _insert(
         AuditEntry,
         [*audit_chain.FIELDS, "seq", "prev_hash", "hash"],
-        [(stamp, *row[1:]) for row in audit_chain.link(audit)],
+        [(stamp, *row[1:]) for row in link_audit_rows(audit)],
     )
     for assignment, end in role_ends:
         role_end(by=by, assignment=assignment, end=end, comment=_("Excel roster"))

@@ -8,17 +8,12 @@ from django.utils.translation import gettext as _
 from flows.domain import calendar
 from flows.models import Assessment, Objection, ObjectionState, Publication, Rating
 from flows.models.people import today
-from flows.policy import access
+from flows.policy import access, steps
 from flows.services.audit import audit_record
-from flows.services.tasks import AlreadyHandled, task_complete
+from flows.services.steps import step_take
+from flows.services.tasks import AlreadyHandled, flow_start, task_complete
 
 PUBLICATION_WORKING_DAYS = 5
-
-
-def _flows():
-    from flows import flows
-
-    return flows
 
 
 @transaction.atomic
@@ -67,7 +62,7 @@ def objection_raise(*, by, publication, assessment, reason: str) -> Objection:
     except IntegrityError as exc:
         raise ValidationError(_("You already have an objection to this rating being handled.")) from exc
     audit_record(actor=by, action="objection.raise", subject=assessment, comment=objection.reason)
-    _flows().ObjectionFlow.start.run(objection=objection)
+    flow_start("ObjectionFlow", objection=objection)
     return objection
 
 
@@ -77,8 +72,9 @@ def objection_decide(*, objection, by, uphold: bool, response: str, new_rating: 
     obj = Objection.objects.select_for_update(of=("self",)).select_related("publication__cycle").get(pk=objection.pk)
     if obj.state != ObjectionState.OPEN:
         raise AlreadyHandled()
-    if not access.can_manage_cycle(by, obj.publication.cycle):
-        raise PermissionDenied(_("Only officers of the cycle's oversight office decide on objections."))
+    refused = PermissionDenied(_("Only officers of the cycle's oversight office decide on objections."))
+    if not steps.allows(by, "objection.uphold", obj):
+        raise refused
     if not response.strip():
         raise ValidationError({"response": _("Give the response to the objection; it is shown to the objector.")})
     a = Assessment.objects.select_for_update(of=("self",)).get(pk=obj.assessment_id)
@@ -88,7 +84,8 @@ def objection_decide(*, objection, by, uphold: bool, response: str, new_rating: 
         before = a.rating
         a.rating = new_rating
         a.save(update_fields=["rating", "updated_at"])
-        obj.uphold(by=by, response=response.strip(), rating_before=before, rating_after=new_rating)
+        params = {"by": by, "response": response.strip(), "rating_before": before, "rating_after": new_rating}
+        step_take(obj, "uphold", by=by, params=params, refused=refused, comment=response.strip())
         audit_record(
             actor=by,
             action="assessment.rating_changed_on_objection",
@@ -98,8 +95,7 @@ def objection_decide(*, objection, by, uphold: bool, response: str, new_rating: 
             comment=response.strip(),
         )
     else:
-        obj.dismiss(by=by, response=response.strip())
+        step_take(obj, "dismiss", by=by, params={"by": by, "response": response.strip()}, refused=refused)
         audit_record(actor=by, action="objection.dismiss", subject=a, comment=response.strip())
-    obj.save()
-    task_complete(_flows().ObjectionFlow.decide, obj.process, by=by, activation=activation)
+    task_complete(obj.process, "ObjectionFlow.decide", by=by, activation=activation)
     return obj

@@ -36,15 +36,11 @@ from flows.models.spotchecks import (
     RiskTier,
     SpotCheckPlan,
 )
+from flows.models.state_groups import PLANS_DRAWN, Phase, states_in
 from flows.policy import access
 from flows.services.audit import audit_record
-from flows.services.tasks import AlreadyHandled
-
-
-def _flows():
-    from flows import flows
-
-    return flows
+from flows.services.steps import step_take
+from flows.services.tasks import AlreadyHandled, flow_start
 
 
 def _require_officer(by, plan_or_office):
@@ -77,7 +73,7 @@ def population_queryset(plan: SpotCheckPlan):
             .values("rating")[:1]
         )
         overdue = RectificationItem.objects.filter(assessment__organisation=OuterRef("pk"), due__lt=today()).exclude(
-            state=ItemState.VERIFIED
+            state__in=states_in(ItemState, Phase.DONE)
         )
         qs = qs.annotate(last_rating=Subquery(last_rating), has_overdue=Exists(overdue))
         risk = Q(pk__in=[])
@@ -115,7 +111,7 @@ def pool_choices(office):
 def _previous_targets(plan: SpotCheckPlan) -> dict[int, list[str]]:
     """What each inspector checked in the office's previous drawn plan ("not the one they checked last time")."""
     previous = (
-        SpotCheckPlan.objects.filter(office_id=plan.office_id, state__in=[PlanState.DRAWN, PlanState.CLOSED])
+        SpotCheckPlan.objects.filter(office_id=plan.office_id, state__in=PLANS_DRAWN)
         .exclude(pk=plan.pk)
         .order_by("-drawn_at", "-pk")
         .first()
@@ -230,23 +226,21 @@ def plan_freeze(*, by, plan) -> SpotCheckPlan:
             % {"need": p.inspectors_per_target, "orgs": _names(missing)}
         )
     seed = secrets.token_hex(32)
-    digest = draw.snapshot_hash(snapshot)
-    p.freeze(
-        snapshot=snapshot,
-        snapshot_hash=digest,
-        seed=seed,
-        commitment=draw.commitment(seed),
-        algorithm=draw.ALGORITHM,
-        at=timezone.now(),
-    )
-    p.save()
-    audit_record(
-        actor=by,
+    digest, commitment = draw.snapshot_hash(snapshot), draw.commitment(seed)
+    step_take(
+        p,
+        "freeze",
+        by=by,
         action="spotcheck.freeze",
-        subject=p,
-        from_value=PlanState.DRAFT,
-        to_value=p.state,
-        comment=f"population={digest} commitment={p.seed_commitment} n={len(snapshot['population'])}",
+        comment=f"population={digest} commitment={commitment} n={len(snapshot['population'])}",
+        params={
+            "snapshot": snapshot,
+            "snapshot_hash": digest,
+            "seed": seed,
+            "commitment": commitment,
+            "algorithm": draw.ALGORITHM,
+            "at": timezone.now(),
+        },
     )
     return p
 
@@ -265,15 +259,13 @@ def plan_draw(*, by, plan, entropy: str = "") -> SpotCheckPlan:
     _require_officer(by, p)
     entropy = (entropy or "").strip()[:200]
     result = draw.draw(p.snapshot, p.seed, entropy)
-    p.draw(result=result.as_json(), entropy=entropy, by=by, at=timezone.now())
-    p.save()
-    audit_record(
-        actor=by,
+    step_take(
+        p,
+        "draw",
+        by=by,
         action="spotcheck.draw",
-        subject=p,
-        from_value=PlanState.FROZEN,
-        to_value=p.state,
         comment=f"seed={p.seed} entropy={entropy} sample={len(result.sample)}",
+        params={"result": result.as_json(), "entropy": entropy, "by": by, "at": timezone.now()},
     )
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=result.sample)}
     for code in result.sample:
@@ -287,7 +279,7 @@ def plan_draw(*, by, plan, entropy: str = "") -> SpotCheckPlan:
             CheckResult(inspection=insp, code=i.code, title=i.title, guidance=i.guidance, order=i.order)
             for i in checklist_for(org.sector)
         )
-        _flows().InspectionFlow.start.run(inspection=insp)
+        flow_start("InspectionFlow", inspection=insp)
     return p
 
 
@@ -297,12 +289,8 @@ def plan_cancel(*, by, plan, reason: str) -> SpotCheckPlan:
     _require_officer(by, p)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the plan is cancelled.")})
-    if p.state not in (PlanState.DRAFT, PlanState.FROZEN):
-        raise AlreadyHandled(_("A plan that has been drawn cannot be cancelled."))
-    before = p.state
-    p.cancel()
-    p.save()
-    audit_record(actor=by, action="spotcheck.cancel", subject=p, from_value=before, to_value=p.state, comment=reason)
+    stale = AlreadyHandled(_("A plan that has been drawn cannot be cancelled."))
+    step_take(p, "cancel", by=by, action="spotcheck.cancel", comment=reason, stale=stale)
     return p
 
 
@@ -323,7 +311,7 @@ def verify_plan(plan: SpotCheckPlan) -> Verification:
     """Re-run a past draw from its recorded inputs: are the inputs the ones committed to, and do the sample and
     assignments come out exactly the same?"""
     v = Verification()
-    if plan.state not in (PlanState.DRAWN, PlanState.CLOSED) or not plan.snapshot:
+    if plan.state not in PLANS_DRAWN or not plan.snapshot:
         v.check(False, "", _("The plan has not been drawn yet; there is nothing to verify."))
         return v
     recorded = (

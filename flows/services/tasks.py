@@ -1,4 +1,8 @@
-"""Completing the viewflow task that belongs to a domain step, whichever door the step came through.
+"""Moving the flows from a service: starting one, completing the task that belongs to a domain step whichever door
+the step came through, running a wait step.
+
+Services name a node by its flow and name (`"AssessmentFlow.draft_self"`) and a flow by its name (the flows
+register themselves in `flows.flow_registry`), so nothing below `flows.flows` imports it.
 
 A screen hands in the activation viewflow prepared for it; the shell, an import or a timer do not, and
 then the open task is looked up here, under the same flow lock, so every door moves the flow the same way.
@@ -8,6 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
+
+from flows.flow_registry import flow_class
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -19,16 +25,32 @@ class AlreadyHandled(Exception):
         super().__init__(message or _("This step has already been handled. Nothing was changed."))
 
 
-def open_task(flow_task, process):
+def flow_start(name: str, **kwargs):
+    """Start the flow called `name`; `kwargs` go to its start handle (e.g. `item=...`)."""
+    return flow_class(name).start.run(**kwargs)
+
+
+def node(process, ref: str):
+    """The node `ref` ("AssessmentFlow.draft_self") of `process`'s flow; a process of another flow is an error."""
+    flow_name, _dot, name = ref.partition(".")
+    cls = process.flow_class
+    if cls.__name__ != flow_name:
+        raise ValueError(f"{ref}: the process runs {cls.__name__}")
+    return getattr(cls, name)
+
+
+def open_task(process, ref: str):
+    flow_task = node(process, ref)
     return Task.objects.filter(process=process, flow_task=flow_task, status__in=OPEN_STATUSES).order_by("-pk").first()
 
 
-def task_complete(flow_task, process, *, by, activation=None, system=False):
-    """Finish the step's task as `by` and let the flow create the next ones. `system`: completed on nobody's
-    behalf (a deadline passed, a ballot closed); the task keeps no owner."""
+def task_complete(process, ref: str, *, by, activation=None, system=False):
+    """Finish the task of node `ref` ("AssessmentFlow.draft_self") as `by` and let the flow create the next ones.
+    `system`: completed on nobody's behalf (a deadline passed, a ballot closed); the task keeps no owner."""
     assert transaction.get_connection().in_atomic_block
+    flow_task = node(process, ref)
     if activation is None:
-        task = open_task(flow_task, process)
+        task = open_task(process, ref)
         if task is None:
             raise AlreadyHandled()
         activation = flow_task.activation_class(task)
@@ -46,12 +68,12 @@ def task_complete(flow_task, process, *, by, activation=None, system=False):
     return activation
 
 
-def handle_run(flow_task, process):
-    """Run a flow's wait step (a viewflow Handle) from code."""
-    task = open_task(flow_task, process)
+def handle_run(process, ref: str):
+    """Run a flow's wait step (a viewflow Handle, named like "AssessmentFlow.await_rectification") from code."""
+    task = open_task(process, ref)
     if task is None:
         raise AlreadyHandled()
-    return flow_task.run(task)
+    return node(process, ref).run(task)
 
 
 def tasks_claim(*, by, task_ids) -> int:

@@ -3,7 +3,7 @@
 Who may have which report is the access policy's answer (`access.can_download_annual_report`); anybody else,
 and a cycle that assesses nothing there, gets the same 404 as a missing object. Both formats render the one
 content structure of flows/reports/annual.py. A subtree of more than EXCEL_BACKGROUND_ROWS organisations is
-rendered by the background export job (flows/services/excel_jobs.py): 10,000 organisations take 6.6 s as a
+rendered by the background export job (flows/excel/jobs.py): 10,000 organisations take 6.6 s as a
 PDF and 1.4 s as Excel or Word on this machine when idle (23 s / 4.5 s under load; bench/annual_report.py), too
 long for a request. The Word version (.docx) is for offices that edit the text before printing."""
 
@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from flows import jobs
 from flows.excel import exports
+from flows.excel import jobs as excel_jobs
 from flows.models import Organisation, ReviewCycle
 from flows.policy import access
 from flows.reports import formats
 from flows.reports.annual import annual_report, report_title
 from flows.reports.targets import report_targets
-from flows.services import excel_jobs
 
 
 def _cycle_or_404(pk) -> ReviewCycle:

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from flows import jobs
 from flows.excel import exports
+from flows.excel import jobs as services
 from flows.models import ExcelJob, IndicatorTemplate
 from flows.policy import access
-from flows.services import excel_jobs as services
 from forms.excel import ImportForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

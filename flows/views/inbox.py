@@ -72,6 +72,6 @@ def inbox_live(request):
     """What an open page re-reads when its socket says the inbox changed: the current count."""
     from django.http import JsonResponse
 
-    from flows.web.context_processors import header_counts
+    from flows.selectors.header import header_counts
 
     return JsonResponse(header_counts(request.user))

@@ -264,6 +264,10 @@ class ReportRectificationView(StepView):
         return forms.ReportForm()
 
     def act(self):
+        if "extension" in self.request.POST:
+            d = self.valid_form(forms.ExtensionRequestForm(self.request.POST))
+            services.extension_request(item=self.item(), by=self.request.user, activation=self.request.activation, **d)
+            return _("The extension request has been sent to the reviewer.")
         d = self.valid_form(forms.ReportForm(self.request.POST))
         upload = self.request.FILES.get("evidence")
         if upload:
@@ -297,6 +301,25 @@ class VerifyRectificationView(ReportRectificationView):
             activation=self.request.activation,
         )
         return _("The item has been verified.") if self.form.verified else _("The item was returned.")
+
+
+class DecideExtensionView(ReportRectificationView):
+    template_name = "flows/steps/decide_extension.html"
+
+    def blank_form(self):
+        return forms.ExtensionDecisionForm()
+
+    def act(self):
+        d = self.valid_form(forms.ExtensionDecisionForm(self.request.POST))
+        grant = d["decision"] == "grant"
+        services.extension_decide(
+            item=self.item(),
+            by=self.request.user,
+            grant=grant,
+            comment=d["comment"],
+            activation=self.request.activation,
+        )
+        return _("The extension has been granted.") if grant else _("The extension was refused.")
 
 
 class GuidanceCommentView(StepView):

@@ -1,22 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from flows.models import Notification
 from flows.policy import access
-
-
-def _unread(user) -> int:
-    return Notification.objects.filter(user=user, read_at=None).count()
-
-
-def _open(user) -> int:
-    from flows.selectors.inbox import open_task_count
-
-    return open_task_count(user)
-
-
-def header_counts(user) -> dict:
-    """The header's badges: my open tasks and my unread notifications."""
-    return {"unread_notifications": _unread(user), "open_tasks": _open(user)}
+from flows.selectors.header import open_count, unread_count
 
 
 def unread_notifications(request):
@@ -26,8 +11,8 @@ def unread_notifications(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
-        "open_tasks": SimpleLazyObject(lambda: _open(user)),
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
+        "open_tasks": SimpleLazyObject(lambda: open_count(user)),
     }
 
 

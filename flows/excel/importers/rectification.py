@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 from flows.excel import reading
 from flows.excel.importing import CHANGED, UNCHANGED, Importer
-from flows.models import ItemState, RectificationItem
+from flows.models import RectificationItem
+from flows.models.state_groups import Phase, phase_of
 from flows.policy import access
 from flows.services import assessments as services
 
@@ -55,7 +56,7 @@ class RectificationImporter(Importer):
             if not text or text == item.report:
                 report.add(t.sheet, n, UNCHANGED, item.problem[:40])
                 continue
-            if item.state != ItemState.OPEN:
+            if phase_of(RectificationItem, item.state) != Phase.UNDER_WAY:  # reported, waiting, or done
                 report.error(
                     t,
                     n,

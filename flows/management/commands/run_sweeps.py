@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from flows.scheduler import run_sweeps
+from flows.jobs import run_sweeps
 
 
 class Command(BaseCommand):
