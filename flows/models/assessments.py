@@ -23,25 +23,8 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from flows.models.cycles import Rating, ReviewCycle
 from flows.models.indicators import Indicator, IndicatorTemplate
 from flows.models.organisations import Organisation
-
-
-class Stage(models.TextChoices):
-    SELF_ASSESSMENT = "self_assessment", _("Self-assessment")
-    SELF_APPROVAL = "self_approval", _("Secretary's approval")
-    MASS_EVALUATION = "mass_evaluation", _("Mass evaluation")
-    SUPERIOR_REVIEW = "superior_review", _("Superior review")
-    COMMENDATION = "commendation", _("Commendation")
-    RECTIFICATION = "rectification", _("Rectification")
-    ACCOUNTABILITY = "accountability", _("Accountability")
-    CLOSED = "closed", _("Closed")
-
-
-class Outcome(models.TextChoices):
-    NONE = "none", _("No further action")
-    COMMENDATION = "commendation", _("Commendation")
-    RECTIFICATION = "rectification", _("Criticism and rectification with a deadline")
-    ACCOUNTABILITY = "accountability", _("Accountability")
-
+from flows.models.state_groups import Phase, states_in
+from flows.models.states import STAGE_OF_OUTCOME, ItemState, Outcome, Stage
 
 # What the reviewer may decide for each rating (seed 001 §4): outstanding work is commended; weak work is
 # criticised and rectified with a deadline; duties not fulfilled with serious consequences lead to accountability.
@@ -50,12 +33,6 @@ OUTCOMES_BY_RATING = {
     Rating.FAIRLY_GOOD: (Outcome.NONE, Outcome.RECTIFICATION),
     Rating.AVERAGE: (Outcome.RECTIFICATION,),
     Rating.POOR: (Outcome.RECTIFICATION, Outcome.ACCOUNTABILITY),
-}
-STAGE_OF_OUTCOME = {
-    Outcome.NONE: Stage.CLOSED,
-    Outcome.COMMENDATION: Stage.COMMENDATION,
-    Outcome.RECTIFICATION: Stage.RECTIFICATION,
-    Outcome.ACCOUNTABILITY: Stage.ACCOUNTABILITY,
 }
 
 
@@ -127,8 +104,6 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         return ItemScore.objects.filter(assessment=self, superior_points__isnull=False).count() >= needed
 
     def rectification_verified(self):
-        from flows.models.state_groups import Phase, states_in  # beside this module: imported when needed
-
         items = self.rectification_items.all()
         return items.exists() and not items.exclude(state__in=states_in(ItemState, Phase.DONE)).exists()
 
@@ -291,13 +266,6 @@ class Commendation(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
-
-
-class ItemState(models.TextChoices):
-    OPEN = "open", _("Being rectified")
-    REPORTED = "reported", _("Reported, awaiting verification")
-    VERIFIED = "verified", _("Verified")
-    EXTENSION_REQUESTED = "extension_requested", _("Extension requested, awaiting decision")
 
 
 class RectificationItem(ConcurrentTransitionMixin, models.Model):

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from flows.models.states import CampaignState
+
 
 class CampaignKind(models.TextChoices):
     MASS = "mass", _("Mass evaluation")
@@ -52,12 +54,6 @@ POINTS_BY_VALUE = {
     MemberRating.BASICALLY: 60,
     MemberRating.UNQUALIFIED: 0,
 }
-
-
-class CampaignState(models.TextChoices):
-    DRAFT = "draft", _("Being prepared")
-    OPEN = "open", _("Voting")
-    CLOSED = "closed", _("Closed")
 
 
 def _public_id():

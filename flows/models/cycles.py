@@ -10,12 +10,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from flows.models.indicators import IndicatorTemplate
 from flows.models.organisations import Organisation, Sector
-
-
-class CycleState(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+from flows.models.states import CycleState
 
 
 class Rating(models.TextChoices):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from flows.models.cycles import Rating
+from flows.models.states import ObjectionState
 
 
 class Publication(models.Model):
@@ -40,12 +41,6 @@ class Publication(models.Model):
 
     def is_open(self, on) -> bool:
         return self.starts <= on <= self.ends
-
-
-class ObjectionState(models.TextChoices):
-    OPEN = "open", _("Being handled")
-    UPHELD = "upheld", _("Upheld: the rating was changed")
-    DISMISSED = "dismissed", _("Dismissed")
 
 
 class Objection(ConcurrentTransitionMixin, models.Model):

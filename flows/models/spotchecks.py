@@ -20,6 +20,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from flows.models.cycles import Rating
 from flows.models.organisations import Organisation, Sector
+from flows.models.state_groups import PLANS_DRAWN
+from flows.models.states import InspectionState, PlanState
 
 
 class RiskTier(models.TextChoices):
@@ -28,14 +30,6 @@ class RiskTier(models.TextChoices):
     BACKWARD = "backward", _("Classified backward")
     WEAK_AND_LAX = "weak_and_lax", _("Weak and lax")
     OVERDUE = "overdue_rectification", _("Overdue rectification")
-
-
-class PlanState(models.TextChoices):
-    DRAFT = "draft", _("Being prepared")
-    FROZEN = "frozen", _("Population frozen, seed committed")
-    DRAWN = "drawn", _("Drawn; inspections under way")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
@@ -123,8 +117,6 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
 
     @property
     def seed_revealed(self) -> bool:
-        from flows.models.state_groups import PLANS_DRAWN  # beside this module: imported when needed
-
         return self.state in PLANS_DRAWN
 
     @transition(field=state, source=PlanState.DRAFT, target=PlanState.FROZEN)
@@ -163,13 +155,6 @@ class ChecklistItem(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title}"
-
-
-class InspectionState(models.TextChoices):
-    RECORDING = "recording", _("Inspecting")
-    SIGNING = "signing", _("Awaiting the other inspectors' signatures")
-    REVIEW = "review", _("With the oversight office")
-    DONE = "done", _("Done")
 
 
 class Inspection(ConcurrentTransitionMixin, models.Model):

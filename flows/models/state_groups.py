@@ -16,16 +16,22 @@ A state added to a model is added to its table here, in one line, in the same ch
 tests/test_models__state_groups.py fails, and `phase_of` raises `UnknownState` for it: a state this module does
 not know is an error, never counted as done (nor as anything else).
 
-This is the bottom layer: it imports the models' choices and nothing above them.
+This is the bottom layer: it imports the machines' choices (`states.py`) and nothing else of the project, so the
+models themselves may ask it.
 """
 
 import enum
 
-from flows.models.assessments import STAGE_OF_OUTCOME, Assessment, ItemState, RectificationItem, Stage
-from flows.models.ballots import Campaign, CampaignState
-from flows.models.cycles import CycleState, ReviewCycle
-from flows.models.publications import Objection, ObjectionState
-from flows.models.spotchecks import Inspection, InspectionState, PlanState, SpotCheckPlan
+from flows.models.states import (
+    STAGE_OF_OUTCOME,
+    CampaignState,
+    CycleState,
+    InspectionState,
+    ItemState,
+    ObjectionState,
+    PlanState,
+    Stage,
+)
 
 
 class Phase(enum.StrEnum):
@@ -89,15 +95,15 @@ PHASES = {
     },
 }
 
-# the model whose `state` each machine is
+# the model (by its label: this module sits below the models, which ask it) whose `state` each machine is
 MACHINES = {
-    Assessment: Stage,
-    RectificationItem: ItemState,
-    ReviewCycle: CycleState,
-    Campaign: CampaignState,
-    SpotCheckPlan: PlanState,
-    Inspection: InspectionState,
-    Objection: ObjectionState,
+    "flows.assessment": Stage,
+    "flows.rectificationitem": ItemState,
+    "flows.reviewcycle": CycleState,
+    "flows.campaign": CampaignState,
+    "flows.spotcheckplan": PlanState,
+    "flows.inspection": InspectionState,
+    "flows.objection": ObjectionState,
 }
 
 # Named subsets, for readers that ask more than the phase (an assessment's stage strip; what needs a plan drawn).
@@ -113,10 +119,9 @@ def _machine(machine):
     """The choices class of a machine named by its choices class, its model or an instance of the model."""
     if isinstance(machine, type) and machine in PHASES:
         return machine
-    model = machine if isinstance(machine, type) else type(machine)
-    for cls in model.__mro__:
-        if cls in MACHINES:
-            return MACHINES[cls]
+    meta = getattr(machine, "_meta", None)
+    if meta is not None and meta.label_lower in MACHINES:
+        return MACHINES[meta.label_lower]
     raise UnknownState(f"{machine!r} is not a state machine of flows/models/state_groups.py")
 
 

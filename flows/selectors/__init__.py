@@ -14,7 +14,6 @@ from flows.selectors.cycles import (
     cycles_for,
     dashboard_cycles_for,
     organisation_assessments,
-    step_choices,
 )
 from flows.selectors.organisations import (
     SEARCH_LIMIT,
@@ -59,7 +58,6 @@ __all__ = [
     "queue",
     "spot_checks_for",
     "stage_due",
-    "step_choices",
     "stratum_label",
     "subtree_counts_by_sector",
     "task_subject",

@@ -60,22 +60,9 @@ def cycle_ranking(cycle: ReviewCycle, user) -> list[Assessment]:
     return list(qs.filter(organisation_id__in=visible).order_by("-combined_score", "organisation__path")[:500])
 
 
-def step_choices() -> list[tuple[str, str]]:
-    """The human steps of the flows, for the task list filter."""
-    from flows.flows import FLOWS
-    from flows.nodes import Task as TaskNode
-
-    seen = {}
-    for f in FLOWS:
-        for node in f.instance.nodes():
-            if isinstance(node, TaskNode):
-                seen.setdefault(node.name, str(node.task_title))
-    return list(seen.items())
-
-
 def cycle_rag(cycle: ReviewCycle, user, *, rag_filter: str = "", stage: str = ""):
     """Organisations of a cycle by 红黄绿 status of their current stage's deadline: counts, and the filtered list."""
-    from flows.services.deadlines import rag
+    from flows.domain.calendar import rag
 
     now = today()
     stage_rag = {}
@@ -99,7 +86,7 @@ def cycle_rag(cycle: ReviewCycle, user, *, rag_filter: str = "", stage: str = ""
 
 def organisation_assessments(org: Organisation) -> list[Assessment]:
     """Every cycle's assessment of this organisation, newest first, with its status by deadline (红黄绿)."""
-    from flows.services.deadlines import rag
+    from flows.domain.calendar import rag
 
     rows = list(org.assessments.select_related("cycle").order_by("-cycle__year", "-pk")[:20])
     for a in rows:

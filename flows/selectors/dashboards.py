@@ -71,8 +71,8 @@ class Filters:
 
 def stage_rags(cycle: ReviewCycle) -> dict[str, str]:
     """红黄绿 of each stage today, from the cycle's stage deadlines (closed years have none)."""
+    from flows.domain.calendar import rag
     from flows.selectors.assessments import stage_due
-    from flows.services.deadlines import rag
 
     now = today()
     return {

@@ -41,8 +41,8 @@ def organisation_history(org) -> list[Assessment]:
     ):
         audit.setdefault(entry.subject_id, []).append(entry)
     records = {r.year: r for r in ClassificationRecord.objects.filter(organisation=org)}
+    from flows.domain.calendar import rag
     from flows.selectors.assessments import stage_due
-    from flows.services.deadlines import rag
 
     now = today()
     for a in rows:

@@ -5,28 +5,17 @@ The inspections the draw creates are worked in `services/inspections.py`.
 
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from flows.domain import draw
 from flows.models import (
-    Assessment,
     AuditEntry,
-    ItemState,
-    OfficeMembership,
-    OfficeRole,
     Organisation,
-    RectificationItem,
-    RoleAssignment,
-    User,
 )
-from flows.models.organisations import subtree_q
-from flows.models.people import today
 from flows.models.spotchecks import (
     ChecklistItem,
     CheckResult,
@@ -36,8 +25,9 @@ from flows.models.spotchecks import (
     RiskTier,
     SpotCheckPlan,
 )
-from flows.models.state_groups import PLANS_DRAWN, Phase, states_in
+from flows.models.state_groups import PLANS_DRAWN
 from flows.policy import access
+from flows.selectors.spotchecks import build_snapshot, pool_choices
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, flow_start
@@ -47,116 +37,6 @@ def _require_officer(by, plan_or_office):
     office_id = getattr(plan_or_office, "office_id", None) or plan_or_office.pk
     if office_id not in access.offices_of(by):
         raise PermissionDenied(_("Only officers of the oversight office run its spot checks."))
-
-
-# ---- the population and the pool -------------------------------------------------------------------------
-
-
-def population_queryset(plan: SpotCheckPlan):
-    """The organisations the plan draws from: the cycle's or the subtree's, filtered by sector, level and risk."""
-    if plan.cycle_id:
-        qs = Organisation.objects.filter(assessments__cycle_id=plan.cycle_id)
-    else:
-        root = plan.scope_root or plan.office.scope
-        qs = Organisation.objects.filter(subtree_q(root.path))
-    if plan.sectors:
-        qs = qs.filter(sector__in=plan.sectors)
-    if plan.levels:
-        qs = qs.filter(level__in=plan.levels)
-    tiers = set(plan.risk_tiers or ())
-    if tiers:
-        last_rating = (
-            Assessment.objects.filter(organisation=OuterRef("pk"))
-            .exclude(rating="")
-            .exclude(cycle_id=plan.cycle_id)
-            .order_by("-cycle__year", "-pk")
-            .values("rating")[:1]
-        )
-        overdue = RectificationItem.objects.filter(assessment__organisation=OuterRef("pk"), due__lt=today()).exclude(
-            state__in=states_in(ItemState, Phase.DONE)
-        )
-        qs = qs.annotate(last_rating=Subquery(last_rating), has_overdue=Exists(overdue))
-        risk = Q(pk__in=[])
-        if RiskTier.POOR in tiers:
-            risk |= Q(last_rating="poor")
-        if RiskTier.AVERAGE in tiers:
-            risk |= Q(last_rating="average")
-        if RiskTier.BACKWARD in tiers:
-            risk |= Q(classification="backward")
-        if RiskTier.WEAK_AND_LAX in tiers:
-            risk |= Q(weak_and_lax=True)
-        if RiskTier.OVERDUE in tiers:
-            risk |= Q(has_overdue=True)
-        qs = qs.filter(risk)
-    return qs.distinct().order_by("code")
-
-
-def stratum_of(sector: str, level: str) -> str:
-    return f"{sector or '-'}/{level}"
-
-
-def pool_choices(office):
-    """Inspectors who may be put in an office's pool: current inspectors of offices whose scope overlaps its own."""
-    path = office.scope.path
-    ids = (
-        OfficeMembership.objects.current()
-        .filter(role=OfficeRole.INSPECTOR)
-        .filter(
-            Q(office__scope__path__startswith=path) | Q(office__scope__path__in=office.scope.leading_paths() + [path])
-        )
-    )
-    return User.objects.filter(pk__in=ids.values("user_id"), is_active=True).order_by("real_name")
-
-
-def _previous_targets(plan: SpotCheckPlan) -> dict[int, list[str]]:
-    """What each inspector checked in the office's previous drawn plan ("not the one they checked last time")."""
-    previous = (
-        SpotCheckPlan.objects.filter(office_id=plan.office_id, state__in=PLANS_DRAWN)
-        .exclude(pk=plan.pk)
-        .order_by("-drawn_at", "-pk")
-        .first()
-    )
-    out: dict[int, list[str]] = {}
-    if previous is None:
-        return out
-    for inspector_id, code in InspectorSeat.objects.filter(inspection__plan=previous).values_list(
-        "inspector_id", "inspection__organisation__code"
-    ):
-        out.setdefault(inspector_id, []).append(code)
-    return out
-
-
-def build_snapshot(plan: SpotCheckPlan) -> dict:
-    population = [
-        {"code": code, "path": path, "stratum": stratum_of(sector, level)}
-        for code, path, sector, level in population_queryset(plan).values_list("code", "path", "sector", "level")
-    ]
-    pool_users = list(plan.pool.all()) or list(pool_choices(plan.office))
-    paths: dict[int, set] = {}
-    for uid, path in (
-        RoleAssignment.objects.current().filter(user__in=pool_users).values_list("user_id", "organisation__path")
-    ):
-        paths.setdefault(uid, set()).add(path)
-    previous = _previous_targets(plan)
-    pool = [
-        {
-            "id": u.pk,
-            "name": str(u),
-            "paths": sorted(paths.get(u.pk, ())),
-            "previous": sorted(previous.get(u.pk, ())),
-        }
-        for u in sorted(pool_users, key=lambda u: u.pk)
-    ]
-    params = {
-        "rate": format(Decimal(plan.rate_percent).normalize(), "f"),
-        "minimum": int(plan.minimum_per_stratum),
-        "sizes": {k: int(v) for k, v in sorted((plan.stratum_sizes or {}).items())},
-        "per_target": int(plan.inspectors_per_target),
-    }
-    return {"algorithm": draw.ALGORITHM, "plan": plan.pk, "params": params, "population": population, "pool": pool}
-
-
-# ---- plan lifecycle -------------------------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from flows.excel import choices, reading
-from flows.excel.importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.excel.import_rows import CHANGED, NEW, UNCHANGED, Importer
 from flows.models import IndicatorTemplate, Sector
 from flows.policy.access import scope_for
 from flows.services import indicators as services

@@ -7,7 +7,7 @@ organisation a role is given in, must be one they oversee (or one the same file 
 from django.utils.translation import gettext as _
 
 from flows.excel import choices, reading
-from flows.excel.importing import CHANGED, NEW, UNCHANGED, Importer
+from flows.excel.import_rows import CHANGED, NEW, UNCHANGED, Importer
 from flows.models import Kind, Level, Organisation, Regime, Role, RoleAssignment, Sector, User
 from flows.policy.access import can_oversee_organisation
 from flows.services import organisations as org_services

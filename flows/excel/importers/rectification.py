@@ -6,7 +6,7 @@ item's owner reports, only while it is being rectified; a report already made is
 from django.utils.translation import gettext as _
 
 from flows.excel import reading
-from flows.excel.importing import CHANGED, UNCHANGED, Importer
+from flows.excel.import_rows import CHANGED, UNCHANGED, Importer
 from flows.models import RectificationItem
 from flows.models.state_groups import Phase, phase_of
 from flows.policy import access

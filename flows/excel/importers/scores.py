@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from flows.excel import reading
-from flows.excel.importing import CHANGED, UNCHANGED, Importer
+from flows.excel.import_rows import CHANGED, UNCHANGED, Importer
 from flows.models import Assessment, ItemScore, Stage
 from flows.policy import access
 from flows.services import assessments as services

@@ -1,0 +1,72 @@
+"""The states of the state machines (and where a review's outcome leads): the choices of each model's protected
+`state` field. Apart from the models so that the table of which states are open, waiting or done
+(`state_groups.py`) can sit below the models that ask it."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stage(models.TextChoices):
+    SELF_ASSESSMENT = "self_assessment", _("Self-assessment")
+    SELF_APPROVAL = "self_approval", _("Secretary's approval")
+    MASS_EVALUATION = "mass_evaluation", _("Mass evaluation")
+    SUPERIOR_REVIEW = "superior_review", _("Superior review")
+    COMMENDATION = "commendation", _("Commendation")
+    RECTIFICATION = "rectification", _("Rectification")
+    ACCOUNTABILITY = "accountability", _("Accountability")
+    CLOSED = "closed", _("Closed")
+
+
+class Outcome(models.TextChoices):
+    NONE = "none", _("No further action")
+    COMMENDATION = "commendation", _("Commendation")
+    RECTIFICATION = "rectification", _("Criticism and rectification with a deadline")
+    ACCOUNTABILITY = "accountability", _("Accountability")
+
+
+STAGE_OF_OUTCOME = {
+    Outcome.NONE: Stage.CLOSED,
+    Outcome.COMMENDATION: Stage.COMMENDATION,
+    Outcome.RECTIFICATION: Stage.RECTIFICATION,
+    Outcome.ACCOUNTABILITY: Stage.ACCOUNTABILITY,
+}
+
+
+class ItemState(models.TextChoices):
+    OPEN = "open", _("Being rectified")
+    REPORTED = "reported", _("Reported, awaiting verification")
+    VERIFIED = "verified", _("Verified")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested, awaiting decision")
+
+
+class CycleState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class CampaignState(models.TextChoices):
+    DRAFT = "draft", _("Being prepared")
+    OPEN = "open", _("Voting")
+    CLOSED = "closed", _("Closed")
+
+
+class PlanState(models.TextChoices):
+    DRAFT = "draft", _("Being prepared")
+    FROZEN = "frozen", _("Population frozen, seed committed")
+    DRAWN = "drawn", _("Drawn; inspections under way")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class InspectionState(models.TextChoices):
+    RECORDING = "recording", _("Inspecting")
+    SIGNING = "signing", _("Awaiting the other inspectors' signatures")
+    REVIEW = "review", _("With the oversight office")
+    DONE = "done", _("Done")
+
+
+class ObjectionState(models.TextChoices):
+    OPEN = "open", _("Being handled")
+    UPHELD = "upheld", _("Upheld: the rating was changed")
+    DISMISSED = "dismissed", _("Dismissed")
