@@ -56,7 +56,7 @@ def full_self_scores(a, fraction=Decimal("0.9")):
 
 
 def do_self_assessment(a, *, fraction=Decimal("0.9")):
-    deputy = holder(a.organisation.code, Role.DEPUTY)
+    deputy = access.person_in_direct_charge(a.organisation)  # the leader in charge, or the secretary if none
     for ind in a.template.indicators.filter(evidence_required=True, veto=False):
         svc.evidence_add(
             assessment=a, by=deputy, upload=pdf(f"{ind.code}.pdf"), content_type="application/pdf", indicator=ind

@@ -57,6 +57,9 @@ class RoleAssignment(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     start = models.DateField(_("start date"))
     end = models.DateField(_("end date"), null=True, blank=True)
+    # 主持工作 / 代理: recorded by the oversight office while the post is vacant; holds the role for its dates
+    acting = models.BooleanField(_("acting"), default=False)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     objects = CurrentQuerySet.as_manager()
 
@@ -75,7 +78,11 @@ class RoleAssignment(models.Model):
         indexes = [models.Index(fields=["user", "end"]), models.Index(fields=["organisation", "role"])]
 
     def __str__(self):
-        return f"{self.user} · {self.organisation} · {self.get_role_display()}"
+        return f"{self.user} · {self.organisation} · {self.role_label()}"
+
+    def role_label(self) -> str:
+        """The role as people say it: 代理 before it for an acting holder."""
+        return f"{_('Acting')} {self.get_role_display()}" if self.acting else str(self.get_role_display())
 
 
 class OfficeKind(models.TextChoices):

@@ -208,9 +208,34 @@ def is_secretary(user, org: Organisation) -> bool:
     return _holds(user, org, Role.SECRETARY)
 
 
+def in_direct_charge_ids(org_ids, on: datetime.date | None = None) -> dict[int, int]:
+    """{organisation id: user id} of the person in direct charge (分管领导 · 直接责任人) of each organisation: the
+    leader in charge where there is one, otherwise the secretary, who then holds both duties (a branch of fewer
+    than seven full members elects only a secretary: 支部工作条例). An acting holder counts for their dates. The
+    one rule for assignment (one organisation or a whole launch), eligibility and the step service."""
+    holders: dict[int, int] = {}
+    rows = (
+        RoleAssignment.objects.current(on)
+        .filter(organisation_id__in=list(org_ids), role__in=(Role.DEPUTY, Role.SECRETARY))
+        .order_by("organisation_id", "start")
+        .values_list("organisation_id", "role", "user_id")
+    )
+    for org_id, role, user_id in rows:
+        if role == Role.DEPUTY or org_id not in holders:
+            holders[org_id] = user_id
+    return holders
+
+
+def person_in_direct_charge(org: Organisation, on: datetime.date | None = None) -> User | None:
+    user_id = in_direct_charge_ids([org.pk], on).get(org.pk)
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
 def is_in_direct_charge(user, org: Organisation) -> bool:
-    """分管领导 · 直接责任人 of `org` today."""
-    return _holds(user, org, Role.DEPUTY)
+    """分管领导 · 直接责任人 of `org` today (the secretary where there is no leader in charge)."""
+    return (
+        user is not None and user.is_authenticated and in_direct_charge_ids([org.pk]).get(org.pk) == user.pk
+    )
 
 
 def is_leadership_member(user, org: Organisation) -> bool:

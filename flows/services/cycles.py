@@ -17,8 +17,6 @@ from flows.models import (
     IndicatorTemplate,
     Organisation,
     ReviewCycle,
-    Role,
-    RoleAssignment,
     Stage,
 )
 from flows.models.organisations import subtree_q
@@ -116,14 +114,7 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
     if not orgs:
         return 0
     org_ids = [pk for pk, _s in orgs]
-    holders = {}
-    for org_id, role, user_id in (
-        RoleAssignment.objects.current()
-        .filter(organisation_id__in=org_ids, role__in=[Role.DEPUTY, Role.SECRETARY])
-        .values_list("organisation_id", "role", "user_id")
-    ):
-        if role == Role.DEPUTY or org_id not in holders:
-            holders[org_id] = user_id
+    holders = access.in_direct_charge_ids(org_ids)
     now = timezone.now()
     processes = Process.objects.bulk_create(
         [Process(flow_class=AssessmentFlow, status=PROCESS.NEW, created=now) for _ in orgs]

@@ -2,12 +2,13 @@
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from flows.models import OfficeMembership, Organisation, OversightOffice, Role, RoleAssignment, User
+from flows.models.people import today
 from flows.services.audit import audit_record
 
 SINGLE_HOLDER_ROLES = (Role.SECRETARY, Role.DEPUTY)
@@ -70,6 +71,65 @@ def role_end(*, by, assignment: RoleAssignment, end: datetime.date, comment: str
     ra.save(update_fields=["end"])
     audit_record(actor=by, action="role.end", subject=ra, from_value=old or "", to_value=end, comment=comment)
     return ra
+
+
+@transaction.atomic
+def acting_head_appoint(
+    *, by, organisation: Organisation, user: User, role: str, start: datetime.date, end=None, reason: str
+) -> RoleAssignment:
+    """主持工作 / 代理: the oversight office over the organisation records who acts as its secretary (or person in
+    direct charge) while the post is vacant. The policy treats them as the holder for those dates; the open work of
+    the post goes to them."""
+    from flows.policy import access
+    from flows.services.reassignment import work_follows_holder
+
+    if not access.can_oversee_organisation(by, organisation):
+        raise PermissionDenied(_("Only the oversight office over the organisation records an acting head."))
+    if role not in SINGLE_HOLDER_ROLES:
+        raise ValidationError({"role": _("An acting head acts as secretary or as the person in direct charge.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason (for example: the secretary was transferred).")})
+    if end is not None and end < start:
+        raise ValidationError({"end": _("The end date cannot be before the start date.")})
+    clash = _overlapping(
+        RoleAssignment.objects.select_for_update().filter(organisation=organisation, role=role), start, end
+    ).first()
+    if clash:
+        raise ValidationError(
+            {
+                "role": _("%(person)s holds this post from %(start)s: an acting head is named only while it is vacant.")
+                % {"person": clash.user, "start": clash.start}
+            }
+        )
+    ra = RoleAssignment.objects.create(
+        user=user, organisation=organisation, role=role, start=start, end=end, acting=True, reason=reason.strip()
+    )
+    audit_record(
+        actor=by, action="role.acting", subject=ra, to_value=f"{organisation.code}:{role}:{start}", comment=reason
+    )
+    if start <= today():
+        work_follows_holder(by=by, organisation=organisation, predecessor=None, successor=user, reason=reason.strip())
+    return ra
+
+
+@transaction.atomic
+def role_handover(*, by, assignment: RoleAssignment, successor: User, on: datetime.date, reason: str = ""):
+    """A hand-over: the present holder's role ends the day before `on`, the successor's starts on `on`, and the open
+    work of the post (its tasks, the rectification items the predecessor owned) moves to the successor in the same
+    transaction (audited, notified). Returns the successor's role."""
+    from flows.services.reassignment import work_follows_holder
+
+    ra = RoleAssignment.objects.select_for_update().select_related("organisation", "user").get(pk=assignment.pk)
+    if on <= ra.start:
+        raise ValidationError({"on": _("The hand-over must come after the present holder started.")})
+    if successor.pk == ra.user_id:
+        raise ValidationError({"successor": _("Choose the person who takes over.")})
+    role_end(by=by, assignment=ra, end=on - datetime.timedelta(days=1), comment=reason)
+    new = role_assign(by=by, user=successor, organisation=ra.organisation, role=ra.role, start=on)
+    if on <= today():
+        text = reason.strip() or _("Hand-over from %(person)s") % {"person": ra.user}
+        work_follows_holder(by=by, organisation=ra.organisation, predecessor=ra.user, successor=successor, reason=text)
+    return new
 
 
 @transaction.atomic

@@ -1,0 +1,80 @@
+"""Who holds, and who may take, an open task: the organisation behind it, the people its step allows, and the tasks
+nobody can act on (岗位空缺: a vacant post, a holder who left). Reads for the pass-on form, `check_stalls` and the
+oversight office's dashboard."""
+
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from flows.models import Assessment, User
+from flows.policy import access, steps
+
+OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def assessment_behind(subject):
+    """The assessment a step's subject belongs to (None for a spot check's inspection)."""
+    for path in ((), ("assessment",), ("item", "assessment")):
+        obj = subject
+        for attr in path:
+            obj = getattr(obj, attr, None)
+        if isinstance(obj, Assessment):
+            return obj
+    return None
+
+
+def organisation_behind(subject):
+    assessment = assessment_behind(subject)
+    return assessment.organisation if assessment is not None else getattr(subject, "organisation", None)
+
+
+def may_take(user, task) -> bool:
+    """Whether `user` may take the step of `task` (as if it were offered to them)."""
+    node = task.flow_task
+    step = getattr(node, "step", None)
+    return bool(step) and user is not None and user.is_active and steps.allows(user, step, node.subject(task))
+
+
+def pass_on_candidates(task: Task) -> list[User]:
+    """People who may take the task's step: the leaders of its organisation and of the one that leads it, and the
+    officers of the offices over it — those the table allows, the present holder left out."""
+    from flows.models import OfficeMembership, OfficeRole, OversightOffice, RoleAssignment
+
+    org = organisation_behind(task.flow_task.subject(task))
+    if org is None:
+        return []
+    orgs = [org.pk] + ([org.leading.pk] if org.leading else [])
+    ids = set(RoleAssignment.objects.current().filter(organisation_id__in=orgs).values_list("user_id", flat=True))
+    offices = [o.pk for o in OversightOffice.objects.select_related("scope") if org.path.startswith(o.scope.path)]
+    ids |= set(
+        OfficeMembership.objects.current()
+        .filter(role=OfficeRole.OFFICER, office_id__in=offices)
+        .values_list("user_id", flat=True)
+    )
+    people = User.objects.filter(pk__in=ids, is_active=True).exclude(pk=task.owner_id).order_by("real_name")
+    return [u for u in people if may_take(u, task)]
+
+
+def stalled_tasks(user=None, *, limit: int = 500) -> list[dict]:
+    """Open tasks nobody can act on: unassigned with nobody who may take them, or held by someone who may no longer
+    (a role ended, an account closed). With `user`, only those about organisations the user oversees."""
+    out = []
+    tasks = Task.objects.filter(status__in=OPEN_STATUSES, flow_task_type="HUMAN").select_related("owner", "process")
+    for task in tasks.order_by("created", "pk").iterator(chunk_size=500):
+        node = task.flow_task
+        if not getattr(node, "step", None):
+            continue
+        org = organisation_behind(node.subject(task))
+        if user is not None and (org is None or not access.can_oversee_organisation(user, org)):
+            continue
+        if task.owner_id is not None:
+            if may_take(task.owner, task):
+                continue
+            why = "holder_cannot_act"
+        elif pass_on_candidates(task):
+            continue
+        else:
+            why = "vacant"
+        out.append({"task": task, "organisation": org, "why": why, "candidates": pass_on_candidates(task)})
+        if len(out) >= limit:
+            break
+    return out

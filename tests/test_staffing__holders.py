@@ -1,0 +1,137 @@
+"""Everyone who must act can act: a branch with only a secretary, a vacant post with an acting head, a hand-over with
+work in flight, 转办 by the holder and reassignment by the oversight office — and `check_stalls` sees what is stuck."""
+
+import datetime
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from flows.flows import AssessmentFlow
+from flows.models import AuditEntry, Notification, Organisation, Role, RoleAssignment, Stage, User
+from flows.models.people import today
+from flows.policy import access
+from flows.selectors.holders import stalled_tasks
+from flows.services import people as people_svc
+from flows.services.reassignment import task_pass_on
+from flows.services.tasks import AlreadyHandled
+from tests import cycle_helpers as h
+
+pytestmark = pytest.mark.django_db
+
+YESTERDAY = lambda: today() - datetime.timedelta(days=1)  # noqa: E731
+
+
+def open_task(a, node):
+    return Task.objects.get(process=a.process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+
+
+def end_role(code, role, on=None):
+    ra = RoleAssignment.objects.current().get(organisation__code=code, role=role)
+    people_svc.role_end(by=None, assignment=ra, end=on or YESTERDAY())
+    return ra.user
+
+
+def test_a_branch_with_only_a_secretary_drafts_submits_and_signs_off_in_one_step(demo):
+    end_role(h.VILLAGE, Role.DEPUTY, on=today() - datetime.timedelta(days=2))
+    secretary = h.holder(h.VILLAGE, Role.SECRETARY)
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    assert open_task(a, AssessmentFlow.draft_self).owner == secretary
+    assert access.is_in_direct_charge(secretary, a.organisation)
+    h.do_self_assessment(a)
+    a.refresh_from_db()
+    assert a.state == Stage.MASS_EVALUATION  # no second task asking the secretary to approve their own draft
+    approve = AuditEntry.objects.get(subject_id=str(a.pk), action="assessment.approve_self")
+    assert approve.actor_id == secretary.pk and approve.comment
+    assert not [s for s in stalled_tasks() if s["task"].process_id == a.process_id]
+    # the demo's own year of this village: its draft stayed with the leader in charge who left (no hand-over)
+    assert [s["why"] for s in stalled_tasks() if s["organisation"] == a.organisation] == ["holder_cannot_act"]
+
+
+def test_a_vacant_post_stalls_until_an_acting_head_is_named(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    gone = end_role(h.VILLAGE, Role.SECRETARY)
+    [stalled] = [s for s in stalled_tasks() if s["task"].process_id == a.process_id]
+    assert stalled["task"].owner == gone and stalled["why"] == "holder_cannot_act"
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("check_stalls", stdout=out)
+    assert exit_code.value.code == 1 and "东坪村" in out.getvalue()
+
+    officer = h.county_officer()
+    acting = h.holder(h.VILLAGE, Role.DEPUTY)
+    with pytest.raises(PermissionDenied):
+        people_svc.acting_head_appoint(
+            by=acting, organisation=a.organisation, user=acting, role=Role.SECRETARY, start=today(), reason="调走"
+        )
+    ra = people_svc.acting_head_appoint(
+        by=officer, organisation=a.organisation, user=acting, role=Role.SECRETARY, start=today(), reason="原书记调离"
+    )
+    assert ra.acting and ("代理" in ra.role_label() or "Acting" in ra.role_label())
+    assert access.is_secretary(acting, a.organisation)
+    assert open_task(a, AssessmentFlow.approve_self).owner == acting  # the post's work went to the acting head
+    assert AuditEntry.objects.filter(action="task.handover", subject_id=str(a.pk), to_value=str(acting.pk)).exists()
+    h.approve_self(a)
+    a.refresh_from_db()
+    assert a.state == Stage.MASS_EVALUATION
+    assert not [s for s in stalled_tasks() if s["task"].process_id == a.process_id]
+
+
+def test_a_hand_over_moves_the_open_work_to_the_successor(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    assert open_task(a, AssessmentFlow.draft_self).owner == deputy
+    successor = User.objects.create(username="jierenren", real_name="接任人")
+    ra = RoleAssignment.objects.current().get(organisation__code=h.VILLAGE, role=Role.DEPUTY)
+    people_svc.role_handover(by=h.county_officer(), assignment=ra, successor=successor, on=today(), reason="工作调整")
+    task = open_task(a, AssessmentFlow.draft_self)
+    assert task.owner == successor
+    assert Notification.objects.filter(user=successor, link__contains=str(task.pk)).exists()
+    assert AuditEntry.objects.filter(action="task.handover", subject_id=str(a.pk), to_value=str(successor.pk)).exists()
+    h.do_self_assessment(a)  # the successor drafts and submits
+    a.refresh_from_db()
+    assert a.state == Stage.SELF_APPROVAL
+
+
+def test_pass_on_refuses_wrong_users_ineligible_targets_and_finished_tasks(demo):
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    secretary = h.holder(h.VILLAGE, Role.SECRETARY)
+    task = open_task(a, AssessmentFlow.draft_self)
+    outsider = h.holder("JC-BH-LS-01", Role.SECRETARY)
+    with pytest.raises(PermissionDenied):  # neither the holder nor an officer over the organisation
+        task_pass_on(by=outsider, task=task, to=secretary, reason="代办")
+    with pytest.raises(ValidationError):  # the secretary may not draft while a leader in charge is in post
+        task_pass_on(by=deputy, task=task, to=secretary, reason="出差")
+    with pytest.raises(ValidationError):  # a reason is required
+        task_pass_on(by=h.county_officer(), task=task, to=deputy, reason=" ")
+    h.do_self_assessment(a)
+    with pytest.raises(AlreadyHandled):
+        task_pass_on(by=deputy, task=task, to=secretary, reason="出差")
+    assert Task.objects.get(pk=task.pk).owner == deputy
+
+
+def test_the_holder_hands_a_review_to_another_officer_of_the_review_office(demo):
+    """转办 between two people who may both take the step: the office's officers."""
+    cycle = h.open_cycle()
+    a = h.through_to_review(cycle, "JC-QS-HT-03")
+    task = open_task(a, AssessmentFlow.review)
+    officers = access.reviewers_of(Organisation.objects.get(pk=a.organisation_id))
+    holder = task.owner or officers[0]
+    if task.owner is None:
+        task_pass_on(by=h.county_officer(), task=task, to=holder, reason="分派")
+    others = [u for u in officers if u.pk != holder.pk]
+    if others:
+        task_pass_on(by=holder, task=Task.objects.get(pk=task.pk), to=others[0], reason="休假")
+        assert Task.objects.get(pk=task.pk).owner == others[0]
+        assert AuditEntry.objects.filter(action="task.delegate", comment__contains="休假").exists()
+    else:
+        assert Task.objects.get(pk=task.pk).owner == holder
