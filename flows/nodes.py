@@ -67,6 +67,10 @@ class Task(NoViewflowScreens, flow.View):
             return False
         if task.owner_id:
             return is_owner(task.owner, user)
+        return self.may_take_step(user, task)
+
+    def may_take_step(self, user, task) -> bool:
+        """Whether the step's rule allows `user` on this task's subject, whoever holds the task (a finished one too)."""
         return self.step is not None and steps.allows(user, self.step, self.subject(task))
 
     def can_execute(self, user, task):

@@ -16,6 +16,7 @@ from flows.views import (
     organisations,
     people,
     publications,
+    reassignment,
     spotchecks,
     yearly,
 )
@@ -37,6 +38,7 @@ urlpatterns = [
     path("tasks/queue/", inbox.queue, name="queue"),
     path("tasks/queue/claim/", inbox.claim, name="queue_claim"),
     path("tasks/archive/", inbox.archive, name="archive"),
+    path("tasks/<int:pk>/pass-on/", reassignment.pass_on, name="task_pass_on"),
     path("cycles/", cycles.cycle_list, name="cycle_list"),
     path("cycles/new/", cycles.cycle_create, name="cycle_create"),
     path("cycles/<int:pk>/", cycles.cycle_detail, name="cycle_detail"),

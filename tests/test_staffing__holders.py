@@ -135,3 +135,36 @@ def test_the_holder_hands_a_review_to_another_officer_of_the_review_office(demo)
         assert AuditEntry.objects.filter(action="task.delegate", comment__contains="休假").exists()
     else:
         assert Task.objects.get(pk=task.pk).owner == holder
+
+
+def test_the_office_reassigns_a_task_from_its_screen_and_outsiders_get_404(client, demo):
+    from django.urls import reverse
+
+    from flows.models import OfficeMembership, OversightOffice
+    from flows.selectors import task_url
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    h.approve_self(a)
+    task = open_task(a, AssessmentFlow.close_mass)
+    assert task.owner is None  # the office's pool
+    officer = h.county_officer()
+    colleague = User.objects.create(username="tongshi", real_name="同事")
+    OfficeMembership.objects.create(
+        user=colleague, office=OversightOffice.objects.get(code="QS-ZZB"), role="officer", start=YESTERDAY()
+    )
+    client.force_login(officer)
+    page = client.get(task_url(task)).content.decode()
+    assert "转办" in page and "同事" in page
+    url = reverse("task_pass_on", args=[task.pk])
+    member = User.objects.get(username="dangyuan")
+    client.post(url, {"to": member.pk, "reason": "试试"})  # a party member may not close an evaluation
+    assert Task.objects.get(pk=task.pk).owner is None
+    response = client.post(url, {"to": colleague.pk, "reason": "由同事负责该镇", "next": task_url(task)})
+    assert response.status_code == 302
+    assert Task.objects.get(pk=task.pk).owner == colleague
+    assert Notification.objects.filter(user=colleague, title__contains="由同事负责该镇").exists()
+    client.force_login(h.holder("JC-BH-LS-01", Role.SECRETARY))
+    assert client.post(url, {"to": officer.pk, "reason": "x"}).status_code == 404
+    assert Task.objects.get(pk=task.pk).owner == colleague

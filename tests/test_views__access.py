@@ -77,6 +77,7 @@ ACTIONS = {
     "excel_job_confirm": (lambda c: {"pk": c["excel_job"].pk}, "zuzhibu"),
     "classification_correct": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     "weak_and_lax_change": ({"code": "JC-QS-HT-01"}, "xianshuji"),
+    "task_pass_on": (lambda c: {"pk": c["open_task"].pk}, "xianshuji_of_other_county"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -135,7 +136,10 @@ def ctx(demo):
         original_name="roster.xlsx",
     )
     excel_job.output.save("marked.xlsx", ContentFile(b"PK\x03\x04 marked copy"))
+    from viewflow.workflow.models import Task
+
     return {
+        "open_task": Task.objects.get(process=assessment.process, status__in=["NEW", "ASSIGNED"]),
         "excel_job": excel_job,
         "cycle": cycle,
         "assessment": assessment,

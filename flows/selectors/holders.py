@@ -6,7 +6,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from flows.models import Assessment, User
-from flows.policy import access, steps
+from flows.policy import access
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -30,8 +30,7 @@ def organisation_behind(subject):
 def may_take(user, task) -> bool:
     """Whether `user` may take the step of `task` (as if it were offered to them)."""
     node = task.flow_task
-    step = getattr(node, "step", None)
-    return bool(step) and user is not None and user.is_active and steps.allows(user, step, node.subject(task))
+    return user is not None and user.is_active and hasattr(node, "may_take_step") and node.may_take_step(user, task)
 
 
 def pass_on_candidates(task: Task) -> list[User]:
@@ -52,6 +51,18 @@ def pass_on_candidates(task: Task) -> list[User]:
     )
     people = User.objects.filter(pk__in=ids, is_active=True).exclude(pk=task.owner_id).order_by("real_name")
     return [u for u in people if may_take(u, task)]
+
+
+def pass_on_choices(user, task) -> list[User] | None:
+    """Whom `user` may pass the open `task` to (转办 by its holder, reassignment by an oversight officer over it), or
+    None when they may not pass it on at all."""
+    if task.status not in OPEN_STATUSES or not getattr(task.flow_task, "step", None):
+        return None
+    org = organisation_behind(task.flow_task.subject(task))
+    holder = task.owner_id is not None and task.owner_id == user.pk
+    if not (holder or (org is not None and access.can_oversee_organisation(user, org))):
+        return None
+    return pass_on_candidates(task)
 
 
 def stalled_tasks(user=None, *, limit: int = 500) -> list[dict]:

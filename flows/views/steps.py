@@ -9,6 +9,7 @@ from django.views import View
 
 from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
+from flows.selectors.holders import pass_on_choices
 from flows.services import assessments as services
 from flows.services.tasks import AlreadyHandled
 from flows.views.tasks import already_handled
@@ -40,6 +41,7 @@ class StepView(View):
             "node": self.request.task.flow_task,
             "assessment": assessment,
             "page": page,
+            "pass_on": pass_on_choices(self.request.user, self.request.task),
             **extra,
         }
 

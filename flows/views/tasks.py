@@ -71,6 +71,6 @@ def task_view(node, view):
 def _was_eligible(node, user, task):
     """A finished task may be looked at by whoever could have taken it (to see that it is done)."""
     try:
-        return bool(node._eligible and node._eligible(task, user))
+        return node.may_take_step(user, task)
     except Exception:  # noqa: BLE001 - the related objects of an old task may be gone
         return False
