@@ -15,6 +15,7 @@ from flows.models import AuditEntry, Notification, Organisation, Role, RoleAssig
 from flows.models.people import today
 from flows.policy import access
 from flows.selectors.holders import stalled_tasks
+from flows.services import assessments as svc
 from flows.services import people as people_svc
 from flows.services.reassignment import task_pass_on
 from flows.services.tasks import AlreadyHandled
@@ -168,3 +169,31 @@ def test_the_office_reassigns_a_task_from_its_screen_and_outsiders_get_404(clien
     client.force_login(h.holder("JC-BH-LS-01", Role.SECRETARY))
     assert client.post(url, {"to": officer.pk, "reason": "x"}).status_code == 404
     assert Task.objects.get(pk=task.pk).owner == colleague
+
+
+def test_accountability_and_the_report_name_the_people_of_that_year(demo):
+    from decimal import Decimal
+
+    from flows.models import MeasureKind, Outcome
+    from flows.reports.annual import _secretary
+
+    cycle = h.open_cycle()
+    a = h.through_to_review(cycle)
+    h.review(a, fraction=Decimal("0.5"), veto=True, outcome=Outcome.ACCOUNTABILITY)
+    ra = RoleAssignment.objects.current().get(organisation__code=h.VILLAGE, role=Role.SECRETARY)
+    former = ra.user
+    successor = User.objects.create(username="xinshuji", real_name="新书记")
+    people_svc.role_handover(by=h.county_officer(), assignment=ra, successor=successor, on=today(), reason="换届")
+    assert not access.is_secretary(former, a.organisation)
+    # the secretary who led the year can still be held to account for it
+    svc.accountability_propose(
+        assessment=a, by=h.county_officer(), kind=MeasureKind.EDUCATION, persons=[former], reason="履职不力"
+    )
+    outsider = h.holder("JC-BH-LS-01", Role.SECRETARY)
+    with pytest.raises(ValidationError):
+        svc.measure_propose(
+            assessment=a, by=h.county_officer(), kind=MeasureKind.EDUCATION, persons=[outsider], reason="x"
+        )
+    # the written report of the previous year prints that year's secretary, this year's the one who ended it
+    assert _secretary(a.organisation, cycle.year) == str(successor)
+    assert _secretary(a.organisation, cycle.year - 1) == str(former)

@@ -55,14 +55,20 @@ def report_title(organisation, cycle) -> str:
     return f"{organisation.name} {cycle.year}年度基层党建工作责任制落实情况书面报告"
 
 
-def _secretary(organisation) -> str:
+def _secretary(organisation, year: int) -> str:
+    """The secretary of the reported year (the last to hold the post in it), not today's: the report speaks for
+    that year."""
     row = (
-        RoleAssignment.objects.current()
-        .filter(organisation=organisation, role=Role.SECRETARY)
+        RoleAssignment.objects.filter(organisation=organisation, role=Role.SECRETARY)
+        .filter(start__lte=datetime.date(year, 12, 31))
+        .exclude(end__lt=datetime.date(year, 1, 1))
         .select_related("user")
+        .order_by("-start")
         .first()
     )
-    return str(row.user) if row else ""
+    if row is None:
+        return ""
+    return f"{row.user}（{row.role_label()}）" if row.acting else str(row.user)
 
 
 def _head(*, cycle, organisation, subtree: bool, by) -> dict:
@@ -71,7 +77,11 @@ def _head(*, cycle, organisation, subtree: bool, by) -> dict:
         "kind": "subtree" if subtree else "organisation",
         "title": report_title(organisation, cycle),
         "subtitle": "（含所属各级党组织）" if subtree else "",
-        "organisation": {"name": organisation.name, "code": organisation.code, "secretary": _secretary(organisation)},
+        "organisation": {
+            "name": organisation.name,
+            "code": organisation.code,
+            "secretary": _secretary(organisation, cycle.year),
+        },
         "cycle": {
             "name": cycle.name,
             "year": cycle.year,
@@ -283,7 +293,8 @@ def _subtree_body(cycle, root) -> dict | None:
     )
     rows = []
     for n, (name, code, sector, s_self, s_mass, s_sup, s_comb, rating, veto, outcome, state) in enumerate(
-        values, 1  # every row is kept for the table anyway: one fetch, no server-side cursor
+        values,
+        1,  # every row is kept for the table anyway: one fetch, no server-side cursor
     ):
         rows.append(
             {

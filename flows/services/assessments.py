@@ -5,6 +5,7 @@ permission table; the audit row in the same transaction), completes its task by 
 follow-up flows. Notifications go out on commit.
 """
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -228,12 +229,23 @@ def _compute(a: Assessment) -> None:
     a.rating = scoring.rating(a.cycle, a.combined_score, veto=a.veto)
 
 
-def responsible_people(org):
-    """Who may own a rectification item or be held responsible: the organisation's current leadership."""
+def responsible_people(org, *, year: int | None = None):
+    """Who may own a rectification item: the organisation's current leadership. With `year`: who may be held
+    responsible for that year — whoever held a leadership role at any time in it (acting holders and people who
+    have since moved on included)."""
     from flows.models import User
 
-    ids = RoleAssignment.objects.current().filter(organisation=org, role__in=LEADERSHIP_ROLES).values("user_id")
-    return User.objects.filter(pk__in=ids).order_by("real_name")
+    roles = RoleAssignment.objects.filter(organisation=org, role__in=LEADERSHIP_ROLES)
+    if year is None:
+        roles = roles.current()
+    else:
+        roles = roles.filter(start__lte=datetime.date(year, 12, 31)).exclude(end__lt=datetime.date(year, 1, 1))
+    return User.objects.filter(pk__in=roles.values("user_id")).order_by("real_name")
+
+
+def accountable_people(assessment):
+    """The people who may be named in an accountability measure for an assessment: that year's leaders."""
+    return responsible_people(assessment.organisation, year=assessment.cycle.year)
 
 
 @transaction.atomic
@@ -426,7 +438,7 @@ def measure_propose(*, assessment, by, kind: str, persons, reason: str) -> Accou
     if kind not in MeasureKind.values:
         errors["kind"] = _("Choose a measure.")
     persons = list(persons)
-    allowed = set(responsible_people(assessment.organisation).values_list("pk", flat=True))
+    allowed = set(accountable_people(assessment).values_list("pk", flat=True))
     if not persons or any(p.pk not in allowed for p in persons):
         errors["persons"] = _("Name the responsible persons among the organisation's leaders.")
     if not reason.strip():

@@ -215,7 +215,7 @@ class ProposeAccountabilityView(StepView):
     template_name = "flows/steps/propose_accountability.html"
 
     def people(self):
-        return list(services.responsible_people(self.subject().organisation))
+        return list(services.accountable_people(self.subject()))
 
     def blank_form(self):
         return forms.AccountabilityProposalForm(people=self.people(), initial={"expected_state": Stage.ACCOUNTABILITY})
