@@ -18,6 +18,7 @@ from flows.views import (
     publications,
     reassignment,
     spotchecks,
+    staffing,
     yearly,
 )
 
@@ -30,6 +31,8 @@ urlpatterns = [
     path("orgs/<str:code>/children/", organisations.organisation_children, name="organisation_children"),
     path("orgs/<str:code>/classification/", yearly.classification_correct, name="classification_correct"),
     path("orgs/<str:code>/weak-and-lax/", yearly.weak_and_lax_change, name="weak_and_lax_change"),
+    path("orgs/<str:code>/acting-head/", staffing.acting_head, name="acting_head"),
+    path("orgs/<str:code>/handover/", staffing.handover, name="handover"),
     path("year-over-year/", yearly.year_over_year, name="year_over_year"),
     path("people/me/", people.me, name="me"),
     path("people/<int:pk>/", people.person_detail, name="person_detail"),

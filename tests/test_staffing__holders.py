@@ -197,3 +197,43 @@ def test_accountability_and_the_report_name_the_people_of_that_year(demo):
     # the written report of the previous year prints that year's secretary, this year's the one who ended it
     assert _secretary(a.organisation, cycle.year) == str(successor)
     assert _secretary(a.organisation, cycle.year - 1) == str(former)
+
+
+def test_the_office_records_an_acting_head_and_a_hand_over_on_the_organisation_page(client, demo):
+    from django.urls import reverse
+
+    org = Organisation.objects.get(code=h.VILLAGE)
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    member = (
+        RoleAssignment.objects.current().filter(organisation=org, role=Role.MEMBER).first()
+        or RoleAssignment.objects.current().filter(organisation=org, role=Role.PARTY_MEMBER).first()
+    )
+    end_role(h.VILLAGE, Role.SECRETARY)
+    client.force_login(h.county_officer())
+    page = client.get(reverse("organisation_detail", args=[org.code])).content.decode()
+    assert "代理" in page or "Acting head" in page
+    # a refused form comes back with what was typed and the reason
+    refused = client.post(
+        reverse("acting_head", args=[org.code]),
+        {"role": "secretary", "user": member.user.pk, "start": "2026-13-01", "reason": "原书记调离"},
+    )
+    assert refused.status_code == 400 and "原书记调离" in refused.content.decode()
+    client.post(
+        reverse("acting_head", args=[org.code]),
+        {"role": "secretary", "user": member.user.pk, "start": today().isoformat(), "reason": "原书记调离"},
+    )
+    assert access.is_secretary(member.user, org)
+    ra = RoleAssignment.objects.current().get(organisation=org, role=Role.DEPUTY)
+    successor = User.objects.create(username="xinfenguan", real_name="新分管")
+    RoleAssignment.objects.create(user=successor, organisation=org, role=Role.PARTY_MEMBER, start=YESTERDAY())
+    client.post(
+        reverse("handover", args=[org.code]),
+        {"assignment": ra.pk, "successor": successor.pk, "on": today().isoformat(), "reason": "工作调整"},
+    )
+    assert open_task(a, AssessmentFlow.draft_self).owner == successor
+    assert not access.is_in_direct_charge(deputy, org)
+    # the roles table says 代理
+    page = client.get(reverse("organisation_detail", args=[org.code])).content.decode()
+    assert "代理" in page or "Acting" in page

@@ -78,6 +78,8 @@ ACTIONS = {
     "classification_correct": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     "weak_and_lax_change": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     "task_pass_on": (lambda c: {"pk": c["open_task"].pk}, "xianshuji_of_other_county"),
+    "acting_head": ({"code": "JC-QS-HT-01"}, "xianshuji"),
+    "handover": ({"code": "JC-QS-HT-01"}, "xianshuji"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {

@@ -97,11 +97,32 @@ def organisation_page(user, org: Organisation) -> dict:
         "history": org_history.organisation_history(org),
         "weak_periods": org_history.weak_and_lax_periods(org),
         "may_oversee": access.can_oversee_organisation(user, org),
+        **(staffing_choices(org) if access.can_oversee_organisation(user, org) else {}),
         "may_compare": access.can_view_year_over_year(user, org),
         "classifications": Classification.choices,
         "today": today(),
         "may_act": access.can_act_on_organisation(user, org),
         "may_comment": access.can_comment_on_organisation(user, org),
+    }
+
+
+def staffing_choices(org: Organisation) -> dict:
+    """For the office's staffing forms: the posts that are vacant today, the posts that can be handed over, and the
+    people to choose from (those with a role in the organisation or the one that leads it)."""
+    current = list(
+        RoleAssignment.objects.current()
+        .filter(organisation=org, role__in=(Role.SECRETARY, Role.DEPUTY))
+        .select_related("user")
+    )
+    held = {r.role for r in current}
+    orgs = [org.pk] + ([org.leading.pk] if org.leading else [])
+    ids = RoleAssignment.objects.current().filter(organisation_id__in=orgs).values("user_id")
+    return {
+        "vacant_posts": [
+            (r, label) for r, label in Role.choices if r in (Role.SECRETARY, Role.DEPUTY) and r not in held
+        ],
+        "handover_posts": current,
+        "staffing_people": list(User.objects.filter(pk__in=ids, is_active=True).order_by("real_name")),
     }
 
 
