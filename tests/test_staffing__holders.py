@@ -237,3 +237,29 @@ def test_the_office_records_an_acting_head_and_a_hand_over_on_the_organisation_p
     # the roles table says 代理
     page = client.get(reverse("organisation_detail", args=[org.code])).content.decode()
     assert "代理" in page or "Acting" in page
+
+
+def test_the_office_sees_stuck_tasks_and_reassigns_one_in_a_click(client, demo):
+    from django.urls import reverse
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    end_role(h.VILLAGE, Role.SECRETARY)  # the approval waits for someone who has left
+    org = Organisation.objects.get(code=h.VILLAGE)
+    acting = h.holder(h.VILLAGE, Role.DEPUTY)
+    RoleAssignment.objects.create(
+        user=acting, organisation=org, role=Role.SECRETARY, start=today(), acting=True, reason="代理"
+    )
+    client.force_login(h.county_officer())
+    page = client.get(reverse("stalled_tasks")).content.decode()
+    task = open_task(a, AssessmentFlow.approve_self)
+    assert f'data-task="{task.pk}"' in page and acting.real_name in page
+    client.post(
+        reverse("task_pass_on", args=[task.pk]),
+        {"to": acting.pk, "reason": "岗位空缺，改派", "next": reverse("stalled_tasks")},
+    )
+    assert Task.objects.get(pk=task.pk).owner == acting
+    assert f'data-task="{task.pk}"' not in client.get(reverse("stalled_tasks")).content.decode()
+    client.force_login(h.holder(h.VILLAGE, Role.DEPUTY))
+    assert client.get(reverse("stalled_tasks")).status_code == 404  # not an officer

@@ -50,6 +50,7 @@ CASES = {
     "excel_export_results": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
     "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
     "year_over_year": ({}, "zuzhibu", "shuji", "逐年对比"),
+    "stalled_tasks": ({}, "zuzhibu", "shuji", None),
 
 
     "annual_report": (

@@ -39,6 +39,7 @@ def cycle_dashboard(request, pk):
             "sectors": Sector.choices,
             "levels": Level.choices,
             "stage_choices": Stage.choices,
+            "may_manage": access.can_manage_cycle(request.user, cycle),
         },
     )
 

@@ -5,13 +5,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from flows.models import User
+from flows.policy import access
+from flows.selectors.holders import stalled_tasks
 from flows.services.reassignment import task_pass_on
 from flows.services.tasks import AlreadyHandled
 
@@ -39,3 +41,13 @@ def pass_on(request, pk):
         return redirect(back or "home")
     messages.success(request, _("The task has been passed to %(person)s.") % {"person": to})
     return redirect("home" if task.owner_id == request.user.pk or not back else back)
+
+
+@login_required
+def stalled(request):
+    """卡住的待办: the open tasks in the office's scope that nobody can act on (a vacant post, a holder who left), each
+    with the people who may take it, to reassign in one click. For oversight officers."""
+    if not access.offices_of(request.user):
+        raise Http404
+    rows = stalled_tasks(request.user, limit=200)
+    return render(request, "flows/tasks/stalled.html", {"rows": rows})
