@@ -18,7 +18,7 @@ from viewflow.workflow import lock
 from viewflow.workflow.flow import Flow
 
 from flows import nodes
-from flows.flow_registry import flows_register
+from flows.flow_registry import InboxEntry, flows_register
 from flows.models import (
     Assessment,
     Inspection,
@@ -29,6 +29,7 @@ from flows.models import (
     RoleAssignment,
     Stage,
 )
+from flows.policy import access
 from flows.views import inspection_steps, publication_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
@@ -57,6 +58,7 @@ def _current_holder(org, role):
 class AssessmentFlow(Flow):
     process_title = _("Annual responsibility review")
     subject = "assessment"
+    inbox = InboxEntry(assessment="assessment")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.draft_self)
@@ -141,8 +143,8 @@ class AssessmentFlow(Flow):
         """Run by the service when the last rectification item is verified."""
 
     def assign_in_direct_charge(self, activation):
-        org = _assessment(activation).organisation
-        return _current_holder(org, Role.DEPUTY) or _current_holder(org, Role.SECRETARY)
+        """The leader in charge, or the secretary where there is none: the one rule, `access.in_direct_charge_ids`."""
+        return access.person_in_direct_charge(_assessment(activation).organisation)
 
     def assign_secretary(self, activation):
         return _current_holder(_assessment(activation).organisation, Role.SECRETARY)
@@ -159,6 +161,7 @@ class AssessmentFlow(Flow):
 class RectificationItemFlow(Flow):
     process_title = _("Rectification item")
     subject = "rectification_item"
+    inbox = InboxEntry(assessment="rectification_item__assessment", item="rectification_item")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
@@ -205,6 +208,7 @@ class RectificationItemFlow(Flow):
 class GuidanceCommentFlow(Flow):
     process_title = _("Guidance comment")
     subject = "guidance_comment"
+    inbox = InboxEntry(assessment="guidance_comment__assessment")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.comment)
@@ -229,6 +233,7 @@ class OverdueRectificationFlow(Flow):
 
     process_title = _("Overdue rectification")
     subject = "referral"
+    inbox = InboxEntry(assessment="referral__item__assessment", item="referral__item")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.propose)
@@ -263,6 +268,7 @@ class InspectionFlow(Flow):
 
     process_title = _("Spot check")
     subject = "inspection"
+    inbox = InboxEntry(inspection="inspection")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.record)
@@ -307,6 +313,7 @@ class ObjectionFlow(Flow):
 
     process_title = _("Objection to a published rating")
     subject = "objection"
+    inbox = InboxEntry(assessment="objection__assessment")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.decide)

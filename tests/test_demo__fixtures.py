@@ -47,12 +47,40 @@ def test_the_city_is_big_and_varied_enough(demo):
     assert Guidance.objects.exists()
 
 
-def test_every_organisation_has_one_current_secretary_and_one_person_in_direct_charge(demo):
-    for role in (Role.SECRETARY, Role.DEPUTY):
-        per_org = dict(
-            RoleAssignment.objects.current().filter(role=role).values_list("organisation").annotate(n=Count("pk"))
-        )
-        assert all(per_org.get(pk) == 1 for pk in Organisation.objects.values_list("pk", flat=True)), role
+def test_every_organisation_has_a_secretary_and_someone_in_direct_charge_staffed_as_real_ones_are(demo):
+    from flows.policy import access
+
+    orgs = list(Organisation.objects.values_list("pk", flat=True))
+    secretaries = dict(
+        RoleAssignment.objects.current().filter(role=Role.SECRETARY).values_list("organisation").annotate(n=Count("pk"))
+    )
+    assert all(secretaries.get(pk) == 1 for pk in orgs)  # one at a time (an acting one where the post is vacant)
+    in_charge = access.in_direct_charge_ids(orgs)
+    assert set(in_charge) == set(orgs)
+    deputies = set(RoleAssignment.objects.current().filter(role=Role.DEPUTY).values_list("organisation", flat=True))
+    only_a_secretary = Organisation.objects.exclude(pk__in=deputies).values_list("code", flat=True)
+    assert {"JC-BH-CG-03", "JC-BH-CG-04"} <= set(only_a_secretary)
+    acting = RoleAssignment.objects.current().get(acting=True)
+    assert (acting.organisation.code, acting.role, acting.user.username) == (
+        "JC-BH-CG-02",
+        Role.SECRETARY,
+        "xionghongxia",
+    )
+
+
+def test_the_staffing_logins_find_their_work(demo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    lines = {line.split()[0]: line for line in out.getvalue().splitlines() if line.startswith("  ") and line.split()}
+    for username in ("sunjie", "xionghongxia", "wangxinyu", "houhongmei"):
+        assert "[待办 1]" in lines[username], username
+    out = StringIO()
+    call_command("check_stalls", stdout=out)  # exits 0: nothing in the demo is stuck
+    assert "卡住的待办：0" in out.getvalue()
 
 
 def test_every_person_has_a_chinese_name(demo):

@@ -82,7 +82,7 @@ class RoleAssignment(models.Model):
 
     def role_label(self) -> str:
         """The role as people say it: 代理 before it for an acting holder."""
-        return f"{_('Acting')} {self.get_role_display()}" if self.acting else str(self.get_role_display())
+        return _("Acting %(role)s") % {"role": self.get_role_display()} if self.acting else str(self.get_role_display())
 
 
 class OfficeKind(models.TextChoices):

@@ -29,10 +29,9 @@ from flows.selectors.organisations import (
     tree_roots,
 )
 from flows.selectors.spotchecks import inspection_page, plan_results, plan_strata, spot_checks_for, stratum_label
-from flows.selectors.tasks import TASK_RELATED, archive, queue, task_subject, task_url
+from flows.selectors.tasks import archive, queue, task_inspection, task_related, task_subject, task_url
 
 __all__ = [
-    "TASK_RELATED",
     "SEARCH_LIMIT",
     "STAGE_STRIP",
     "archive",
@@ -60,6 +59,8 @@ __all__ = [
     "stage_due",
     "stratum_label",
     "subtree_counts_by_sector",
+    "task_inspection",
+    "task_related",
     "task_subject",
     "task_url",
     "tree_children",

@@ -12,7 +12,8 @@ count matches what the pages list.
 
 The SQL is written out rather than built by the ORM because the subject is a different table for each flow and
 the ORM cannot join the organisation on "whichever assessment this task is about"; a dozen ORM joins also cost
-more to compile than the query costs to run.
+more to compile than the query costs to run. It names no flow: the subqueries that find a task's assessment, item
+and inspection are compiled from the paths each registered flow declares (`flows.flow_registry.InboxEntry`).
 """
 
 import datetime
@@ -22,9 +23,11 @@ from functools import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from viewflow.workflow.fields import import_task_by_ref
+from viewflow.workflow.fields import get_task_ref, import_task_by_ref
 from viewflow.workflow.status import STATUS
 
+from flows.domain.calendar import rag_bounds
+from flows.flow_registry import human_nodes, inbox_entry, registered_flows
 from flows.models.people import today
 
 PAGE_SIZE = 50
@@ -71,12 +74,9 @@ def _tables() -> dict:
     from viewflow.workflow.models import Task
 
     from flows.models import (
-        AccountabilityReferral,
         Assessment,
-        GuidanceComment,
         Inspection,
         Notification,
-        Objection,
         Organisation,
         RectificationItem,
         ReviewCycle,
@@ -87,9 +87,6 @@ def _tables() -> dict:
         "task": Task,
         "assessment": Assessment,
         "item": RectificationItem,
-        "referral": AccountabilityReferral,
-        "comment": GuidanceComment,
-        "objection": Objection,
         "inspection": Inspection,
         "plan": SpotCheckPlan,
         "organisation": Organisation,
@@ -99,30 +96,62 @@ def _tables() -> dict:
     return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
 
 
+def _id_at(path: str) -> str:
+    """A subquery: the id of the object at `path` (an ORM path from the process, e.g. "referral__item__assessment")
+    for the task `t`. Its first table is the flow's subject, found by its process_id (an index lookup); each further
+    step follows a foreign key, and the last one's column is the id."""
+    from viewflow.workflow.models import Process
+
+    q = connection.ops.quote_name
+    first, *rest = path.split("__")
+    subject = Process._meta.get_field(first)  # the subject's one-to-one to its process, seen from the process
+    model, alias = subject.related_model, "x0"
+    sql = f"FROM {q(model._meta.db_table)} x0"
+    where = f"x0.{q(subject.field.column)} = t.process_id"
+    column = model._meta.pk.column
+    for i, name in enumerate(rest):
+        field = model._meta.get_field(name)
+        if not (field.concrete and (field.many_to_one or field.one_to_one)):
+            raise ValueError(f"{path}: {name} is not a foreign key of {model.__name__}")
+        column = field.column
+        if i < len(rest) - 1:
+            target, joined = field.related_model, f"x{i + 1}"
+            sql += (
+                f" JOIN {q(target._meta.db_table)} {joined} "
+                f"ON {joined}.{q(field.target_field.column)} = {alias}.{q(field.column)}"
+            )
+            model, alias = target, joined
+    return f"(SELECT {alias}.{q(column)} {sql} WHERE {where})"
+
+
+def _first_of(subqueries) -> str:
+    """The first non-null of the subqueries (a task's process has one subject: at most one of them answers)."""
+    terms = list(dict.fromkeys(subqueries))
+    if not terms:
+        return "NULL"
+    return terms[0] if len(terms) == 1 else f"COALESCE({', '.join(terms)})"
+
+
+def _subject_columns() -> str:
+    return _subject_columns_of(registered_flows())
+
+
+@cache
+def _subject_columns_of(flows) -> str:
+    entries = [inbox_entry(f) for f in flows]
+    assessment = _first_of(_id_at(e.assessment) for e in entries if e.assessment)
+    item = _first_of(_id_at(e.item) for e in entries if e.item)
+    inspection = _first_of(_id_at(e.inspection) for e in entries if e.inspection)
+    return f"{assessment} AS assessment_id, {item} AS item_id, {inspection} AS inspection_id"
+
+
 def _subjects(where_sql: str) -> str:
     """The user's open tasks (those of `where_sql`, a WHERE … ORDER BY … LIMIT on the task table) with the ids of
-    what each is about: its assessment, rectification item and inspection. One small subquery per kind of flow,
-    each an index lookup on process_id, rather than a join per kind: PostgreSQL plans a dozen outer joins in
-    milliseconds, more than the query takes to run."""
+    what each is about: its assessment, rectification item and inspection, by the paths each flow registered. One
+    small subquery per flow, each an index lookup on process_id, rather than a join per flow: PostgreSQL plans a
+    dozen outer joins in milliseconds, more than the query takes to run."""
     t = _tables()
-
-    def one(column, table):
-        return f"(SELECT x.{column} FROM {t[table]} x WHERE x.process_id = t.process_id)"
-
-    referral_item = f"(SELECT r.item_id FROM {t['referral']} r WHERE r.process_id = t.process_id)"
-    referral_assessment = (
-        f"(SELECT x.assessment_id FROM {t['item']} x JOIN {t['referral']} r ON r.item_id = x.id "
-        "WHERE r.process_id = t.process_id)"
-    )
-    assessment = (
-        f"COALESCE({one('id', 'assessment')}, {one('assessment_id', 'item')}, {referral_assessment}, "
-        f"{one('assessment_id', 'comment')}, {one('assessment_id', 'objection')})"
-    )
-    return (
-        f"(SELECT t.id, t.process_id, t.flow_task, t.created, {assessment} AS assessment_id, "
-        f"COALESCE({one('id', 'item')}, {referral_item}) AS item_id, {one('id', 'inspection')} AS inspection_id "
-        f"FROM {t['task']} t {where_sql}) t"
-    )
+    return f"(SELECT t.id, t.process_id, t.flow_task, t.created, {_subject_columns()} FROM {t['task']} t {where_sql}) t"
 
 
 def _from(source: str, *, places: bool = True) -> str:
@@ -196,28 +225,22 @@ def _stage_sql(stage: str) -> str:
 
 
 def stage_refs(stage: str) -> list[str]:
-    """The stored references of the human steps named `stage`, in every flow."""
-    return _step_refs().get(stage, [])
+    """The stored references of the human steps named `stage`, in every registered flow."""
+    return _step_refs(registered_flows()).get(stage, [])
 
 
 @cache
-def _step_refs() -> dict[str, list[str]]:
-    from viewflow.workflow.fields import get_task_ref
-
-    from flows.flows import FLOWS
-    from flows.nodes import Task as TaskNode
-
+def _step_refs(flows) -> dict[str, list[str]]:
     refs: dict[str, list[str]] = {}
-    for f in FLOWS:
-        for node in f.instance.nodes():
-            if isinstance(node, TaskNode):
-                refs.setdefault(node.name, []).append(get_task_ref(node))
+    for f in flows:
+        for node in human_nodes(f):
+            refs.setdefault(node.name, []).append(get_task_ref(node))
     return refs
 
 
 def step_choices() -> list[tuple[str, str]]:
     """The steps a task list can be filtered by: each human step's name once, with its title, in flow order."""
-    return [(name, _task_url_pattern(refs[0])[1]) for name, refs in _step_refs().items()]
+    return [(name, _task_url_pattern(refs[0])[1]) for name, refs in _step_refs(registered_flows()).items()]
 
 
 @cache
@@ -330,8 +353,6 @@ def open_task_count(user) -> int:
 
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
     """A page of the user's open tasks (oldest first) with the counts the page shows, in one query."""
-    from flows.services.deadlines import rag_bounds
-
     bounds = rag_bounds(today())
     with connection.cursor() as cur:
         cur.execute(*page_query(user, filters=filters, after=after, size=size, bounds=bounds))

@@ -1,46 +1,81 @@
-"""Task lists other than my tasks: the pool (待认领) and the archive, and what stands behind a task."""
+"""Task lists other than my tasks: the pool (待认领) and the archive, and what stands behind a task.
+
+What a task is about is what its flow registered (`flows.flow_registry.InboxEntry`: the paths from the process to
+its assessment, rectification item or inspection); who may take an unassigned one is its node's own eligibility
+(the step's rule in `flows.policy.steps`). Nothing here names a flow or a step.
+"""
+
+from functools import cache
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.urls import reverse
-from viewflow.workflow.base import Node
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from flows.models import (
-    LEADERSHIP_ROLES,
-    OfficeMembership,
-    OfficeRole,
-    Organisation,
-    Role,
-    RoleAssignment,
-)
+from flows.domain.calendar import rag
+from flows.flow_registry import inbox_entries, inbox_entry, registered_flows
+from flows.models import Organisation
 from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.policy import access
 from flows.selectors.assessments import stage_due
+from flows.selectors.inbox import stage_refs
+
+POOL_SIZE = 500  # the most tasks the pool lists (the archive lists 200)
+
+
+def _at(process, path: str):
+    """The object at `path` (an entry's path, e.g. "referral__item") from the process; None if there is none."""
+    if not path:
+        return None
+    obj = process
+    for attr in path.split("__"):
+        try:
+            obj = getattr(obj, attr)
+        except ObjectDoesNotExist:
+            return None
+        if obj is None:
+            return None
+    return obj
+
+
+def _entry(task):
+    return inbox_entry(task.flow_task.flow_class)
 
 
 def task_subject(task):
-    """(assessment, rectification item or None) behind any task of our flows."""
-    process = task.process
-    for attr in ("assessment", "rectification_item", "guidance_comment", "referral", "objection"):
-        obj = getattr(process, attr, None) if _has_related(process, attr) else None
-        if obj is not None:
-            if attr == "assessment":
-                return obj, None
-            if attr == "referral":
-                return obj.item.assessment, obj.item
-            return obj.assessment, obj if attr == "rectification_item" else None
-    return None, None
+    """(assessment, rectification item or None) behind any task of our flows; (None, None) for a task about no
+    assessment (a spot check's)."""
+    entry = _entry(task)
+    return _at(task.process, entry.assessment), _at(task.process, entry.item)
 
 
-def _has_related(process, attr):
-    try:
-        getattr(process, attr)
-        return True
-    except ObjectDoesNotExist:
-        return False
+def task_inspection(task):
+    """The spot-check inspection behind a task, or None."""
+    return _at(task.process, _entry(task).inspection)
+
+
+def task_related() -> tuple[str, ...]:
+    """What a task list reads with each task (`select_related`): the process, the owner and, for every registered
+    flow, the organisation and cycle or plan its tasks are about (and so the subject, the item, the assessment)."""
+    return _task_related(registered_flows())
+
+
+@cache
+def _task_related(flows) -> tuple[str, ...]:
+    paths = ["process", "owner"]
+    for entry in map(inbox_entry, flows):
+        for path in (entry.organisation, entry.context, entry.item):
+            if path and f"process__{path}" not in paths:
+                paths.append(f"process__{path}")
+    # a path that another one extends is read with it
+    return tuple(p for p in paths if not any(q.startswith(f"{p}__") for q in paths))
+
+
+def _is_human(node) -> bool:
+    """A step a person takes (a `flows.nodes.Task`), told apart without importing the nodes."""
+    return getattr(node, "task_type", None) == "HUMAN" and hasattr(node, "is_eligible")
 
 
 def _task_rows(tasks, *, when="created"):
@@ -48,7 +83,7 @@ def _task_rows(tasks, *, when="created"):
     rows = []
     for t in tasks:
         assessment, item = task_subject(t)
-        inspection = t.process.inspection if _has_related(t.process, "inspection") else None
+        inspection = task_inspection(t)
         due = item.due if item else (stage_due(assessment) if assessment else None)
         if inspection is not None:
             due = inspection.plan.due
@@ -79,8 +114,6 @@ def _task_rows(tasks, *, when="created"):
 
 
 def _rag(due):
-    from flows.services.deadlines import rag
-
     return rag(due, today())
 
 
@@ -91,110 +124,76 @@ def task_url(task) -> str:
     )
 
 
-TASK_RELATED = (
-    "process",
-    "owner",
-    "process__assessment__organisation",
-    "process__assessment__cycle",
-    "process__rectification_item__assessment__organisation",
-    "process__rectification_item__assessment__cycle",
-    "process__guidance_comment__assessment__organisation",
-    "process__guidance_comment__assessment__cycle",
-    "process__inspection__organisation",
-    "process__inspection__plan",
-    "process__objection__assessment__organisation",
-    "process__objection__assessment__cycle",
-)
-
-
 def _due_filter(rows, due):
     """红黄绿: keep the rows whose status by due date is `due` (red, yellow or green)."""
     return [r for r in rows if r["rag"] == due] if due else rows
 
 
-def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
-    if cycle:
-        qs = qs.filter(
-            Q(process__assessment__cycle_id=cycle)
-            | Q(process__rectification_item__assessment__cycle_id=cycle)
-            | Q(process__guidance_comment__assessment__cycle_id=cycle)
-        )
-    if stage:
-        from flows.flows import FLOWS
+def _any_flow(lookup: str, value, paths) -> Q:
+    """`<path>__<lookup> = value` for the task's process, whichever flow's path leads there."""
+    q = Q(pk__in=[])
+    for path in dict.fromkeys(p for p in paths if p):
+        q |= Q(**{f"process__{path}__{lookup}": value})
+    return q
 
-        qs = qs.filter(flow_task__in=[getattr(f, stage) for f in FLOWS if isinstance(getattr(f, stage, None), Node)])
+
+def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
+    entries = inbox_entries()
+    if cycle:
+        qs = qs.filter(_any_flow("cycle_id", cycle, (e.assessment for e in entries)))
+    if stage:
+        qs = qs.filter(flow_task__in=stage_refs(stage))
     if text:
-        qs = qs.filter(
-            Q(process__assessment__organisation__name__icontains=text)
-            | Q(process__rectification_item__assessment__organisation__name__icontains=text)
-            | Q(process__guidance_comment__assessment__organisation__name__icontains=text)
-            | Q(process__inspection__organisation__name__icontains=text)
-        )
+        qs = qs.filter(_any_flow("name__icontains", text, (e.organisation for e in entries)))
     return qs
 
 
 def archive(user, **filters) -> list[dict]:
-    qs = Task.objects.filter(owner=user, finished__isnull=False).select_related(*TASK_RELATED)
+    qs = Task.objects.filter(owner=user, finished__isnull=False).select_related(*task_related())
     return _task_rows(_filtered(qs, **filters).order_by("-finished", "-pk")[:200], when="finished")
 
 
 def queue(user, **filters) -> list[dict]:
-    """Unassigned tasks this user may take: oversight work in their scope, reviews for their office,
-    verifications for organisations they review, comments for organisations they guide."""
-    from flows.flows import AssessmentFlow, GuidanceCommentFlow, InspectionFlow, ObjectionFlow, RectificationItemFlow
+    """Unassigned tasks this user may take, oldest first: those their node finds them eligible for.
 
+    The database first keeps the tasks within the user's reach (`_reach`), a superset of whom any step's rule
+    allows; each node then has the final word."""
+    reach = _reach(user)
+    if reach is None:
+        return []
+    qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True, flow_task_type="HUMAN")
+    ordered = _filtered(qs.filter(reach), **filters).select_related(*task_related()).order_by("created", "pk")
+    tasks, start = [], 0
+    while len(tasks) < POOL_SIZE:  # one query unless more than POOL_SIZE tasks are within reach
+        batch = list(ordered[start : start + POOL_SIZE])
+        tasks += [t for t in batch if _is_human(t.flow_task) and t.flow_task.is_eligible(user, t)]
+        if len(batch) < POOL_SIZE:
+            break
+        start += POOL_SIZE
+    return _due_filter(_task_rows(tasks[:POOL_SIZE]), filters.get("due"))
+
+
+def _reach(user) -> Q | None:
+    """The unassigned tasks a step's rule could offer this user, as a condition on the task (None: none at all):
+    those about an organisation the user is tied to — one they hold a role in, lead, guide, oversee as an officer,
+    or review (the organisations led by one their office reviews) — and those of a cycle or plan run by an office
+    they are an officer of. The organisation and the office are reached by each flow's registered paths.
+
+    Every rule of the permission table asks one of these ties of the person (a step no one tied to the task may
+    take would never show here: `tests/test_inbox__registry.py` checks each node's eligibility against it)."""
     scope = access.scope_for(user)
-    office_ids = list(
-        OfficeMembership.objects.current()
-        .filter(user=user, role=OfficeRole.OFFICER)
-        .values_list("office_id", flat=True)
-    )
-    led_by_office = list(Organisation.objects.filter(review_office_id__in=office_ids).values_list("path", "depth"))
-    secretary_of = list(
-        Organisation.objects.filter(
-            pk__in=RoleAssignment.objects.current().filter(user=user, role=Role.SECRETARY).values("organisation_id")
-        ).values_list("path", "depth")
-    )
-    reviewed = Q(pk__in=[])
-    for path, depth in led_by_office + secretary_of:
-        reviewed |= subtree_q(path, include_self=False) & Q(depth=depth + 1)
-    officer = Q(pk__in=[])
-    for path in scope.officer_paths:
-        officer |= subtree_q(path)
     if scope.superuser:
-        officer = Q()
-
-    a_org = "process__assessment__organisation__"
-    i_org = "process__rectification_item__assessment__organisation__"
-    q = Q(
-        flow_task__in=[
-            AssessmentFlow.close_mass,
-            AssessmentFlow.decide_commendation,
-            AssessmentFlow.propose_accountability,
-            AssessmentFlow.approve_accountability,
-        ]
-    ) & _prefixed(officer, a_org)
-    q |= Q(flow_task=AssessmentFlow.review) & _prefixed(reviewed, a_org)
-    q |= Q(flow_task=RectificationItemFlow.verify) & _prefixed(reviewed, i_org)
-    leader_orgs = (
-        RoleAssignment.objects.current().filter(user=user, role__in=LEADERSHIP_ROLES).values("organisation_id")
+        return Q()
+    offices = access.offices_of(user)
+    if scope.is_empty and not offices:
+        return None
+    tied = Q(pk__in=scope.own_ids | scope.guided_ids)
+    for path in scope.act_paths:  # what they lead (and so review, as its secretary) and what they oversee
+        tied |= subtree_q(path)
+    for path, depth in Organisation.objects.filter(review_office_id__in=offices).values_list("path", "depth"):
+        tied |= subtree_q(path, include_self=False) & Q(depth=depth + 1)
+    organisations = Organisation.objects.filter(tied).values("pk")
+    entries = inbox_entries()
+    return _any_flow("in", organisations, (e.organisation for e in entries)) | _any_flow(
+        "in", list(offices), (e.office for e in entries)
     )
-    q |= Q(flow_task=GuidanceCommentFlow.comment, process__guidance_comment__guide_id__in=leader_orgs)
-    q |= Q(flow_task=InspectionFlow.review, process__inspection__plan__office_id__in=office_ids)
-    q |= Q(flow_task=ObjectionFlow.decide, process__objection__publication__cycle__office_id__in=office_ids)
-    qs = Task.objects.filter(status=STATUS.NEW, owner__isnull=True).filter(q).select_related(*TASK_RELATED)
-    tasks = [t for t in _filtered(qs, **filters).order_by("created", "pk")[:500] if t.flow_task.is_eligible(user, t)]
-    return _due_filter(_task_rows(tasks), filters.get("due"))
-
-
-def _prefixed(q: Q, prefix: str) -> Q:
-    """The same condition on a related organisation: prefix every lookup in a Q tree."""
-    clone = Q()
-    clone.connector, clone.negated = q.connector, q.negated
-    for child in q.children:
-        if isinstance(child, Q):
-            clone.children.append(_prefixed(child, prefix))
-        else:
-            key, value = child
-            clone.children.append((prefix + key, value))
-    return clone

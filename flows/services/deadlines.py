@@ -97,7 +97,7 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
     steps = 0
-    tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.TASK_RELATED)
+    tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.task_related())
     for task in tasks.iterator(chunk_size=500):
         if task.flow_task.flow_class is flow_class("OverdueRectificationFlow"):
             continue  # the office's own follow-up of a referral is not chased again

@@ -93,6 +93,8 @@ def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
                 role=r["role"],
                 start=_date(r["start"]),
                 end=_date(r.get("end")),
+                acting=bool(r.get("acting")),
+                reason=r.get("reason", ""),
             )
         for m in p.get("offices", []):
             people_services.office_join(
@@ -209,7 +211,48 @@ def demo_cycle(*, path: Path = DEMO_FILE):
         svc.mass_evaluation_close(assessment=a, by=officer, mass_score="86")
     _demo_mass_evaluation(cycle, officer)
     _demo_spot_check()
+    _demo_staffing(cycle, officer)
     return cycle
+
+
+# Organisations staffed the way real ones are (besides 西岭村's change of secretary in April, in the fixture):
+# 桃园村 and 梨树湾村 (白河县) have only a secretary; 城南社区's secretary was transferred and its deputy acts as
+# secretary (代理); 马家沟村's leader in charge hands over to a successor with the draft in flight; the organisation
+# department passes 南坳村's mass evaluation to the county's officer (转办).
+DEMO_STAFFING_LOGINS = [
+    ("sunjie", "桃园村党支部只有书记：书记自评并提交即完成审核"),
+    ("xionghongxia", "城南社区书记调离，副书记代理书记（主持工作）"),
+    ("wangxinyu", "马家沟村年中交接：接任分管领导，未完成的自评随之转来"),
+    ("houhongmei", "市委组织部把南坳村的结束群众评议转办给县委组织部"),
+]
+
+
+def _demo_staffing(cycle, officer):
+    from viewflow.workflow.models import Task
+
+    from flows.models import Role
+    from flows.models.people import today
+    from flows.selectors.holders import OPEN_STATUSES
+    from flows.services.reassignment import task_pass_on
+    from flows.services.tasks import tasks_claim
+
+    deputy = RoleAssignment.objects.current().get(organisation__code="JC-BH-LS-03", role=Role.DEPUTY)
+    people_services.role_handover(
+        by=officer,
+        assignment=deputy,
+        successor=User.objects.get(username="wangxinyu"),
+        on=today(),
+        reason="曾丽调任乡民政办，分管党建工作交由王欣雨",
+    )
+    a = cycle.assessments.get(organisation__code="JC-QS-HT-03")
+    task = Task.objects.get(process=a.process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
+    tasks_claim(by=officer, task_ids=[task.pk])
+    task_pass_on(
+        by=officer,
+        task=Task.objects.get(pk=task.pk),
+        to=User.objects.get(username="houhongmei"),
+        reason="河塘镇的群众评议由县委组织部侯红梅跟进",
+    )
 
 
 def _demo_mass_evaluation(cycle, officer):

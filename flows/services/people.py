@@ -23,9 +23,18 @@ def _overlapping(qs, start, end):
 
 @transaction.atomic
 def role_assign(
-    *, by, user: User, organisation: Organisation, role: str, start: datetime.date, end: datetime.date | None = None
+    *,
+    by,
+    user: User,
+    organisation: Organisation,
+    role: str,
+    start: datetime.date,
+    end: datetime.date | None = None,
+    acting: bool = False,
+    reason: str = "",
 ) -> RoleAssignment:
-    """Give a person a role. An organisation has one secretary and one leader in charge at a time."""
+    """Give a person a role. An organisation has one secretary and one leader in charge at a time; an acting one
+    (`acting`, with its `reason`) only while the post is vacant."""
     if end is not None and end < start:
         raise ValidationError({"end": _("The end date cannot be before the start date.")})
     existing = RoleAssignment.objects.filter(user=user, organisation=organisation, role=role, start=start).first()
@@ -36,9 +45,18 @@ def role_assign(
             _overlapping(
                 RoleAssignment.objects.select_for_update().filter(organisation=organisation, role=role), start, end
             )
-            .exclude(user=user)
+            .exclude(user=user, acting=acting)
             .first()
         )
+        if clash and acting:
+            raise ValidationError(
+                {
+                    "role": _(
+                        "%(person)s holds this post from %(start)s: an acting head is named only while it is vacant."
+                    )
+                    % {"person": clash.user, "start": clash.start}
+                }
+            )
         if clash:
             raise ValidationError(
                 {
@@ -54,10 +72,18 @@ def role_assign(
                     }
                 }
             )
-    ra = RoleAssignment(user=user, organisation=organisation, role=role, start=start, end=end)
+    ra = RoleAssignment(
+        user=user, organisation=organisation, role=role, start=start, end=end, acting=acting, reason=reason.strip()
+    )
     ra.full_clean(validate_constraints=False)
     ra.save()
-    audit_record(actor=by, action="role.assign", subject=ra, to_value=f"{organisation.code}:{role}:{start}")
+    audit_record(
+        actor=by,
+        action="role.acting" if acting else "role.assign",
+        subject=ra,
+        to_value=f"{organisation.code}:{role}:{start}",
+        comment=reason.strip(),
+    )
     return ra
 
 
@@ -89,23 +115,8 @@ def acting_head_appoint(
         raise ValidationError({"role": _("An acting head acts as secretary or as the person in direct charge.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason (for example: the secretary was transferred).")})
-    if end is not None and end < start:
-        raise ValidationError({"end": _("The end date cannot be before the start date.")})
-    clash = _overlapping(
-        RoleAssignment.objects.select_for_update().filter(organisation=organisation, role=role), start, end
-    ).first()
-    if clash:
-        raise ValidationError(
-            {
-                "role": _("%(person)s holds this post from %(start)s: an acting head is named only while it is vacant.")
-                % {"person": clash.user, "start": clash.start}
-            }
-        )
-    ra = RoleAssignment.objects.create(
-        user=user, organisation=organisation, role=role, start=start, end=end, acting=True, reason=reason.strip()
-    )
-    audit_record(
-        actor=by, action="role.acting", subject=ra, to_value=f"{organisation.code}:{role}:{start}", comment=reason
+    ra = role_assign(
+        by=by, user=user, organisation=organisation, role=role, start=start, end=end, acting=True, reason=reason
     )
     if start <= today():
         work_follows_holder(by=by, organisation=organisation, predecessor=None, successor=user, reason=reason.strip())
@@ -265,8 +276,8 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
         raise ValidationError({"role": clashes[0]})
     _insert(
         RoleAssignment,
-        ["user", "organisation", "role", "start", "end"],
-        [(r["user_id"], r["organisation"].pk, r["role"], r["start"], r.get("end")) for r in roles],
+        ["user", "organisation", "role", "start", "end", "acting", "reason"],
+        [(r["user_id"], r["organisation"].pk, r["role"], r["start"], r.get("end"), False, "") for r in roles],
     )
     wanted = {(r["user_id"], r["organisation"].pk, r["role"], r["start"]): r for r in roles}
     role_ids = {}

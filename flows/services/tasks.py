@@ -81,15 +81,14 @@ def tasks_claim(*, by, task_ids) -> int:
 
     Each task is claimed under its own flow lock; one that someone else took meanwhile, or that this user
     may not take, is skipped. Returns how many were claimed."""
-    from flows.nodes import Task as TaskNode
     from flows.selectors import task_subject
     from flows.services.audit import audit_record
 
     claimed = 0
-    for task in Task.objects.filter(pk__in=list(task_ids)[:500], status=STATUS.NEW, owner__isnull=True):
+    # a person's step (flow_task_type "HUMAN": a flows.nodes.Task), never a wait step
+    unassigned = Task.objects.filter(status=STATUS.NEW, owner__isnull=True, flow_task_type="HUMAN")
+    for task in unassigned.filter(pk__in=list(task_ids)[:500]):
         node = task.flow_task
-        if not isinstance(node, TaskNode):
-            continue
         with node.flow_class.lock(task.process_id), transaction.atomic():
             fresh = Task.objects.select_for_update().get(pk=task.pk)
             if fresh.status != STATUS.NEW or fresh.owner_id or not node.can_assign(by, fresh):

@@ -3,8 +3,9 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from flows.models import User
 from flows.selectors.inbox import open_task_count
-from flows.services.demo import DEMO_WALKTHROUGH, demo_logins
+from flows.services.demo import DEMO_STAFFING_LOGINS, DEMO_WALKTHROUGH, demo_logins
 
 
 class Command(BaseCommand):
@@ -19,6 +20,13 @@ class Command(BaseCommand):
             waiting = open_task_count(user)
             todo = f"  [待办 {waiting}]" if waiting else ""
             self.stdout.write(f"  {user.username:<12} {user.real_name:<6} {'; '.join(held)}{todo}")
+        self.stdout.write("Organisations staffed the way real ones are:")
+        for username, what in DEMO_STAFFING_LOGINS:
+            user = User.objects.filter(username=username).first()
+            if user is not None:
+                waiting = open_task_count(user)
+                todo = f"  [待办 {waiting}]" if waiting else ""
+                self.stdout.write(f"  {username:<12} {user.real_name:<6} {what}{todo}")
         self.stdout.write(f"  password for every demo login: {settings.DEMO_PASSWORD}")
         self.stdout.write("")
         self.stdout.write("One village's year, step by step (each step lands in the next person's 我的待办):")
