@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from flows.domain import calendar
-from flows.models import AuditEntry, DayOff, Notification, OversightOffice, Reminder, ReminderKind, User
+from flows.models import AuditEntry, DayOff, Notification, OversightOffice, Reminder, ReminderKind, Role, User
 from flows.services.deadlines import deadlines_sweep, rag
 from tests import cycle_helpers as h
 
@@ -57,6 +57,20 @@ def test_remind_then_escalate_to_the_secretary_then_to_the_office(demo):
     assert ReminderKind.ESCALATE_OFFICE in notified(officer.username, cycle)
     history = [e.action for e in AuditEntry.objects.filter(subject_id=str(a.pk), subject_type="flows.assessment")]
     assert "deadline.escalate_office" in history
+
+
+@pytest.mark.django_db
+def test_with_the_secretary_post_vacant_the_escalation_goes_to_the_office_at_once(demo):
+    """岗位空缺: nobody to chase the overdue draft in the organisation, so the oversight office hears of it."""
+    from flows.models import RoleAssignment
+    from flows.services import people as people_svc
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    secretary = RoleAssignment.objects.current().get(organisation=a.organisation, role=Role.SECRETARY)
+    people_svc.role_end(by=None, assignment=secretary, end=D(2026, 12, 1))
+    deadlines_sweep(D(2026, 12, 11))  # one working day overdue: the secretary's turn, but there is none
+    assert ReminderKind.ESCALATE_SECRETARY in notified(h.county_officer().username, cycle)
 
 
 @pytest.mark.django_db

@@ -44,7 +44,10 @@ def _recipients(kind, task, assessment):
         return [task.owner] if task.owner_id else []
     if kind == ReminderKind.ESCALATE_SECRETARY:
         ids = RoleAssignment.objects.current().filter(organisation=assessment.organisation, role=Role.SECRETARY)
-        return [ra.user for ra in ids.select_related("user")]
+        secretaries = [ra.user for ra in ids.select_related("user")]
+        if secretaries:
+            return secretaries
+        # 岗位空缺: no secretary (and no acting one) to chase it: the oversight office hears of it at once
     ids = OfficeMembership.objects.current().filter(office_id=assessment.cycle.office_id, role=OfficeRole.OFFICER)
     return [m.user for m in ids.select_related("user")]
 
