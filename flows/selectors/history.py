@@ -21,6 +21,10 @@ ACTIONS = {
     "accountability.reject": _("Accountability measure rejected"),
     "evidence.add": _("Evidence attached"),
     "task.claim": _("Task claimed"),
+    "task.delegate": _("Task passed on by its holder"),
+    "task.reassign": _("Task reassigned by the oversight office"),
+    "task.handover": _("Task moved to the successor"),
+    "rectification.owner_changed": _("Rectification item moved to the successor"),
     "deadline.escalate_secretary": _("Overdue: escalated to the secretary"),
     "deadline.escalate_office": _("Long overdue: escalated to the oversight office"),
     "campaign.create": _("Evaluation prepared"),
@@ -48,6 +52,8 @@ ACTIONS = {
     "weak_and_lax.designate": _("Put on the weak-and-lax list"),
     "weak_and_lax.lift": _("Taken off the weak-and-lax list"),
 }
+# who a task or item went to is in the row's comment, in words; its value is a person's id
+PERSON_MOVES = ("task.delegate", "task.reassign", "task.handover", "rectification.owner_changed")
 VALUES = {
     **dict(Stage.choices),
     **dict(Rating.choices),
@@ -62,6 +68,6 @@ def describe(entry) -> tuple[str, str]:
     """(what happened, the new value in words) for one audit row."""
     action = str(ACTIONS.get(entry.action, entry.action))
     value = entry.to_value
-    if entry.action in ("rectification.create", "assessment.self_save"):
+    if entry.action in ("rectification.create", "assessment.self_save") or entry.action in PERSON_MOVES:
         value = ""
     return action, str(VALUES.get(value, value))

@@ -31,7 +31,7 @@ def _move(task, to, *, by, action: str, reason: str) -> None:
         subject=assessment_behind(subject) or subject,
         from_value=before or "",
         to_value=to.pk,
-        comment=f"{task.flow_task.task_title}：{reason}",
+        comment=f"{task.flow_task.task_title} → {to.real_name or to.username}：{reason}",
     )
     title = _("“%(task)s” has been passed to you: %(reason)s") % {"task": task.flow_task.task_title, "reason": reason}
     Notification.objects.create(user=to, title=title[:200], link=task_url(task))  # the inboxes: flows.live.signals
@@ -82,7 +82,7 @@ def work_follows_holder(*, by, organisation, predecessor: User | None, successor
                 subject=item,
                 from_value=predecessor.pk,
                 to_value=successor.pk,
-                comment=reason,
+                comment=f"→ {successor.real_name or successor.username}：{reason}",
             )
     about = Task.objects.filter(status__in=OPEN_STATUSES, flow_task_type="HUMAN").filter(
         process__assessment__organisation__path__startswith=organisation.path,
