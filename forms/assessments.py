@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import CommendationKind, MeasureKind, Outcome
+from forms.numbers import PlainDecimalField
 
 EVIDENCE_TYPES = {
     ".pdf": "application/pdf",
@@ -39,7 +40,7 @@ class DecisionForm(forms.Form):
 
 
 class MassCloseForm(forms.Form):
-    mass_score = forms.DecimalField(
+    mass_score = PlainDecimalField(
         label=_("Mass evaluation score (0–100, optional)"),
         required=False,
         min_value=0,
@@ -51,7 +52,9 @@ class MassCloseForm(forms.Form):
 
 class CommentForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 4}))
-    points = forms.DecimalField(label=_("Suggested score (optional)"), required=False, min_value=0, max_value=100)
+    points = PlainDecimalField(
+        label=_("Suggested score (optional)"), required=False, min_value=0, max_value=100, decimal_places=1
+    )
 
 
 class ReviewOutcomeForm(forms.Form):

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import Level, OfficeMembership, OfficeRole, OversightOffice, ReviewCycle, Sector
+from forms.numbers import PlainDecimalField
 from forms.organisations import organisation_by_code
 
 
@@ -20,6 +21,21 @@ class CycleForm(forms.ModelForm):
     )
     scope_levels = forms.MultipleChoiceField(
         label=_("Levels"), choices=Level.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    weight_self = PlainDecimalField(label=_("weight: self-assessment"), min_value=0, max_value=100, decimal_places=2)
+    weight_mass = PlainDecimalField(label=_("weight: mass evaluation"), min_value=0, max_value=100, decimal_places=2)
+    weight_superior = PlainDecimalField(
+        label=_("weight: superior review"), min_value=0, max_value=100, decimal_places=2
+    )
+    weight_social = PlainDecimalField(
+        label=_("weight: social evaluation"), min_value=0, max_value=100, decimal_places=2
+    )
+    good_min = PlainDecimalField(label=_("good from"), min_value=0, max_value=100, decimal_places=2)
+    fairly_good_min = PlainDecimalField(label=_("fairly good from"), min_value=0, max_value=100, decimal_places=2)
+    average_min = PlainDecimalField(label=_("average from"), min_value=0, max_value=100, decimal_places=2)
+    good_cap_percent = PlainDecimalField(
+        label=_("cap on the share of good (%)"), required=False, min_value=0, max_value=100, decimal_places=2
     )
 
     class Meta:

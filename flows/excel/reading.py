@@ -14,7 +14,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from flows.domain.numbers import plain_decimal
 from flows.excel.cells import FORMULA_STARTS
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -149,20 +150,12 @@ def label(value) -> str:
 
 
 def number(value) -> Decimal | None:
-    """A number, also when stored as text (全角 digits, thousands commas, a trailing 分)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, (int, float, Decimal)):
-        return Decimal(str(value)).normalize() if not isinstance(value, int) else Decimal(value)
-    t = code(value).replace(",", "").removesuffix("分")
-    if not t:
-        return None
-    try:
-        return Decimal(t)
-    except InvalidOperation:
-        raise ValueError(t) from None
+    """A number, also when stored as text (全角 digits, thousands commas, a trailing 分); `ValueError` for
+    anything that is not a plain decimal (NaN, infinities, exponents, hexadecimal: see `domain.numbers`)."""
+    if isinstance(value, str):
+        return plain_decimal(code(value).replace(",", "").removesuffix("分"))
+    number = plain_decimal(value)
+    return number.normalize() if isinstance(value, (float, Decimal)) else number
 
 
 DATE_TEXT = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?$")

@@ -6,13 +6,13 @@ follow-up flows. Notifications go out on commit.
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from flows.domain import scoring
+from flows.domain import numbers, scoring
 from flows.models import (
     LEADERSHIP_ROLES,
     OUTCOMES_BY_RATING,
@@ -53,22 +53,12 @@ def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
 
 
 def _points(value, indicator, field):
-    if value in (None, ""):
-        return None
     try:
-        points = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValidationError({field: _("%(item)s: enter a number.") % {"item": indicator.code}}) from None
-    if points < 0 or points > indicator.max_points:
-        raise ValidationError(
-            {
-                field: _("%(item)s: points must be between 0 and %(max)s.")
-                % {"item": indicator.code, "max": indicator.max_points}
-            }
+        return numbers.number_in(
+            value, field=f"{indicator.code} {indicator.name}", low=0, high=indicator.max_points, places=1
         )
-    if points.as_tuple().exponent < -1:
-        raise ValidationError({field: _("%(item)s: at most one decimal place.") % {"item": indicator.code}})
-    return points
+    except numbers.NotANumber as exc:
+        raise ValidationError({field: exc.message}) from None
 
 
 def _clean_scores(indicators: dict, scores: dict) -> dict:
@@ -150,15 +140,10 @@ def mass_evaluation_close(
 ):
     """Close the mass-evaluation stage (its ballots are tallied elsewhere); the superior review starts."""
     a = _lock(assessment, expected_state=expected_state)
-    if mass_score not in (None, ""):
-        try:
-            mass_score = Decimal(str(mass_score))
-        except InvalidOperation:
-            raise ValidationError({"mass_score": _("Enter a number from 0 to 100.")}) from None
-        if not Decimal(0) <= mass_score <= Decimal(100):
-            raise ValidationError({"mass_score": _("Enter a number from 0 to 100.")})
-    else:
-        mass_score = None
+    try:
+        mass_score = numbers.number_in(mass_score, field=_("Mass evaluation score"), low=0, high=100, places=2)
+    except numbers.NotANumber as exc:
+        raise ValidationError({"mass_score": exc.message}) from None
     step_take(a, "close_mass", by=by, params={"mass_score": mass_score}, system=system)
     task_complete(a.process, "AssessmentFlow.close_mass", by=by, activation=activation, system=system)
     for guidance in Guidance.objects.filter(organisation=a.organisation).select_related("guide"):
@@ -178,7 +163,10 @@ def guidance_comment_submit(*, comment_obj, by, comment: str, points=None, activ
     if not comment.strip():
         raise ValidationError({"comment": _("Write the comment.")})
     c.author, c.comment = by, comment.strip()
-    c.points = Decimal(str(points)) if points not in (None, "") else None
+    try:
+        c.points = numbers.number_in(points, field=_("Suggested score"), low=0, high=100, places=1)
+    except numbers.NotANumber as exc:
+        raise ValidationError({"points": exc.message}) from None
     c.save()
     audit_record(actor=by, action="assessment.guidance_comment", subject=c.assessment, comment=c.comment)
     task_complete(c.process, "GuidanceCommentFlow.comment", by=by, activation=activation)
