@@ -23,12 +23,15 @@ class InboxEntry:
       the office running it) and its current stage's deadline, and the assessment page as the task's link;
     * `item`: the rectification item: its problem and its own due date (instead of the stage's);
     * `inspection`: the spot-check inspection, for a task about no assessment: its organisation, its plan (the
-      context, the office and the due date) and the inspection page.
+      context, the office and the due date) and the inspection page;
+    * `cycle_of`: for a task about a whole review cycle (settling its ratings), the object whose `cycle` it is:
+      the cycle is the context and its office the one running it; there is no organisation.
     """
 
     assessment: str = ""
     item: str = ""
     inspection: str = ""
+    cycle_of: str = ""
 
     @property
     def organisation(self) -> str:
@@ -42,7 +45,9 @@ class InboxEntry:
         """The path to what the list names beside the organisation: the review cycle, or the spot-check plan."""
         if self.assessment:
             return f"{self.assessment}__cycle"
-        return f"{self.inspection}__plan" if self.inspection else ""
+        if self.inspection:
+            return f"{self.inspection}__plan"
+        return f"{self.cycle_of}__cycle" if self.cycle_of else ""
 
     @property
     def office(self) -> str:
@@ -50,7 +55,7 @@ class InboxEntry:
         return f"{self.context}__office" if self.context else ""
 
     def paths(self) -> tuple[str, ...]:
-        return tuple(p for p in (self.assessment, self.item, self.inspection) if p)
+        return tuple(p for p in (self.assessment, self.item, self.inspection, self.cycle_of) if p)
 
 
 _FLOWS: dict[str, type] = {}

@@ -30,7 +30,8 @@ from flows.models import (
     Stage,
 )
 from flows.policy import access
-from flows.views import inspection_steps, publication_steps, steps
+from flows.selectors.holders import returning_reviewer
+from flows.views import inspection_steps, publication_steps, settlement_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.
@@ -187,6 +188,7 @@ class RectificationItemFlow(Flow):
     verify = (
         nodes.Task(steps.VerifyRectificationView.as_view())
         .Annotation(title=_("Verify the rectification item"))
+        .Assign(lambda act: returning_reviewer(act.process.rectification_item))
         .Step("rectificationitem.verify")
         .Next(this.check_verified)
     )
@@ -332,6 +334,30 @@ class ObjectionFlow(Flow):
         return activation.process
 
 
+class RatingSettlementFlow(Flow):
+    """等次审定: before the ratings are published, the cycle's oversight office settles them under the cap."""
+
+    process_title = _("Settling the ratings")
+    subject = "rating_settlement"
+    inbox = InboxEntry(cycle_of="rating_settlement")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.settle)
+    settle = (
+        nodes.Task(settlement_steps.SettleRatingsView.as_view())
+        .Annotation(title=_("Settle the ratings of the cycle (等次审定)"))
+        .Step("ratingsettlement.settle")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, settlement):
+        activation.process.save()
+        settlement.process = activation.process
+        settlement.save(update_fields=["process"])
+        return activation.process
+
+
 FLOWS = (
     AssessmentFlow,
     RectificationItemFlow,
@@ -339,5 +365,6 @@ FLOWS = (
     OverdueRectificationFlow,
     InspectionFlow,
     ObjectionFlow,
+    RatingSettlementFlow,
 )
 flows_register(*FLOWS)

@@ -55,6 +55,7 @@ class CycleForm(forms.ModelForm):
             "fairly_good_min",
             "average_min",
             "good_cap_percent",
+            "social_source",
         ]
         widgets = {
             f: forms.DateInput(attrs={"type": "date"})

@@ -10,6 +10,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from flows.ballot_door.asgi import cast_first  # noqa: E402
+from flows.live.origin import SameOriginOnly  # noqa: E402
 from flows.live.routing import websocket_urlpatterns  # noqa: E402
 from flows.scheduler import start_in_process  # noqa: E402
 
@@ -18,6 +19,6 @@ start_in_process()  # embedded default: reminders, escalations and deadline clos
 application = ProtocolTypeRouter(
     {
         "http": cast_first(django_asgi_app),  # the public cast POST's receipt before Django's request cycle
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )

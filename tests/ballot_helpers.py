@@ -25,3 +25,8 @@ def mass_campaign(*, code=h.VILLAGE, open_=True, k=5, cycle=None):
 def vote(c, code, value=Satisfaction.SATISFIED):
     marks = {(s.pk, d): value for s in c.subjects.all() for d, _n in svc.dimensions_for(c)}
     return svc.ballot_cast(campaign=c, code=code, marks=marks)
+
+
+def issue_groups(c, officer, sizes: dict) -> dict:
+    """Codes for several voter groups at once: {group: count} → {group: [codes]}."""
+    return {group: svc.tokens_issue(by=officer, campaign=c, count=n, group=group)[1] for group, n in sizes.items()}

@@ -99,3 +99,17 @@ def through_to_review(cycle, code=VILLAGE):
 
 def next_week():
     return datetime.date.today() + datetime.timedelta(days=7)
+
+
+def settle(cycle, *, by=None, lowered=None, override_reason=""):
+    """等次审定 by the county office: start the settling if the last review has not started it, then settle."""
+    from django.db import transaction
+
+    from flows.services import results as results_services
+
+    by = by or county_officer()
+    with transaction.atomic():
+        settlement = results_services.settlement_start(cycle=cycle, by=by)
+    return results_services.ratings_settle(
+        settlement=settlement, by=by, lowered=lowered or {}, override_reason=override_reason
+    )

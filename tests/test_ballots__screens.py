@@ -63,6 +63,8 @@ def test_results_are_published_after_the_close_and_a_receipt_can_be_checked(clie
     svc.campaign_close(by=officer, campaign=c)
     body = client.get(url).content.decode()
     assert all(svc.receipt_hash(r) in body for r in receipts)
+    receipts_list = body[body.index('class="receipts"') :]
+    assert "满意" in receipts_list and "satisfied" not in receipts_list  # marks in words, not codes
     checked = client.post(url, {"receipt": receipts[2]}).content.decode()
     assert "已计入" in checked
     assert "未计入" in client.post(url, {"receipt": "ZZZZZ-ZZZZZ"}).content.decode()

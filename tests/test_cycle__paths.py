@@ -9,6 +9,7 @@ from viewflow.workflow.status import STATUS
 
 from flows.flows import AssessmentFlow, GuidanceCommentFlow, RectificationItemFlow
 from flows.models import AuditEntry, Decision, ItemState, MeasureKind, Outcome, Rating, Role, Stage
+from flows.selectors import results
 from flows.services import assessments as svc
 from flows.services.tasks import AlreadyHandled
 from tests import cycle_helpers as h
@@ -191,7 +192,10 @@ def test_a_veto_forces_poor_and_forbids_commendation(demo):
         )
     assert "outcome" in err.value.message_dict
     a.refresh_from_db()
-    assert a.veto and a.rating == Rating.POOR and a.state == Stage.SUPERIOR_REVIEW
+    # the refused submission leaves a draft: it would rate 差 with the veto, but it is not a result yet
+    draft = results.draft_result(a)
+    assert draft.veto and draft.rating == Rating.POOR and a.state == Stage.SUPERIOR_REVIEW
+    assert a.rating == "" and not a.veto
 
 
 def test_scores_outside_the_range_are_refused_and_nothing_is_saved(demo):

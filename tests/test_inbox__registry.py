@@ -22,6 +22,7 @@ from flows.flows import (
     InspectionFlow,
     ObjectionFlow,
     OverdueRectificationFlow,
+    RatingSettlementFlow,
     RectificationItemFlow,
 )
 from flows.models import (
@@ -30,7 +31,9 @@ from flows.models import (
     Inspection,
     Organisation,
     Outcome,
+    RatingSettlement,
     RectificationItem,
+    ReviewCycle,
     Role,
     User,
 )
@@ -61,13 +64,16 @@ def test_every_flow_registers_what_its_tasks_are_about():
     for flow in registered_flows():
         entry = inbox_entry(flow)
         assert isinstance(entry, InboxEntry) and entry is flow.inbox, flow.__name__
-        assert entry.assessment or entry.inspection, f"{flow.__name__}: a task list shows an organisation"
+        assert entry.assessment or entry.inspection or entry.cycle_of, f"{flow.__name__}: a task is about something"
         for kind, model in KINDS.items():
             path = getattr(entry, kind)
             if path:
                 assert path.split("__")[0] == flow.subject, (flow.__name__, path)
                 assert _model_at(path) is model, (flow.__name__, kind, path)
-        assert _model_at(entry.organisation) is Organisation
+        if entry.cycle_of:  # a task about a whole cycle: no organisation, the cycle and its office
+            assert not entry.organisation and _model_at(entry.context) is ReviewCycle
+        else:
+            assert _model_at(entry.organisation) is Organisation
         assert _model_at(entry.office)._meta.model_name == "oversightoffice"
 
 
@@ -144,6 +150,7 @@ def every_flow(db, demo):
     rated = h.through_to_review(cycle, "JC-QS-HT-03")
     h.review(rated, fraction=Decimal("0.85"), outcome=Outcome.NONE)
     rated.refresh_from_db()
+    h.settle(cycle)
     publication = pub_svc.publication_open(by=officer, cycle=cycle)
     objection = pub_svc.objection_raise(
         by=User.objects.get(username="dangyuan"), publication=publication, assessment=rated, reason="评定偏高"
@@ -157,6 +164,9 @@ def every_flow(db, demo):
     def open_task(process, node):
         return Task.objects.get(process=process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
 
+    settlement = RatingSettlement.objects.create(cycle=h.open_cycle(year=2025))  # another year's, to settle
+    flow_start("RatingSettlementFlow", settlement=settlement)
+
     comment = a.guidance_comments.get()
     return {
         "close_mass": (open_task(to_close.process, AssessmentFlow.close_mass), (to_close, None, None)),
@@ -168,6 +178,7 @@ def every_flow(db, demo):
         "referral": (open_task(referral.process, OverdueRectificationFlow.propose), (a, overdue, None)),
         "objection": (open_task(objection.process, ObjectionFlow.decide), (rated, None, None)),
         "inspection": (open_task(inspection.process, InspectionFlow.review), (None, None, inspection)),
+        "settlement": (open_task(settlement.process, RatingSettlementFlow.settle), (None, None, None)),
     }
 
 
@@ -195,7 +206,14 @@ def test_my_tasks_sql_and_the_orm_lists_say_the_same_of_every_flows_tasks(every_
     for task_id, row in by_orm.items():
         row = {k: str(v) if k == "title" else v for k, v in row.items() if k != "task"}
         assert {k: str(v) if k == "title" else v for k, v in by_sql[task_id].items()} == row, task_id
-    assert all(row["organisation"] and row["organisation_url"] and row["context"] for row in by_sql.values())
+    settling = every_flow["settlement"][0].pk
+    assert all(row["context"] for row in by_sql.values())
+    assert all(
+        row["organisation"] and row["organisation_url"] for task_id, row in by_sql.items() if task_id != settling
+    )
+    assert (
+        by_sql[settling]["context"] == "2025年度青山县村党组织书记抓党建考核" and not by_sql[settling]["organisation"]
+    )
     assert by_sql[every_flow["inspection"][0].pk]["due"] == every_flow["inspection"][1][2].plan.due
     assert by_sql[every_flow["referral"][0].pk]["problem"] == "问题3"
 
@@ -214,7 +232,16 @@ def test_my_tasks_sql_and_the_orm_lists_say_the_same_of_every_flows_tasks(every_
 def test_the_pool_lists_for_everyone_exactly_what_the_nodes_let_them_take(every_flow):
     waiting = list(_open_human_tasks().filter(status=STATUS.NEW, owner__isnull=True).select_related("process"))
     pooled = {name for name, (task, _about) in every_flow.items() if task.owner_id is None}
-    assert pooled >= {"close_mass", "office_review", "comment", "extension", "verify", "referral", "objection"}
+    assert pooled >= {
+        "close_mass",
+        "office_review",
+        "comment",
+        "extension",
+        "verify",
+        "referral",
+        "objection",
+        "settlement",
+    }
     assert "inspection" in pooled
     offered = set()
     for user in User.objects.filter(is_active=True).order_by("pk"):

@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def dashboard_socket(username, cycle):
     client = Client()
     client.force_login(User.objects.get(username=username))
-    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
     return WebsocketCommunicator(application, f"/ws/cycles/{cycle.pk}/", headers=headers)
 
 

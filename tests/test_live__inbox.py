@@ -40,7 +40,7 @@ def run(scenario):
 
 
 def socket_for(username):
-    headers = [(b"origin", b"http://127.0.0.1")]
+    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
     if username:
         client = Client()
         client.force_login(User.objects.get(username=username))
@@ -88,6 +88,33 @@ def test_a_foreign_origin_is_refused(demo):
     async def scenario():
         connected, _code = await communicator.connect()
         assert not connected
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "accepted"),
+    [
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8000", True),
+        (b"http://127.0.0.1:9999", b"127.0.0.1:8000", False),  # another port of the same host: another site
+        (b"https://127.0.0.1:8000", b"127.0.0.1:8000", False),  # another scheme
+        (b"http://localhost:8000", b"127.0.0.1:8000", False),  # another host name
+        (b"null", b"127.0.0.1:8000", False),
+    ],
+)
+def test_the_socket_origin_is_compared_on_scheme_host_and_port(demo, origin, host, accepted):
+    client = Client()
+    client.force_login(User.objects.get(username="shuji"))
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = WebsocketCommunicator(
+        application, "/ws/inbox/", headers=[(b"origin", origin), (b"host", host), (b"cookie", cookie)]
+    )
+
+    async def scenario():
+        connected, _code = await communicator.connect()
+        assert connected is accepted
+        if connected:
+            await communicator.disconnect()
 
     run(scenario)
 

@@ -29,6 +29,7 @@ def rated(demo):
     h.review(a, fraction=Decimal("0.85"), outcome=Outcome.NONE)
     a.refresh_from_db()
     assert a.rating == Rating.FAIRLY_GOOD
+    h.settle(cycle)
     return cycle, a
 
 

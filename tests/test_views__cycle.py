@@ -429,9 +429,16 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
     check_open_tasks()
     sh.sign_all(inspection)
     check_open_tasks()
-    # an objection to a published rating
-    from flows.services import publications
+    # the settling of the ratings (等次审定), then an objection to a published rating
+    from django.db import transaction
 
+    from flows.services import publications
+    from flows.services import results as results_services
+
+    with transaction.atomic():
+        results_services.settlement_start(cycle=cycle, by=officers[0])
+    check_open_tasks()
+    h.settle(cycle, by=officers[0])
     publication = publications.publication_open(by=officers[0], cycle=cycle)
     publications.objection_raise(
         by=h.holder("JC-QS-HT-02", Role.SECRETARY),
@@ -442,3 +449,54 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
     check_open_tasks()
     all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
     assert seen == all_nodes, {n.name for n in all_nodes - seen}
+
+
+def test_a_refused_form_stores_nothing_not_even_its_good_file(client, cycle, settings):
+    """One good PDF and one fake: the page is refused, and neither file, nor its row, nor an audit row is kept."""
+    from pathlib import Path
+
+    from flows.models import AuditEntry
+
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    good, bad = a.template.indicators.filter(evidence_required=True, veto=False)[:2]
+    files_before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    audit_before = AuditEntry.objects.count()
+    response = client.post(
+        task_url(open_task(a)),
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            "report": "述职报告",
+            f"evidence_{good.pk}": h.pdf("三会一课台账.pdf"),
+            f"evidence_{bad.pk}": SimpleUploadedFile("fake.pdf", b"MZ\x90\x00 not a pdf"),
+        },
+    )
+    assert response.status_code == 400 and "不是真正的" in response.content.decode()
+    assert not Evidence.objects.filter(assessment=a).exists()
+    assert AuditEntry.objects.count() == audit_before
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == files_before
+    a.refresh_from_db()
+    assert a.report == ""  # the report typed with it was not saved either
+
+
+def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
+    from pathlib import Path
+
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    ind = a.template.indicators.filter(evidence_required=True, veto=False).first()
+    files_before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    response = client.post(
+        task_url(open_task(a)),
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            "report": "述职报告",
+            f"points_{ind.pk}": "NaN",
+            f"evidence_{ind.pk}": h.pdf("台账.pdf"),
+        },
+    )
+    assert response.status_code == 400 and ind.code in response.content.decode()
+    assert not Evidence.objects.filter(assessment=a).exists()
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == files_before

@@ -45,7 +45,7 @@ def test_the_rating_gives_the_classification_and_weak_and_lax_means_backward():
 def test_closing_a_cycle_records_each_rated_organisation_with_an_audit_row(demo):
     cycle = h.open_cycle(year=2026)
     village = h.assessment_of(cycle)
-    type(village).objects.filter(pk=village.pk).update(rating=Rating.GOOD)
+    type(village).objects.filter(pk=village.pk).update(rating=Rating.GOOD, state="closed")  # a submitted year
     unrated = cycle.assessments.exclude(pk=village.pk).count()
     cycle_svc.cycle_close(by=h.county_officer(), cycle=cycle, force=True, reason="年终截止")
     record = ClassificationRecord.objects.get(organisation=village.organisation, year=2026)

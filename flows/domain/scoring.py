@@ -7,6 +7,7 @@ used) drops out and the remaining weights are rescaled, so a missing stage neith
 from decimal import ROUND_HALF_UP, Decimal
 
 from flows.models import Rating
+from flows.models.indicators import HUNDRED, IndicatorKind
 
 TWO = Decimal("0.01")
 
@@ -23,6 +24,29 @@ def combined_score(cycle, *, self_score, mass_score, superior_score, social_scor
     if not total_weight:
         return Decimal(0)
     return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def points_total(template, indicators, points: dict) -> Decimal:
+    """A self or superior total from the points per item ({indicator id: points or None}) of a template's
+    `indicators`: the regular points (scaled to 100 when the template is marked to be normalised), plus the bonus
+    points up to the template's bonus cap, minus the deduction points up to its deduction cap; never below 0.
+    Veto items carry no points."""
+    regular = regular_max = bonus = deduction = Decimal(0)
+    for ind in indicators:
+        if ind.veto:
+            continue
+        got = Decimal(points.get(ind.pk) or 0)
+        if ind.kind == IndicatorKind.BONUS:
+            bonus += got
+        elif ind.kind == IndicatorKind.DEDUCTION:
+            deduction += got
+        else:
+            regular += got
+            regular_max += ind.max_points
+    if template.normalise and regular_max:
+        regular = regular * HUNDRED / regular_max
+    total = regular + min(bonus, template.bonus_cap) - min(deduction, template.deduction_cap)
+    return max(total, Decimal(0)).quantize(TWO, rounding=ROUND_HALF_UP)
 
 
 def rating(cycle, score: Decimal, *, veto: bool) -> str:

@@ -7,8 +7,18 @@ from django.db.models import Q
 
 from flows import selectors
 from flows.excel import ledgers, templates
-from flows.models import Assessment, IndicatorTemplate, RectificationItem, RoleAssignment
-from flows.policy import access
+from flows.models import (
+    Assessment,
+    IndicatorTemplate,
+    OfficeMembership,
+    OfficeRole,
+    Organisation,
+    RectificationItem,
+    Role,
+    RoleAssignment,
+    Stage,
+)
+from flows.policy import access, steps
 
 EXPORT_NAMES = {
     "roster": "组织与任职.xlsx",
@@ -26,18 +36,63 @@ EXPORT_NAMES = {
 ANNUAL_REPORT_KINDS = {"annual_report_pdf": "pdf", "annual_report_xlsx": "xlsx", "annual_report_docx": "docx"}
 
 
-def scorable_assessments(user, cycle_id):
-    """The assessments of a cycle this user scores: in direct charge (self-assessment) or reviewer."""
+# the step whose scores each stage takes, named as the policy names it (flows/policy/steps.py)
+SCORING_STEPS = {Stage.SELF_ASSESSMENT: "assessment.submit_self", Stage.SUPERIOR_REVIEW: "assessment.submit_review"}
+
+
+def _might_score(user, assessments):
+    """A cheap first cut of `assessments` before the policy decides: organisations where the user holds a secretary's
+    or leader-in-charge's role (the self-assessment), and those led by an organisation whose secretary the user is or
+    whose review office the user serves as an officer (the superior review)."""
+    roles = RoleAssignment.objects.current().filter(user=user, role__in=(Role.SECRETARY, Role.DEPUTY))
+    offices = OfficeMembership.objects.current().filter(user=user, role=OfficeRole.OFFICER).values("office_id")
+    leading = Organisation.objects.filter(
+        Q(pk__in=roles.filter(role=Role.SECRETARY).values("organisation_id")) | Q(review_office_id__in=offices)
+    ).only("path", "depth")
+    q = Q(organisation_id__in=roles.values("organisation_id"))
+    for org in leading:
+        q |= Q(organisation__path__startswith=org.path, organisation__depth=org.depth + 1)
+    return assessments.filter(q)
+
+
+def may_score_now(user, assessment) -> bool:
+    """Is this assessment waiting for this user's score: the self-assessment draft for the person in direct charge,
+    the superior review for its reviewer (the policy's rule for the step of the assessment's stage)?"""
+    step = SCORING_STEPS.get(assessment.state)
+    return step is not None and steps.allows(user, step, assessment)
+
+
+def _scores_part(user, cycle_id):
+    """The assessments of a cycle this user scores at one of its stages (the 404 decision)."""
+    if user is None or not user.is_authenticated:
+        return []
     qs = Assessment.objects.filter(cycle_id=cycle_id).select_related("organisation")
-    scope = access.scope_for(user)
-    if scope.superuser:
-        return qs
-    mine = [
-        a.pk
-        for a in qs.filter(organisation__in=access.visible_organisations(user))
-        if access.is_in_direct_charge(user, a.organisation) or access.is_reviewer(user, a.organisation)
-    ]
-    return qs.filter(pk__in=mine)
+    return [a for a in _might_score(user, qs) if any(steps.allows(user, s, a) for s in SCORING_STEPS.values())]
+
+
+def scorable_assessments(user, cycle_id, assessment_id=None):
+    """The assessments of the cycle waiting for this user's score now (only `assessment_id` when given, as from an
+    assessment's page), or None when the user scores nothing in this cycle (or that assessment) at any stage."""
+    part = _scores_part(user, cycle_id)
+    if assessment_id is not None:
+        part = [a for a in part if a.pk == assessment_id]
+    if not part:
+        return None
+    waiting = [a.pk for a in part if may_score_now(user, a)]
+    return Assessment.objects.filter(pk__in=waiting).order_by("organisation__path")
+
+
+def score_sheets_waiting(user) -> list:
+    """(cycle, number of assessments) for every cycle with assessments waiting for this user's score now."""
+    if user is None or not user.is_authenticated:
+        return []
+    qs = Assessment.objects.filter(state__in=list(SCORING_STEPS)).select_related("organisation", "cycle")
+    counts: dict = {}
+    for a in _might_score(user, qs):
+        if may_score_now(user, a):
+            counts.setdefault(a.cycle, 0)
+            counts[a.cycle] += 1
+    return sorted(counts.items(), key=lambda item: (-item[0].year, item[0].pk))
 
 
 def _cycle(user, cycle_id):
@@ -61,9 +116,8 @@ def rows_of(kind: str, user, params: dict):
             return None
         return template, template.indicators.count() if template else 0
     if kind == "scores":
-        qs = scorable_assessments(user, params["cycle"])
-        n = qs.count()
-        return (qs, n * 30) if n else None
+        qs = scorable_assessments(user, params["cycle"], params.get("assessment"))
+        return None if qs is None else (qs, qs.count() * 30)
     if kind == "rectification_ledger":
         items = RectificationItem.objects.filter(assessment__cycle_id=params["cycle"])
         cycle = _cycle(user, params["cycle"])

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from flows.excel import reading
+from flows.services.tasks import AlreadyHandled
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 PREVIEW_ROWS = 500  # the preview lists this many changed rows; counts cover them all
@@ -93,8 +94,8 @@ class Importer:
         for n, (sheet, row, step) in enumerate(steps, 1):
             try:
                 step()
-            except (ValidationError, PermissionDenied) as exc:
-                report.error(sheet, row, "", " ".join(getattr(exc, "messages", [str(exc)])))
+            except (ValidationError, PermissionDenied, AlreadyHandled) as exc:  # refused by the service
+                report.error(sheet, row, "", errors_of(exc))
                 raise RollBack from exc
             if n % 200 == 0:
                 self.progress(n, total)

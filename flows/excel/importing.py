@@ -6,12 +6,17 @@ when asked to (`commit=True`) and only if no row has an error, inside one transa
 rolls the whole import back and the refusal is reported at that row.
 """
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from flows.excel import reading
 from flows.excel.import_rows import Report, RollBack
 from flows.excel.importers import IMPORTERS
+
+logger = logging.getLogger(__name__)
 
 
 def run_import(kind: str, path, user, *, commit: bool = False, progress=None, before_commit=None) -> Report:
@@ -29,6 +34,12 @@ def run_import(kind: str, path, user, *, commit: bool = False, progress=None, be
                 wb.close()
         except reading.Refused as exc:
             report.refused = exc.message
+            return report
+        except (DatabaseError, MemoryError):
+            raise  # not the file's fault: the job is run again
+        except Exception as exc:  # noqa: BLE001 - a part openpyxl cannot parse (a number cell holding "0x10"…)
+            logger.warning("workbook %s not readable", path, exc_info=True)
+            report.refused = _("The workbook cannot be read: %(error)s") % {"error": exc.__class__.__name__}
             return report
         try:
             with transaction.atomic():

@@ -5,11 +5,13 @@ launch does: in-process on the embedded default, on a worker on the scale-out st
 and come back to. Progress while running lives in the cache (the import itself is one transaction, invisible
 to other connections until it commits)."""
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from flows.excel.markup import marked_copy
 from flows.models import ExcelJob, JobDirection, JobState
 from flows.services.audit import audit_record
 
+logger = logging.getLogger(__name__)
 PROGRESS_TTL = 24 * 3600
 
 
@@ -98,6 +101,25 @@ def _finish(job: ExcelJob, report: importing.Report, *, applied_state: str) -> N
     job.save()
 
 
+# the database went away or the worker ran out of memory: not the file's fault, so the job is run again
+TRANSIENT = (OperationalError, InterfaceError, MemoryError)
+
+
+def _failed(job: ExcelJob, from_state: str) -> ExcelJob:
+    """An unexpected error while checking or importing (a fault of ours, not of the file): the job ends as failed with
+    a message its owner can act on, and the error goes to the log. Nothing of the import was written."""
+    logger.exception("Excel job %s (%s) failed", job.pk, job.kind)
+    with transaction.atomic():
+        job.state = JobState.FAILED
+        job.message = _(
+            "The workbook could not be processed because of an error in the system; nothing was imported. "
+            "The error has been logged: tell the administrator (job %(job)s)."
+        ) % {"job": job.pk}
+        job.save(update_fields=["state", "message", "updated_at"])
+        audit_record(actor=None, action="excel.job_failed", subject=job, from_value=from_state, to_value=job.state)
+    return job
+
+
 def import_check(job_id: int) -> ExcelJob:
     """Run by the job: read and check every row, store the preview; nothing is written. A check whose worker died
     (the job still says "checking") is simply run again."""
@@ -105,8 +127,13 @@ def import_check(job_id: int) -> ExcelJob:
     if job.state not in (JobState.QUEUED, JobState.CHECKING) or not _run_counted(job):
         return job
     ExcelJob.objects.filter(pk=job.pk).update(state=JobState.CHECKING)
-    report = importing.run_import(job.kind, job.upload.path, job.created_by, progress=_progress(job.pk))
-    _finish(job, report, applied_state=JobState.CHECKED)
+    try:
+        report = importing.run_import(job.kind, job.upload.path, job.created_by, progress=_progress(job.pk))
+        _finish(job, report, applied_state=JobState.CHECKED)
+    except TRANSIENT:
+        raise  # the job stays "checking" and is run again (up to MAX_RUNS starts)
+    except Exception:  # noqa: BLE001 - never leave a job "checking": it fails with a message, the log has the rest
+        return _failed(job, JobState.CHECKING)
     return job
 
 
@@ -154,9 +181,18 @@ def import_apply(job_id: int) -> ExcelJob:
         )
     except AlreadyApplied:
         return ExcelJob.objects.get(pk=job.pk)
+    except TRANSIENT:
+        raise  # rolled back; the job stays "applying" and is run again (up to MAX_RUNS starts)
+    except Exception:  # noqa: BLE001 - rolled back: nothing was imported; never leave a job "applying"
+        return _failed(job, JobState.APPLYING)
     if report.applied:
         return ExcelJob.objects.get(pk=job.pk)
-    _finish(job, report, applied_state=JobState.REFUSED)
+    try:
+        _finish(job, report, applied_state=JobState.REFUSED)
+    except TRANSIENT:
+        raise
+    except Exception:  # noqa: BLE001 - the marked copy could not be written: the job still ends
+        return _failed(job, JobState.APPLYING)
     return job
 
 

@@ -59,6 +59,12 @@ def _two_row_header(ws, groups, top_row: int):
     ws.append(bottom)
 
 
+def _bold(ws, text):
+    cell = WriteOnlyCell(ws, value=text)
+    cell.font = Font(bold=True)
+    return cell
+
+
 def _num(value):
     return float(value) if value is not None else None
 
@@ -67,14 +73,14 @@ def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
     """The cycle results ledger (考核结果台账): every assessment with its scores, rating and outcome."""
     qs = assessments if assessments is not None else Assessment.objects.filter(cycle=cycle)
     wb = writing.new_workbook()
-    ws = wb.create_sheet("考核结果")
     width = sum(len(labels) for _g, labels in RESULT_GROUPS)
-    writing.widths(ws, [6, 40, 16, 12, 8, 10, 10, 10, 8, 10, 20, 12])
+    # two title rows and the two-row header above the table; the names stay in view when scrolling right
+    ws = writing.printed_sheet(
+        wb, "考核结果", columns=[6, 40, 16, 12, 8, 10, 10, 10, 8, 10, 20, 12], header_rows=4, freeze="C5"
+    )
     stamp = timezone.localtime().strftime("%Y年%m月%d日")
     tops = writing.title_rows(ws, f"{cycle.name}结果台账", f"{cycle.office.name}　制表日期：{stamp}", width)
     _two_row_header(ws, RESULT_GROUPS, tops + 1)
-    ws.freeze_panes = f"C{tops + 3}"
-    writing.print_setup(ws, header_rows=tops + 2)
     sectors = {v: choices.zh_label(Sector, v) for v in Sector.values}
     ratings = {v: choices.zh_label(Rating, v) for v in Rating.values}
     outcomes = {v: choices.zh_label(Outcome, v) for v in Outcome.values}
@@ -117,13 +123,15 @@ def ballot_tally(campaign, tally=None) -> bytes:
     with translation.override("zh-hans"):
         answers = [(v, str(label)) for v, label in answers_for(campaign)]
     wb = writing.new_workbook()
-    ws = wb.create_sheet("计票结果")
     labels = ["序号", "测评对象", "有效票数", "得分"] + [label for _v, label in answers]
-    writing.widths(ws, [6, 40, 10, 10] + [10] * len(answers))
+    columns = [6, 40, 10, 10] + [10] * len(answers)
     if tally is None:
+        ws = writing.printed_sheet(wb, "计票结果", columns=columns)
         writing.title_rows(ws, f"{campaign.title}计票结果", "投票尚未结束：结果在投票结束后导出。", len(labels))
         return writing.to_bytes(wb)
-    tops = writing.title_rows(
+    # two title rows and the header repeated on every page; the subjects stay in view when scrolling right
+    ws = writing.printed_sheet(wb, "计票结果", columns=columns, header_rows=3, freeze="C4")
+    writing.title_rows(
         ws,
         f"{campaign.title}计票结果",
         f"发放 {tally.issued} 张，收回 {tally.ballots if tally.total_shown else '—'} 张；"
@@ -131,7 +139,6 @@ def ballot_tally(campaign, tally=None) -> bytes:
         len(labels),
     )
     writing.header_row(ws, labels)
-    writing.print_setup(ws, header_rows=tops + 1)
     for n, s in enumerate(tally.subjects, 1):
         overall = {}
         for counter in s["counts"].values():
@@ -142,7 +149,7 @@ def ballot_tally(campaign, tally=None) -> bytes:
             + [overall.get(v, 0) if s["shown"] else "—" for v, _label in answers]
         )
     ws.append([])
-    ws.append(["分组", "票数"])
+    ws.append([None, _bold(ws, "分组"), _bold(ws, "票数")])  # in the wide name column, not the narrow 序号
     for g in tally.groups:
-        ws.append([safe(g["group"] or "—"), g["n"] if g["shown"] else "—"])
+        ws.append([None, safe(g["group"] or "—"), g["n"] if g["shown"] else "—"])
     return writing.to_bytes(wb)

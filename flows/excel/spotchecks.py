@@ -1,45 +1,25 @@
-"""Spot-check workbooks (openpyxl write-only): the draw certificate and the results of a plan."""
+"""Spot-check workbooks (openpyxl write-only): the draw certificate and the results of a plan, printed on A4 as
+offices print them (flows/excel/writing.py sets the page before any row is written)."""
 
-import io
 import json
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-
+from flows.excel import writing
 from flows.excel.cells import safe
 
-
-def _title(ws, text, size=14):
-    cell = WriteOnlyCell(ws, value=safe(text))
-    cell.font = Font(bold=True, size=size)
-    return cell
-
-
-def _header(ws, labels):
-    row = []
-    for text in labels:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        row.append(cell)
-    return row
-
-
-def _save(wb) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+JSON_LINE = 70  # characters of the frozen input per row: printable, and the rows joined give the JSON back
 
 
 def draw_certificate(*, plan, rows, strata, verification) -> bytes:
     """抽查抽签证书: the inputs, hashes, seed, sample and assignments, as printed and filed."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("抽签结果")
-    for col, width in zip("ABCDE", (6, 34, 18, 40, 20), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.append([_title(ws, f"{plan.name} 随机抽查抽签证书")])
-    ws.append([safe(f"组织单位：{plan.office.name}　抽签时间：{plan.drawn_at:%Y-%m-%d %H:%M}　算法：{plan.algorithm}")])
+    wb = writing.new_workbook()
+    # a document more than a table: portrait, no pane (the sample's header sits below the facts)
+    ws = writing.printed_sheet(wb, "抽签结果", columns=[6, 34, 18, 40, 20], freeze=None, landscape=False)
+    writing.title_rows(
+        ws,
+        f"{plan.name} 随机抽查抽签证书",
+        f"组织单位：{plan.office.name}　抽签时间：{plan.drawn_at:%Y-%m-%d %H:%M}　算法：{plan.algorithm}",
+        5,
+    )
     ws.append([])
     facts = [
         ("抽查对象快照哈希 (SHA-256)", plan.snapshot_hash),
@@ -53,7 +33,7 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
     for label, value in facts:
         ws.append([None, safe(label), safe(str(value))])
     ws.append([])
-    ws.append(_header(ws, ["序号", "被抽查组织", "组织代码", "督查员", "分层"]))
+    writing.header_row(ws, ["序号", "被抽查组织", "组织代码", "督查员", "分层"])
     stratum_of = {t["code"]: t["stratum"] for t in plan.snapshot["population"]}
     for r in rows:
         names = "、".join(str(u) for u in r["inspectors"])
@@ -67,36 +47,47 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
             ]
         )
 
-    ws2 = wb.create_sheet("分层")
-    ws2.append(_header(ws2, ["分层（领域/层级）", "总数", "应抽", "实抽"]))
+    ws2 = writing.printed_sheet(wb, "分层", columns=[40, 10, 10, 10], header_rows=1, landscape=False)
+    writing.header_row(ws2, ["分层（领域/层级）", "总数", "应抽", "实抽"])
     for s in strata:
         ws2.append([safe(f"{s['label']}（{s['stratum']}）"), s["population"], s["sample"], s["drawn"] or 0])
 
-    ws3 = wb.create_sheet("冻结输入")
-    ws3.append(["以下为抽签输入的规范 JSON，其 SHA-256 即上方快照哈希；任何人可据此与种子复算抽签结果。"])
+    ws3 = writing.printed_sheet(wb, "冻结输入", columns=[JSON_LINE + 5], freeze=None, landscape=False)
+    note = "以下为抽签输入的规范 JSON（各行依次首尾相接），其 SHA-256 即上方快照哈希；任何人可据此与种子复算抽签结果。"
+    writing.wrapped_row(ws3, 1, [note], [JSON_LINE + 5])
     text = json.dumps(plan.snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    for start in range(0, len(text), 30000):  # a cell holds at most 32,767 characters
-        ws3.append([safe(text[start : start + 30000])])
-    return _save(wb)
+    for line in _json_lines(text):
+        ws3.append([safe(line)])
+    return writing.to_bytes(wb)
+
+
+def _json_lines(text):
+    """The JSON in pieces of at most JSON_LINE column-width units (a Chinese character takes two)."""
+    start, width = 0, 0
+    for i, ch in enumerate(text):
+        w = writing.text_width(ch)
+        if width + w > JSON_LINE:
+            yield text[start:i]
+            start, width = i, 0
+        width += w
+    if start < len(text):
+        yield text[start:]
 
 
 def plan_results(plan, results) -> bytes:
     """抽查结果台账: each organisation checked, its findings by severity and their rectification."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("抽查结果")
-    for col, width in zip("ABCDEFGHIJ", (6, 30, 14, 20, 10, 8, 8, 8, 40, 16), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.append([_title(ws, f"{plan.name} 抽查结果")])
-    ws.append(
-        [
-            safe(
-                f"已办结 {results['checked']} / {results['total']}；问题：一般 {results['severity']['minor']}，"
-                f"较重 {results['severity']['major']}，严重 {results['severity']['serious']}"
-            )
-        ]
+    wb = writing.new_workbook()
+    columns = [6, 40, 16, 20, 14, 8, 8, 8, 40, 16]
+    ws = writing.printed_sheet(wb, "抽查结果", columns=columns, header_rows=3, freeze="C4")
+    writing.title_rows(
+        ws,
+        f"{plan.name} 抽查结果",
+        f"已办结 {results['checked']} / {results['total']}；问题：一般 {results['severity']['minor']}，"
+        f"较重 {results['severity']['major']}，严重 {results['severity']['serious']}",
+        len(columns),
     )
-    ws.append(
-        _header(ws, ["序号", "组织", "代码", "督查员", "状态", "一般", "较重", "严重", "问题及整改", "降低评定等次"])
+    writing.header_row(
+        ws, ["序号", "组织", "代码", "督查员", "状态", "一般", "较重", "严重", "问题及整改", "降低评定等次"]
     )
     for n, r in enumerate(results["rows"], 1):
         insp = r["inspection"]
@@ -109,18 +100,17 @@ def plan_results(plan, results) -> bytes:
                 item = f.rectification_item
                 line += f" 整改：{item.get_state_display()}，期限 {item.due:%Y-%m-%d}"
             lines.append(line)
-        ws.append(
-            [
-                n,
-                safe(insp.organisation.name),
-                safe(insp.organisation.code),
-                safe("、".join(str(s.inspector) for s in insp.seats.all())),
-                str(insp.get_state_display()),
-                r["severity"]["minor"],
-                r["severity"]["major"],
-                r["severity"]["serious"],
-                safe("\n".join(lines)),
-                str(insp.get_rating_lowered_to_display()) if insp.rating_lowered_to else "",
-            ]
-        )
-    return _save(wb)
+        values = [
+            n,
+            insp.organisation.name,
+            insp.organisation.code,
+            "、".join(str(s.inspector) for s in insp.seats.all()),
+            str(insp.get_state_display()),
+            r["severity"]["minor"],
+            r["severity"]["major"],
+            r["severity"]["serious"],
+            "\n".join(lines),
+            str(insp.get_rating_lowered_to_display()) if insp.rating_lowered_to else "",
+        ]
+        writing.wrapped_row(ws, n + 3, values, columns)  # the findings wrap: the row grows to hold them
+    return writing.to_bytes(wb)

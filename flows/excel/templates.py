@@ -30,13 +30,12 @@ def organisations_template(orgs, roles=None) -> bytes:
             "1. “组织”表每行一个党组织：组织编码唯一，不要修改已有组织的编码；新组织填写新编码。",
             "2. “上级党组织编码”填写领导该组织的党组织编码，只能填一个；根组织留空。",
             "3. 组织类别、领域、层级、管理体制请从下拉列表中选择；软弱涣散填“是”或“否”。",
-            "4. “任职”表每行一人一个角色：用户名为登录账号；日期可写 2026-03-01 或 2026年3月1日。",
+            "4. “任职”表每行一人一个角色：用户名为登录账号；日期可写 2026-03-01 或 2026年3月1日。"
+            "修改“职务”即更新该人员的职务（留空表示不修改）；姓名须与账号一致。",
             "5. 带 * 的列必须填写。导入前系统会预览新增、修改和未变的行，确认后才写入；任何一行有误则整份不导入。",
         ],
     )
-    ws = wb.create_sheet("组织")
-    writing.widths(ws, [16, 40, 16, 16, 14, 14, 16, 16, 10])
-    ws.freeze_panes = "A2"
+    ws = writing.printed_sheet(wb, "组织", columns=[16, 40, 16, 16, 14, 14, 16, 16, 10], header_rows=1, freeze="C2")
     writing.header_row(ws, _labels(org_imp.ORG_COLUMNS), required=_required(org_imp.ORG_COLUMNS))
     orgs = list(orgs.order_by("path"))
     code_by_path = {o.path: o.code for o in orgs}
@@ -61,9 +60,7 @@ def organisations_template(orgs, roles=None) -> bytes:
         writing.drop_down(ws, choices.zh_labels(ch), col, 2, last)
     writing.drop_down(ws, YES_NO, 9, 2, last)
 
-    rs = wb.create_sheet("任职")
-    writing.widths(rs, [16, 12, 24, 16, 22, 14, 14])
-    rs.freeze_panes = "A2"
+    rs = writing.printed_sheet(wb, "任职", columns=[16, 12, 24, 16, 22, 14, 14], header_rows=1)
     writing.header_row(rs, _labels(org_imp.ROLE_COLUMNS), required=_required(org_imp.ROLE_COLUMNS))
     roles = roles if roles is not None else RoleAssignment.objects.none()
     n = 0
@@ -93,11 +90,15 @@ def indicators_template(template=None) -> bytes:
             "1. 每行一个考核指标；同一模板编码的行组成一个指标体系。版本留空表示最新版本（没有则新建第 1 版）。",
             "2. 分值最多一位小数；一票否决项分值填 0。需佐证材料、一票否决填“是”或“否”。",
             "3. 已被开启的考评周期使用的指标体系不能修改，请先在系统中生成新版本。",
+            "4. 指标类型：常规项、加分项或扣分项。常规项（一票否决项除外）分值合计应为 100 分；"
+            "加分项、扣分项的分值为该项最多加（扣）的分数，合计不超过本指标体系的加分上限、扣分上限。",
+            "5. 层级、加分上限、扣分上限、折算为百分制属于整个指标体系，同一模板编码的每一行填写相同的值；"
+            "层级留空表示适用于各层级。常规项合计不是 100 分时，须在“折算为百分制”填“是”，得分按百分制折算。",
         ],
     )
-    ws = wb.create_sheet("指标")
-    writing.widths(ws, [14, 8, 36, 12, 10, 16, 10, 40, 8, 60, 12, 10])
-    ws.freeze_panes = "A2"
+    ws = writing.printed_sheet(
+        wb, "指标", columns=[14, 8, 36, 12, 12, 10, 16, 10, 40, 8, 60, 12, 10, 10, 10, 10, 12], header_rows=1
+    )
     writing.header_row(ws, _labels(ind_imp.COLUMNS), required=_required(ind_imp.COLUMNS))
     n = 0
     if template is not None:
@@ -108,6 +109,7 @@ def indicators_template(template=None) -> bytes:
                     template.version,
                     safe(template.name),
                     choices.zh_label(Sector, template.sector),
+                    choices.zh_label(Level, template.level),
                     safe(i.dimension.code),
                     safe(i.dimension.name),
                     safe(i.code),
@@ -116,12 +118,18 @@ def indicators_template(template=None) -> bytes:
                     safe(i.guidance),
                     "是" if i.evidence_required else "否",
                     "是" if i.veto else "否",
+                    ind_imp.kind_label(i.kind),
+                    float(template.bonus_cap),
+                    float(template.deduction_cap),
+                    "是" if template.normalise else "否",
                 ]
             )
             n += 1
     writing.drop_down(ws, choices.zh_labels(Sector), 4, 2, n + DROP_ROWS)
-    writing.drop_down(ws, YES_NO, 11, 2, n + DROP_ROWS)
-    writing.drop_down(ws, YES_NO, 12, 2, n + DROP_ROWS)
+    writing.drop_down(ws, choices.zh_labels(Level), 5, 2, n + DROP_ROWS)
+    for col in (12, 13, 17):
+        writing.drop_down(ws, YES_NO, col, 2, n + DROP_ROWS)
+    writing.drop_down(ws, list(ind_imp.KIND_LABELS.values()), 14, 2, n + DROP_ROWS)
     return writing.to_bytes(wb)
 
 
@@ -135,12 +143,12 @@ def scores_template(assessments) -> bytes:
             "2. 第一列“考核编号”为隐藏的行标识，请勿修改或删除；不要增删行。",
             "3. 分数在 0 至该项分值之间，最多一位小数。一票否决项在系统中认定。",
             "4. 导入后系统显示将变更的得分，确认后保存为草稿（与网页填写相同），仍需在系统中提交。",
-        ],
+            "5. 本表只含下载时等待您评分的考核；未修改的行导入时记为未变，分数留空不会清除已保存的分数。",
+        ]
+        + ([] if assessments.exists() else ["当前没有等待您评分的考核。"]),
     )
-    ws = wb.create_sheet("评分")
-    writing.widths(ws, [10, 30, 10, 40, 8, 10, 30, 10, 30])
+    ws = writing.printed_sheet(wb, "评分", columns=[10, 30, 10, 40, 8, 10, 30, 10, 30], header_rows=1, freeze="C2")
     ws.column_dimensions["A"].hidden = True
-    ws.freeze_panes = "C2"
     writing.header_row(ws, _labels(score_imp.COLUMNS))
     writing.protect(ws)
     row, by_max = 1, {}
@@ -184,16 +192,16 @@ def rectification_ledger(items, *, title="整改台账", subtitle="") -> bytes:
             "2. 第一列“整改编号”为隐藏的行标识，请勿修改；只能报送本人负责、尚在整改中的事项。",
         ],
     )
-    ws = wb.create_sheet("整改")
-    writing.widths(ws, [8, 6, 30, 40, 40, 10, 12, 16, 50])
+    columns = [8, 6, 30, 36, 30, 10, 12, 14, 40]  # long problems and reports wrap (wrapped_row) rather than widen
+    ws = writing.printed_sheet(wb, "整改", columns=columns, header_rows=3, freeze="C4")
     ws.column_dimensions["A"].hidden = True
-    tops = writing.title_rows(ws, title, subtitle, len(labels))
+    writing.title_rows(ws, title, subtitle, len(labels))
     writing.header_row(ws, labels)
-    ws.freeze_panes = f"C{tops + 2}"
-    writing.print_setup(ws, header_rows=tops + 1)
     writing.protect(ws)
     for n, it in enumerate(items.select_related("assessment__organisation", "owner").order_by("due", "pk"), 1):
-        ws.append(
+        writing.wrapped_row(
+            ws,
+            n + 3,
             [
                 it.pk,
                 n,
@@ -206,6 +214,7 @@ def rectification_ledger(items, *, title="整改台账", subtitle="") -> bytes:
                 writing.input_cell(ws, it.report)
                 if phase_of(RectificationItem, it.state) == Phase.UNDER_WAY  # the owner reports only then
                 else safe(it.report),
-            ]
+            ],
+            columns,
         )
     return writing.to_bytes(wb)

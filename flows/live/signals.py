@@ -1,12 +1,14 @@
 """Infrastructure only: when a viewflow task is created, assigned, reassigned or finished, the inboxes of the
-people concerned (its owner before and after) are told to refresh; when an assessment is saved, open dashboards
-of its cycle are told to redraw. No business rule lives here."""
+people concerned (its owner before and after) are told to refresh, and a task handed to someone is passed to
+`services.handoffs` (which decides whom to notify); when an assessment is saved, open dashboards of its cycle
+are told to redraw."""
 
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from viewflow.workflow.models import Task
 
 from flows.models import Assessment
+from flows.services import handoffs
 from flows.services.notifications import cycle_changed, inbox_changed
 
 
@@ -23,6 +25,7 @@ def _tell_inboxes(sender, instance, created, **kwargs):
         return
     title = str(instance.flow_task.task_title) if instance.owner_id and instance.status in ("NEW", "ASSIGNED") else ""
     inbox_changed([instance.owner_id, getattr(instance, "_owner_before", None)], title=title)
+    handoffs.task_handed(instance, previous_owner_id=getattr(instance, "_owner_before", None))
 
 
 @receiver(post_save, sender=Assessment)

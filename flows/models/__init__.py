@@ -52,6 +52,7 @@ from flows.models.people import (
     User,
 )
 from flows.models.publications import Objection, ObjectionState, Publication
+from flows.models.results import RatingChange, RatingSettlement
 from flows.models.spotchecks import (
     ChecklistItem,
     CheckOutcome,
@@ -67,6 +68,7 @@ from flows.models.spotchecks import (
     Severity,
     SpotCheckPlan,
 )
+from flows.models.states import RatingSource, SettlementState
 
 __all__ = [
     "Objection",
@@ -123,6 +125,10 @@ __all__ = [
     "MeasureKind",
     "Outcome",
     "Rating",
+    "RatingChange",
+    "RatingSettlement",
+    "RatingSource",
+    "SettlementState",
     "RectificationItem",
     "ReviewCycle",
     "Stage",

@@ -57,6 +57,7 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
     social_score = models.DecimalField(
         _("social evaluation score"), max_digits=6, decimal_places=2, null=True, blank=True
     )
+    social_source = models.CharField(_("source of the social evaluation"), max_length=200, blank=True)
     superior_score = models.DecimalField(
         _("superior review score"), max_digits=6, decimal_places=2, null=True, blank=True
     )

@@ -5,10 +5,15 @@ voter group's label (a group always has at least k ballots before anything about
 the hash of the receipt code shown to the voter. They carry no user, no token, no time, no address, no
 session and no sequential key; `VoterToken` rows know only whether they were used, never by which ballot.
 `tests/test_ballots__unlinkable.py` fails if a linking column ever appears.
+
+Voter groups carry weights (`VoterGroup`): a ballot of a group counts `weight` times in the mass score, so equal
+weights give the plain mean of all ballots. The weights and the campaign's minimum turnout are set while the
+campaign is prepared and are fixed once voting opens; both are published with the results.
 """
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -77,6 +82,15 @@ class Campaign(ConcurrentTransitionMixin, models.Model):
         default=5,
         help_text=_("Results of a group with fewer ballots are hidden (at least 3)."),
     )
+    min_turnout_percent = models.DecimalField(
+        _("minimum turnout (%)"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal(0),
+        help_text=_(
+            "Share of the issued codes that must have voted before a mass evaluation score counts; 0 = no minimum."
+        ),
+    )
     state = FSMField(_("state"), default=CampaignState.DRAFT, choices=CampaignState.choices, protected=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -88,6 +102,11 @@ class Campaign(ConcurrentTransitionMixin, models.Model):
                 condition=Q(k_threshold__gte=3),
                 name="campaign_k_at_least_3",
                 violation_error_message=_("The smallest group shown must be at least 3."),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_turnout_percent__gte=0, min_turnout_percent__lte=100),
+                name="campaign_min_turnout_0_100",
+                violation_error_message=_("The minimum turnout is a percentage between 0 and 100."),
             ),
         ]
 
@@ -135,6 +154,32 @@ class CampaignSubject(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class VoterGroup(models.Model):
+    """A voter group of a campaign (党员, 群众代表, 服务对象 …) and the weight of each of its ballots in the mass
+    score. Created with weight 1 when codes are first issued for the group; the office may change the weight
+    while the campaign is prepared, never once voting has opened."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="voter_groups")
+    name = models.CharField(_("voter group"), max_length=40)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=Decimal(1))
+
+    class Meta:
+        ordering = ["campaign", "pk"]
+        verbose_name = _("voter group")
+        verbose_name_plural = _("voter groups")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="voter_group_once_per_campaign"),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0, weight__lte=100),
+                name="voter_group_weight_0_100",
+                violation_error_message=_("A weight is a number above 0 and at most 100."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} × {self.weight}"
 
 
 class VoterToken(models.Model):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from flows.models.indicators import IndicatorTemplate
-from flows.models.organisations import Organisation, Sector
+from flows.models.organisations import Level, Organisation, Sector
 from flows.models.states import CycleState
 
 
@@ -63,6 +63,12 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
     good_cap_percent = models.DecimalField(
         _("cap on the share of good (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
+    social_source = models.CharField(
+        _("source of the social evaluation"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who gives the social evaluation, e.g. a survey of service users; needed when it has a weight."),
+    )
 
     launch_total = models.PositiveIntegerField(default=0)
     launch_done = models.PositiveIntegerField(default=0)
@@ -110,9 +116,10 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
     def close(self, *, reason=""):
         self.closed_reason = reason
 
-    def template_for(self, sector: str):
-        by_sector = {ct.sector: ct.template for ct in self.templates.select_related("template")}
-        return by_sector.get(sector) or by_sector.get("")
+    def template_for(self, sector: str, level: str = ""):
+        """The template for an organisation of this sector and level (see `CycleTemplate.pick`)."""
+        by_key = {(ct.sector, ct.level): ct.template for ct in self.templates.select_related("template")}
+        return CycleTemplate.pick(by_key, sector, level)
 
     def rating_for(self, score: Decimal) -> str:
         if score >= self.good_min:
@@ -125,16 +132,30 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
 
 
 class CycleTemplate(models.Model):
-    """Which indicator template the cycle uses for a sector (empty sector: every other sector)."""
+    """Which indicator template the cycle uses for a sector and level (empty sector: any sector; empty level: any
+    level), so that a township committee is not scored on a school's items."""
 
     cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="templates")
     sector = models.CharField(_("sector"), max_length=24, choices=Sector.choices, blank=True)
+    level = models.CharField(_("administrative level"), max_length=16, choices=Level.choices, blank=True)
     template = models.ForeignKey(IndicatorTemplate, on_delete=models.PROTECT, related_name="cycle_uses")
 
     class Meta:
         verbose_name = _("cycle template")
         verbose_name_plural = _("cycle templates")
-        constraints = [models.UniqueConstraint(fields=["cycle", "sector"], name="cycle_template_per_sector")]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "sector", "level"], name="cycle_template_per_sector_level")
+        ]
 
     def __str__(self):
-        return f"{self.cycle} · {self.get_sector_display() or '—'} · {self.template}"
+        where = f"{self.get_sector_display() or '—'} · {self.get_level_display() or '—'}"
+        return f"{self.cycle} · {where} · {self.template}"
+
+    @staticmethod
+    def pick(by_key: dict, sector: str, level: str):
+        """From {(sector, level): value}: the one for (sector, level), else (sector, any level), else (any sector,
+        level), else the general one (any sector, any level); None when there is none."""
+        for key in ((sector, level), (sector, ""), ("", level), ("", "")):
+            if key in by_key:
+                return by_key[key]
+        return None

@@ -11,7 +11,18 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from flows.models.organisations import Sector
+from flows.models.organisations import Level, Sector
+
+HUNDRED = Decimal(100)
+
+
+class IndicatorKind(models.TextChoices):
+    """Regular items make up the template's 100 points; bonus and deduction items (加分项 / 扣分项) add or take
+    away points up to the template's caps."""
+
+    REGULAR = "regular", _("Regular item")
+    BONUS = "bonus", _("Bonus item")
+    DEDUCTION = "deduction", _("Deduction item")
 
 
 class IndicatorTemplate(models.Model):
@@ -21,16 +32,54 @@ class IndicatorTemplate(models.Model):
     sector = models.CharField(
         _("sector"), max_length=24, choices=Sector.choices, blank=True, help_text=_("Empty: general template.")
     )
+    level = models.CharField(
+        _("administrative level"), max_length=16, choices=Level.choices, blank=True, help_text=_("Empty: any level.")
+    )
+    bonus_cap = models.DecimalField(
+        _("cap on bonus points"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal(0),
+        help_text=_("The most that bonus items together add to a total."),
+    )
+    deduction_cap = models.DecimalField(
+        _("cap on deduction points"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal(0),
+        help_text=_("The most that deduction items together take from a total."),
+    )
+    normalise = models.BooleanField(
+        _("scale to 100"),
+        default=False,
+        help_text=_("The regular items do not total 100 points: self and superior totals are scaled to 100."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("indicator template")
         verbose_name_plural = _("indicator templates")
         ordering = ["code", "-version"]
-        constraints = [models.UniqueConstraint(fields=["code", "version"], name="template_code_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="template_code_version_unique"),
+            models.CheckConstraint(
+                condition=Q(bonus_cap__gte=0, deduction_cap__gte=0), name="template_caps_not_negative"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name}（v{self.version}）"
+
+    SCORING_FIELDS = ("bonus_cap", "deduction_cap", "normalise")
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.is_frozen:
+            before = IndicatorTemplate.objects.filter(pk=self.pk).values(*self.SCORING_FIELDS).first() or {}
+            if any(before.get(f) != getattr(self, f) for f in self.SCORING_FIELDS):
+                raise ValidationError(
+                    _("This indicator template is used by an opened review cycle; make a new version to change it.")
+                )
+        return super().save(*args, **kwargs)
 
     def natural_key(self):
         return (self.code, self.version)
@@ -41,7 +90,9 @@ class IndicatorTemplate(models.Model):
         return self.cycle_uses.exclude(cycle__state="draft").exists()
 
     def total_points(self) -> Decimal:
-        return self.indicators.filter(veto=False).aggregate(s=Sum("max_points"))["s"] or Decimal(0)
+        """The points of the regular items (veto, bonus and deduction items not counted): 100 unless normalised."""
+        regular = self.indicators.filter(veto=False, kind=IndicatorKind.REGULAR)
+        return regular.aggregate(s=Sum("max_points"))["s"] or Decimal(0)
 
 
 class FrozenTemplateGuard(models.Model):
@@ -90,6 +141,7 @@ class Indicator(FrozenTemplateGuard):
     guidance = models.TextField(_("scoring guidance"), blank=True)
     evidence_required = models.BooleanField(_("evidence required"), default=False)
     veto = models.BooleanField(_("veto item"), default=False, help_text=_("One-vote veto: if hit, the rating is poor."))
+    kind = models.CharField(_("item kind"), max_length=12, choices=IndicatorKind.choices, default=IndicatorKind.REGULAR)
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -100,6 +152,9 @@ class Indicator(FrozenTemplateGuard):
             models.UniqueConstraint(fields=["template", "code"], name="indicator_code_unique"),
             models.CheckConstraint(condition=Q(max_points__gte=0), name="indicator_points_not_negative"),
             models.CheckConstraint(condition=Q(veto=False) | Q(max_points=0), name="indicator_veto_has_no_points"),
+            models.CheckConstraint(
+                condition=Q(veto=False) | Q(kind=IndicatorKind.REGULAR), name="indicator_veto_is_regular"
+            ),
         ]
 
     def __str__(self):

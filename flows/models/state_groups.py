@@ -30,6 +30,7 @@ from flows.models.states import (
     ItemState,
     ObjectionState,
     PlanState,
+    SettlementState,
     Stage,
 )
 
@@ -88,6 +89,10 @@ PHASES = {
         InspectionState.REVIEW: WAITING,  # the oversight office decides
         InspectionState.DONE: DONE,
     },
+    SettlementState: {
+        SettlementState.SETTLING: UNDER_WAY,  # the office settles the cycle's ratings under the cap
+        SettlementState.SETTLED: DONE,
+    },
     ObjectionState: {
         ObjectionState.OPEN: WAITING,  # raised; the office upholds or dismisses it
         ObjectionState.UPHELD: DONE,
@@ -104,6 +109,7 @@ MACHINES = {
     "flows.spotcheckplan": PlanState,
     "flows.inspection": InspectionState,
     "flows.objection": ObjectionState,
+    "flows.ratingsettlement": SettlementState,
 }
 
 # Named subsets, for readers that ask more than the phase (an assessment's stage strip; what needs a plan drawn).

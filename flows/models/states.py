@@ -66,6 +66,17 @@ class InspectionState(models.TextChoices):
     DONE = "done", _("Done")
 
 
+class SettlementState(models.TextChoices):
+    SETTLING = "settling", _("Ratings being settled")
+    SETTLED = "settled", _("Ratings settled")
+
+
+class RatingSource(models.TextChoices):
+    SETTLEMENT = "settlement", _("Settling the ratings")
+    SPOT_CHECK = "spot_check", _("Spot check")
+    OBJECTION = "objection", _("Objection to a published rating")
+
+
 class ObjectionState(models.TextChoices):
     OPEN = "open", _("Being handled")
     UPHELD = "upheld", _("Upheld: the rating was changed")

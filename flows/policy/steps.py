@@ -99,8 +99,9 @@ def plan_officer(user, subject):
 
 @rules.predicate
 def cycle_officer(user, subject):
-    """An officer of the cycle's own office (the subject is the cycle, or an objection to its published results)."""
-    cycle = subject.publication.cycle if hasattr(subject, "publication") else subject
+    """An officer of the cycle's own office (the subject is the cycle, its settling of the ratings, or an objection
+    to its published results)."""
+    cycle = subject.publication.cycle if hasattr(subject, "publication") else getattr(subject, "cycle", subject)
     return access.can_manage_cycle(user, cycle)
 
 
@@ -152,6 +153,9 @@ for name, rule in {
     # objections to published results
     "objection.uphold": cycle_officer,
     "objection.dismiss": cycle_officer,
+    # settling a cycle's ratings (等次审定)
+    "ratingsettlement.settle": cycle_officer,
+    "ratingsettlement.reopen": cycle_officer,
     # cycles and evaluations
     "reviewcycle.open": cycle_officer,
     "reviewcycle.close": cycle_officer,

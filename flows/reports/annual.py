@@ -32,6 +32,7 @@ from flows.models import (
 from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, phase_of
+from flows.selectors import results
 from flows.selectors.dashboards import rectification_counts
 
 SCORE_FIELDS = ("self_score", "mass_score", "superior_score", "combined_score")
@@ -156,10 +157,11 @@ def _sentences(report) -> dict:
     if cap["cap"] is None:
         text["good_cap"] = f"本周期未设“好”等次比例上限；“好”等次 {cap['good']} 个，占 {cap['share']}%。"
     else:
-        verdict = "超过上限，须调整" if cap["exceeds"] else "符合比例要求"
+        verdict = "超过上限" if cap["exceeds"] else "符合比例要求"
         text["good_cap"] = (
             f"“好”等次比例上限 {cell_text(cap['cap'])}%，实际 {cap['good']} 个，占 {cap['share']}%，{verdict}。"
         )
+    text["good_cap"] += cap["settlement"]
     text["rectification"] = (
         f"整改事项共 {r['total']} 项：整改中 {r['open']} 项，已报告待验收 {r['reported']} 项，"
         f"已验收 {r['verified']} 项；逾期未完成 {r['overdue']} 项。"
@@ -296,6 +298,8 @@ def _subtree_body(cycle, root) -> dict | None:
         values,
         1,  # every row is kept for the table anyway: one fetch, no server-side cursor
     ):
+        if not results.counts_as_result(state, rating):  # not yet a result: no rating, no combined score
+            s_sup, s_comb, rating, veto = None, None, "", False
         rows.append(
             {
                 "n": n,
@@ -345,6 +349,7 @@ def _subtree_body(cycle, root) -> dict | None:
             "rated": rated,
             "share": round(good * 100 / rated, 1) if rated else 0.0,
             "exceeds": scoring.good_count_exceeds_cap(cycle, good=good, rated=rated),
+            "settlement": settlement_text(cycle),
         },
         "vetoes": sum(1 for r in rows if r["veto"]),
         "ranking": ranking[:RANKING_SIZE],
@@ -355,6 +360,23 @@ def _subtree_body(cycle, root) -> dict | None:
         "findings": _finding_counts(cycle, root),
         "rows": rows,
     }
+
+
+def settlement_text(cycle) -> str:
+    """The settling of the ratings (等次审定) as the report states it: when and by whom, the ratings lowered, and
+    an override of the cap with its reason."""
+    from flows.models import RatingChange, RatingSettlement, RatingSource, SettlementState
+
+    s = RatingSettlement.objects.filter(cycle=cycle).select_related("settled_by").first()
+    if s is None or s.state != SettlementState.SETTLED:
+        return "等次尚未审定。"
+    lowered = RatingChange.objects.filter(assessment__cycle=cycle, source=RatingSource.SETTLEMENT).count()
+    when = timezone.localtime(s.settled_at).date().isoformat()
+    who = getattr(s.settled_by, "real_name", "") or str(s.settled_by or "")
+    text = f"等次已于 {when} 由{who}审定，审定中调低等次 {lowered} 个"
+    if s.over_cap:
+        return text + f"；“好”等次超过比例上限，经审定保留，理由：{s.override_reason}。"
+    return text + "。"
 
 
 def _count_outcome(rows, _outcomes) -> int:

@@ -2,41 +2,66 @@
 sheet for the report's text and one per table, printed as offices print (A4, header rows repeated)."""
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 
 from flows.excel import writing
 from flows.excel.cells import safe
 
+COLUMNS = [22, 60, 14, 14]  # the report sheet: label, value, and two narrow columns for counts and shares
 
-def _heading(ws, text):
-    cell = WriteOnlyCell(ws, value=safe(text))
+
+class _Report:
+    """The report sheet, written row by row: each row's height is set before it is written (write-only sheets
+    take no later change), so wrapped text and headings print whole."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.row = 2  # the two title rows
+
+    def append(self, cells, values, size=writing.BODY_SIZE, *, merged=False):
+        self.row += 1
+        columns = [sum(COLUMNS)] if merged else COLUMNS
+        writing.fit_row(self.ws, self.row, values, columns, size)
+        if merged:
+            self.ws.merged_cells.add(f"A{self.row}:D{self.row}")
+        self.ws.append(cells)
+
+
+def _heading(doc, text):
+    cell = WriteOnlyCell(doc.ws, value=safe(text))
     cell.font = Font(bold=True, size=12)
-    ws.append([cell])
+    doc.append([cell], [text], 12)
 
 
-def _line(ws, *values):
-    ws.append([safe(v) if isinstance(v, str) else v for v in values])
+def _line(doc, *values):
+    doc.append(writing.top_aligned(doc.ws, values, left=True), values)
 
 
-def _table(wb, name, title, subtitle, header, rows, col_widths, *, landscape=False):
-    ws = wb.create_sheet(name)
-    writing.widths(ws, col_widths)
-    tops = writing.title_rows(ws, title, subtitle, len(header))
+def _paragraph(doc, text):
+    """A paragraph across the page, wrapped."""
+    doc.append(writing.top_aligned(doc.ws, [text]), [text], merged=True)
+
+
+def _table(wb, name, title, subtitle, header, rows, col_widths, *, landscape=False, freeze="A4", wrap=False):
+    """A table under two title rows; the title rows and the header repeat on every printed page. With `wrap`,
+    long text (problems, requirements written by people) wraps in its column and the row grows to hold it."""
+    ws = writing.printed_sheet(wb, name, columns=col_widths, header_rows=3, freeze=freeze, landscape=landscape)
+    writing.title_rows(ws, title, subtitle, len(header))
     writing.header_row(ws, header)
-    ws.freeze_panes = f"A{tops + 2}"
-    writing.print_setup(ws, header_rows=tops + 1, landscape=landscape)
-    for row in rows:
-        ws.append([safe(v) if isinstance(v, str) else v for v in row])
+    for n, row in enumerate(rows, 4):
+        if wrap:
+            writing.wrapped_row(ws, n, row, col_widths)
+        else:
+            ws.append([safe(v) if isinstance(v, str) else v for v in row])
     return ws
 
 
 def _report_sheet(wb, report):
-    ws = wb.create_sheet("书面报告")
-    writing.widths(ws, [22, 60, 14, 14])
+    ws = writing.printed_sheet(wb, "书面报告", columns=COLUMNS, freeze=None, landscape=False)
     c = report["cycle"]
-    tops = writing.title_rows(ws, report["title"], report["subtitle"] or c["name"], 4)
-    writing.print_setup(ws, header_rows=tops, landscape=False)
-    _line(ws, report["text"]["intro"])
+    writing.title_rows(ws, report["title"], report["subtitle"] or c["name"], len(COLUMNS))
+    ws = _Report(ws)
+    _paragraph(ws, report["text"]["intro"])
     _heading(ws, "一、考核周期")
     for label, value in [
         ("考核名称", c["name"]),
@@ -92,6 +117,7 @@ def _single(wb, ws, report):
             for n, i in enumerate(s["indicators"], 1)
         ],
         [6, 16, 10, 44, 8, 8, 10, 10],
+        landscape=True,
     )
     _table(
         wb,
@@ -104,6 +130,8 @@ def _single(wb, ws, report):
             for n, i in enumerate(r["items"], 1)
         ],
         [6, 40, 34, 12, 16, 18, 6],
+        landscape=True,
+        wrap=True,
     )
     if s["findings"]:
         _table(
@@ -117,6 +145,8 @@ def _single(wb, ws, report):
                 for n, f in enumerate(s["findings"], 1)
             ],
             [6, 30, 8, 50, 10, 18],
+            landscape=True,
+            wrap=True,
         )
 
 
@@ -137,6 +167,7 @@ def _subtree(wb, ws, report):
     _line(ws, "“好”等次比例上限（%）", cap["cap"] if cap["cap"] is not None else "未设上限")
     _line(ws, "“好”等次实际比例（%）", cap["share"])
     _line(ws, "是否超过上限", "是" if cap["exceeds"] else "否")
+    _line(ws, "等次审定", cap["settlement"])
     _heading(ws, "三、综合得分排名（见“综合得分排名”表）")
     r = t["rectification"]
     _heading(ws, "四、整改落实情况")
@@ -212,6 +243,7 @@ def _subtree(wb, ws, report):
         ],
         [6, 40, 16, 12, 8, 10, 10, 10, 8, 10, 20, 12],
         landscape=True,
+        freeze="C4",
     )
 
 
@@ -223,10 +255,8 @@ def annual_report_workbook(report: dict) -> bytes:
     else:
         _subtree(wb, ws, report)
     _heading(ws, "")
-    _line(ws, report["text"]["signed_by"])
+    _paragraph(ws, report["text"]["signed_by"])
     _line(ws, "书记（签字）：")
     _line(ws, "日期：　　年　　月　　日")
-    note = WriteOnlyCell(ws, value=safe(report["text"]["generated"]))
-    note.alignment = Alignment(wrap_text=False)
-    ws.append([note])
+    _paragraph(ws, report["text"]["generated"])
     return writing.to_bytes(wb)

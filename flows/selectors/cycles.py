@@ -13,6 +13,7 @@ from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, phase_of
 from flows.policy import access
+from flows.selectors import results
 from flows.selectors.assessments import stage_due
 
 
@@ -55,7 +56,7 @@ def cycle_stage_counts(cycle: ReviewCycle) -> list[dict]:
 
 
 def cycle_ranking(cycle: ReviewCycle, user) -> list[Assessment]:
-    qs = cycle.assessments.filter(combined_score__isnull=False).select_related("organisation")
+    qs = results.cycle_results(cycle).filter(combined_score__isnull=False).select_related("organisation")
     visible = access.visible_organisations(user).values("pk")
     return list(qs.filter(organisation_id__in=visible).order_by("-combined_score", "organisation__path")[:500])
 

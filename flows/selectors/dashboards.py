@@ -25,6 +25,7 @@ from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, count_by_phase, phase_of
 from flows.policy import access
+from flows.selectors import results
 
 RANKING_SIZE = 20
 DRILL_LIMIT = 300
@@ -122,7 +123,7 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
     for state, rating, sector, level, n in groups:
         done = phase_of(Stage, state) == Phase.DONE  # a stage in no phase raises
         by_stage[state] = by_stage.get(state, 0) + n
-        if rating:
+        if results.counts_as_result(state, rating):
             by_rating[rating] += n
         if rags.get(state):
             rag_counts[rags[state]] += n
@@ -144,7 +145,8 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
         .count()
     )
     ranking = list(
-        base.filter(combined_score__isnull=False)
+        results.counted(base)
+        .filter(combined_score__isnull=False)
         .select_related("organisation")
         .order_by("-combined_score", "organisation__path")[:RANKING_SIZE]
     )

@@ -2,7 +2,20 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from flows.models import Classification, InspectionState, ItemState, Rating, Severity, Stage
+from flows.flow_registry import registered_flows
+from flows.models import (
+    Classification,
+    CommendationKind,
+    Decision,
+    InspectionState,
+    ItemState,
+    MeasureKind,
+    Outcome,
+    Rating,
+    SettlementState,
+    Severity,
+    Stage,
+)
 
 ACTIONS = {
     "assessment.launch": _("Cycle launched"),
@@ -51,10 +64,62 @@ ACTIONS = {
     "classification.correct": _("Classification corrected by the oversight office"),
     "weak_and_lax.designate": _("Put on the weak-and-lax list"),
     "weak_and_lax.lift": _("Taken off the weak-and-lax list"),
+    "accountability.decide": _("Accountability measure decided"),
+    "referral.propose": _("Accountability proposed for an overdue item"),
+    "referral.decide": _("Accountability for an overdue item decided"),
+    "assessment.social_score": _("Social evaluation entered"),
+    "assessment.rating_settled": _("Rating lowered when the ratings were settled"),
+    "ratingsettlement.start": _("Settling of the ratings started"),
+    "ratingsettlement.settle": _("Ratings settled"),
+    "ratingsettlement.reopen": _("Settling of the ratings reopened"),
+    "classification.follow_rating": _("Classification follows the changed rating"),
+    "publication.open": _("Results published"),
+    "cycle.create": _("Review cycle created"),
+    "cycle.open": _("Review cycle opened"),
+    "cycle.close": _("Review cycle closed"),
+    "campaign.issue_codes": _("Voting codes issued"),
+    "campaign.leader_comment": _("Leader's comment added"),
+    "campaign.weights": _("Voter group weights set"),
+    "campaign.open": _("Voting opened"),
+    "campaign.close": _("Voting closed"),
+    "organisation.create": _("Organisation created"),
+    "organisation.leading": _("Leading organisation changed"),
+    "organisation.guide_add": _("Guiding organisation added"),
+    "organisation.guide_remove": _("Guiding organisation removed"),
+    "organisation.name": _("Name changed"),
+    "organisation.sector": _("Sector changed"),
+    "organisation.level": _("Level changed"),
+    "organisation.kind": _("Kind changed"),
+    "organisation.regime": _("Management regime changed"),
+    "role.assign": _("Appointed"),
+    "role.acting": _("Appointed to act (代理)"),
+    "role.end": _("Left the post"),
+    "person.title": _("Post title changed"),
+    "office.join": _("Joined the oversight office"),
+    "spotcheck.create": _("Spot check prepared"),
+    "spotcheck.freeze": _("Population frozen and seed committed"),
+    "spotcheck.draw": _("Sample drawn"),
+    "spotcheck.cancel": _("Spot check cancelled"),
+    "spotcheck.close": _("Spot check closed"),
+    "template.create": _("Indicator template created"),
+    "template.update": _("Indicator template changed"),
+    "template.item": _("Indicator changed"),
+    "template.new_version": _("New version of the indicator template"),
+    "calendar.set": _("Local working day set"),
+    "calendar.remove": _("Local working day removed"),
+    "excel.import_upload": _("Excel file uploaded"),
+    "excel.import_confirm": _("Excel import confirmed"),
+    "excel.job_failed": _("Excel job failed"),
+    "excel.job_given_up": _("Excel job given up"),
 }
 # who a task or item went to is in the row's comment, in words; its value is a person's id
 PERSON_MOVES = ("task.delegate", "task.reassign", "task.handover", "rectification.owner_changed")
 VALUES = {
+    **dict(MeasureKind.choices),
+    **dict(CommendationKind.choices),
+    **dict(Decision.choices),
+    **dict(Outcome.choices),
+    **dict(SettlementState.choices),
     **dict(Stage.choices),
     **dict(Rating.choices),
     **dict(ItemState.choices),
@@ -64,10 +129,23 @@ VALUES = {
 }
 
 
+def _step_title(name: str) -> str:
+    """A step (node) named in an audit row (a claimed task), by its title in the task lists."""
+    for flow in registered_flows():
+        node = getattr(flow, name, None)
+        title = getattr(node, "task_title", None)
+        if title:
+            return str(title)
+    return name
+
+
 def describe(entry) -> tuple[str, str]:
-    """(what happened, the new value in words) for one audit row."""
+    """(what happened, the new value in words) for one audit row; a code nobody has put into words stays as it is
+    (a test checks there are none)."""
     action = str(ACTIONS.get(entry.action, entry.action))
     value = entry.to_value
+    if entry.action == "task.claim":
+        return action, _step_title(value)
     if entry.action in ("rectification.create", "assessment.self_save") or entry.action in PERSON_MOVES:
         value = ""
     return action, str(VALUES.get(value, value))

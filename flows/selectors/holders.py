@@ -23,8 +23,14 @@ def assessment_behind(subject):
 
 
 def organisation_behind(subject):
+    """The organisation a step's subject is about; for a step about a whole cycle (settling its ratings), the
+    scope of the office running it, whose officers take it."""
     assessment = assessment_behind(subject)
-    return assessment.organisation if assessment is not None else getattr(subject, "organisation", None)
+    if assessment is not None:
+        return assessment.organisation
+    if getattr(subject, "organisation", None) is None and getattr(subject, "cycle", None) is not None:
+        return subject.cycle.office.scope
+    return getattr(subject, "organisation", None)
 
 
 def may_take(user, task) -> bool:
@@ -89,3 +95,22 @@ def stalled_tasks(user=None, *, limit: int = 500) -> list[dict]:
         if len(out) >= limit:
             break
     return out
+
+
+def returning_reviewer(item):
+    """The reviewer who returned this rectification item's last report, if they may still verify it: a report made
+    again goes back to them, not to the pool (None: the pool, as for a first report)."""
+    from flows.models import AuditEntry
+    from flows.policy import steps
+
+    entry = (
+        AuditEntry.objects.filter(subject_type="flows.rectificationitem", subject_id=str(item.pk))
+        .filter(action="rectification.return")
+        .select_related("actor")
+        .order_by("-pk")
+        .first()
+    )
+    reviewer = entry.actor if entry is not None else None
+    if reviewer is None or not reviewer.is_active or not steps.allows(reviewer, "rectificationitem.verify", item):
+        return None
+    return reviewer

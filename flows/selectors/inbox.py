@@ -142,7 +142,8 @@ def _subject_columns_of(flows) -> str:
     assessment = _first_of(_id_at(e.assessment) for e in entries if e.assessment)
     item = _first_of(_id_at(e.item) for e in entries if e.item)
     inspection = _first_of(_id_at(e.inspection) for e in entries if e.inspection)
-    return f"{assessment} AS assessment_id, {item} AS item_id, {inspection} AS inspection_id"
+    cycle = _first_of(_id_at(e.context) for e in entries if e.cycle_of)
+    return f"{assessment} AS assessment_id, {item} AS item_id, {inspection} AS inspection_id, {cycle} AS cycle_id"
 
 
 def _subjects(where_sql: str) -> str:
@@ -160,7 +161,7 @@ def _from(source: str, *, places: bool = True) -> str:
     t = _tables()
     sql = (
         f"FROM {source} LEFT JOIN {t['assessment']} a ON a.id = t.assessment_id "
-        f"LEFT JOIN {t['cycle']} c ON c.id = a.cycle_id "
+        f"LEFT JOIN {t['cycle']} c ON c.id = COALESCE(a.cycle_id, t.cycle_id) "
     )
     if places:
         sql += (
@@ -197,7 +198,7 @@ def _where(filters: Filters, bounds) -> tuple[str, list]:
     """The filter conditions (besides "mine and open") and their parameters."""
     sql, params = [], []
     if filters.cycle:
-        sql.append("a.cycle_id = %s")
+        sql.append("c.id = %s")
         params.append(filters.cycle)
     if filters.stage:
         sql.append(_stage_sql(filters.stage))

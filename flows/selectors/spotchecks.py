@@ -23,7 +23,7 @@ from flows.models.people import today
 from flows.models.spotchecks import RiskTier
 from flows.models.state_groups import PLANS_DRAWN, Phase, phase_of, states_in
 from flows.policy import access
-from flows.selectors import history
+from flows.selectors import history, results
 from flows.selectors.dashboards import RECTIFICATION_FIGURES
 
 
@@ -71,8 +71,7 @@ def population_queryset(plan: SpotCheckPlan):
     tiers = set(plan.risk_tiers or ())
     if tiers:
         last_rating = (
-            Assessment.objects.filter(organisation=OuterRef("pk"))
-            .exclude(rating="")
+            results.counted(Assessment.objects.filter(organisation=OuterRef("pk")))
             .exclude(cycle_id=plan.cycle_id)
             .order_by("-cycle__year", "-pk")
             .values("rating")[:1]

@@ -104,13 +104,23 @@ def _task_rows(tasks, *, when="created"):
                 "problem": item.problem if item else "",
                 "organisation": organisation,
                 "organisation_url": organisation_url,
-                "context": inspection.plan.name if inspection else (assessment.cycle.name if assessment else ""),
+                "context": _context_name(t, inspection, assessment),
                 "due": due,
                 "rag": _rag(due),
                 "at": getattr(t, when),
             }
         )
     return rows
+
+
+def _context_name(task, inspection, assessment) -> str:
+    """What the row names beside the organisation: the plan, the assessment's cycle, or the cycle a task is about."""
+    if inspection is not None:
+        return inspection.plan.name
+    if assessment is not None:
+        return assessment.cycle.name
+    context = _at(task.process, _entry(task).context)
+    return str(context) if context is not None else ""
 
 
 def _rag(due):
@@ -140,7 +150,7 @@ def _any_flow(lookup: str, value, paths) -> Q:
 def _filtered(qs, *, cycle=None, stage=None, text="", due=""):
     entries = inbox_entries()
     if cycle:
-        qs = qs.filter(_any_flow("cycle_id", cycle, (e.assessment for e in entries)))
+        qs = qs.filter(_any_flow("cycle_id", cycle, (e.assessment or e.cycle_of for e in entries)))
     if stage:
         qs = qs.filter(flow_task__in=stage_refs(stage))
     if text:

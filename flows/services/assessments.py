@@ -6,10 +6,11 @@ follow-up flows. Notifications go out on commit.
 """
 
 import datetime
-from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from flows.domain import numbers, scoring
@@ -31,8 +32,11 @@ from flows.models import (
     Stage,
 )
 from flows.models.people import today
-from flows.models.state_groups import Phase, phase_of
-from flows.policy import steps
+from flows.models.state_groups import STAGES_BEFORE_OUTCOME, Phase, phase_of
+from flows.policy import access, steps
+from flows.selectors import results
+from flows.services import handoffs
+from flows.services import results as results_services
 from flows.services.audit import audit_record
 from flows.services.evidence import evidence_store
 from flows.services.steps import step_take
@@ -95,7 +99,11 @@ def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_
         row.self_points, row.self_note = points, note
         row.save()
     a.report = report.strip()
-    a.self_score = sum((p for p, _n in cleaned.values() if p is not None), Decimal(0)) if cleaned else a.self_score
+    a.self_score = (
+        scoring.points_total(a.template, indicators.values(), {i: p for i, (p, _n) in cleaned.items()})
+        if cleaned
+        else a.self_score
+    )
     a.save(update_fields=["report", "self_score", "updated_at"])
     audit_record(actor=by, action="assessment.self_save", subject=a)
     return a
@@ -153,6 +161,41 @@ def mass_evaluation_close(
     return a
 
 
+def may_enter_social_score(user, assessment) -> bool:
+    """The cycle's oversight office enters the social evaluation until the review is submitted."""
+    return assessment.state in STAGES_BEFORE_OUTCOME and access.can_manage_cycle(user, assessment.cycle)
+
+
+@transaction.atomic
+def social_score_set(*, assessment, by, score, source: str = ""):
+    """The social evaluation (社会评价: e.g. a survey of service users) entered by the office with its source; it
+    counts in the combined score when the review is submitted. Empty clears it."""
+    a = _lock(assessment)
+    if not access.can_manage_cycle(by, a.cycle):
+        raise PermissionDenied(_("Only officers of the cycle's oversight office enter the social evaluation."))
+    if a.state not in STAGES_BEFORE_OUTCOME:
+        raise AlreadyHandled(_("The review has been submitted: the social evaluation can no longer change."))
+    try:
+        value = numbers.number_in(score, field=_("Social evaluation score"), low=0, high=100, places=2)
+    except numbers.NotANumber as exc:
+        raise ValidationError({"social_score": exc.message}) from None
+    source = (source or "").strip() or a.cycle.social_source
+    if value is not None and not source:
+        raise ValidationError({"social_source": _("Say where the social evaluation comes from.")})
+    before = a.social_score
+    a.social_score, a.social_source = value, source if value is not None else ""
+    a.save(update_fields=["social_score", "social_source", "updated_at"])
+    audit_record(
+        actor=by,
+        action="assessment.social_score",
+        subject=a,
+        from_value="" if before is None else str(before),
+        to_value="" if value is None else str(value),
+        comment=a.social_source,
+    )
+    return a
+
+
 @transaction.atomic
 def guidance_comment_submit(*, comment_obj, by, comment: str, points=None, activation=None):
     c = GuidanceComment.objects.select_for_update().get(pk=comment_obj.pk)
@@ -184,7 +227,7 @@ def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expec
         raise PermissionDenied(_("Only the reviewer of the leading organisation scores this review."))
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
-    veto_ids = {int(v) for v in veto_hits if int(v) in indicators and indicators[int(v)].veto}
+    veto_ids = {int(v) for v in veto_hits if str(v).isdecimal() and int(v) in indicators and indicators[int(v)].veto}
     existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
     for ind_id, ind in indicators.items():
         row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
@@ -193,28 +236,18 @@ def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expec
         elif ind_id in cleaned:
             row.superior_points, row.superior_note = cleaned[ind_id]
         row.save()
-    superior = [s.superior_points for s in ItemScore.objects.filter(assessment=a, superior_points__isnull=False)]
-    a.superior_score = sum(superior, Decimal(0)) if superior else None
-    a.veto = bool(veto_ids)
+    # a draft is not a rating: the scores are kept, the result is given only when the review is submitted
     a.review_comment = comment.strip()
-    _compute(a)
-    a.save(update_fields=["superior_score", "veto", "review_comment", "combined_score", "rating", "updated_at"])
-    audit_record(actor=by, action="assessment.review_save", subject=a, to_value=a.rating)
+    a.save(update_fields=["review_comment", "updated_at"])
+    audit_record(actor=by, action="assessment.review_save", subject=a)
     return a
 
 
-def _compute(a: Assessment) -> None:
-    if a.superior_score is None:
-        a.combined_score, a.rating = None, ""
-        return
-    a.combined_score = scoring.combined_score(
-        a.cycle,
-        self_score=a.self_score,
-        mass_score=a.mass_score,
-        superior_score=a.superior_score,
-        social_score=a.social_score,
-    )
-    a.rating = scoring.rating(a.cycle, a.combined_score, veto=a.veto)
+def _give_result(a: Assessment) -> None:
+    """The submitted review's superior score, veto, combined score and rating, onto the assessment."""
+    result = results.review_result(a)
+    a.superior_score, a.veto = result.superior_score, result.veto
+    a.combined_score, a.rating = result.combined_score, result.rating
 
 
 def responsible_people(org, *, year: int | None = None):
@@ -255,7 +288,7 @@ def review_submit(
     a = _lock(assessment, expected_state=expected_state)
     if not a.review_complete():
         raise ValidationError(_("Score every item before submitting the review."))
-    _compute(a)
+    _give_result(a)
     allowed = OUTCOMES_BY_RATING[a.rating]
     if outcome not in allowed:
         raise ValidationError(
@@ -291,7 +324,7 @@ def review_submit(
                     {"rectification": _("Item %(n)s: the due date must not be in the past.") % {"n": n}}
                 )
             items.append(item)
-    a.save(update_fields=["combined_score", "rating", "updated_at"])
+    a.save(update_fields=["superior_score", "veto", "combined_score", "rating", "updated_at"])
     step_take(a, "submit_review", by=by, params={"outcome": outcome}, comment=a.review_comment)
     if outcome == Outcome.COMMENDATION:
         Commendation.objects.create(
@@ -302,6 +335,7 @@ def review_submit(
             proposed_by=by,
         )
     task_complete(a.process, "AssessmentFlow.review", by=by, activation=activation)
+    results_services.after_review_submitted(a.cycle)
     for item in items:
         rectification_item_create(
             assessment=a,
@@ -344,6 +378,13 @@ def commendation_decide(
     decision = Decision.APPROVED if approve else Decision.REJECTED
     a.commendations.filter(decision="").update(decision=decision, decided_by=by, decision_comment=comment.strip())
     step_take(a, "decide_commendation", by=by, comment=f"{Decision(decision).label} {comment}".strip())
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Commendation decided (%(decision)s): %(org)s") % {
+            "decision": Decision(decision).label,
+            "org": a.organisation.name,
+        }
+    proposers = {c.proposed_by for c in a.commendations.select_related("proposed_by")}
+    handoffs.notify(sorted(proposers, key=lambda u: u.pk), title, f"/assessments/{a.pk}/")
     task_complete(a.process, "AssessmentFlow.decide_commendation", by=by, activation=activation)
     return a
 
@@ -399,6 +440,9 @@ def rectification_verify(*, item, by, verified: bool, comment="", activation=Non
     refused = PermissionDenied(_("The item must be verified by a reviewer who did not report it."))
     if verified:
         step_take(it, "verify", by=by, params={"by": by}, action="rectification.verify", refused=refused)
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("Rectification item verified: %(problem)s") % {"problem": it.problem[:40]}
+        handoffs.notify([it.owner], title, f"/assessments/{it.assessment_id}/")
     else:
         step_take(
             it,

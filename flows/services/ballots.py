@@ -4,6 +4,18 @@ A code is random (`secrets`), shown once (on the printed sheet) and stored only 
 the code and inserts the ballot in one transaction: `UPDATE … SET used = true WHERE used = false` must touch
 exactly one row, or nothing is stored. The ballot gets a fresh random receipt code, unrelated to the voting code;
 only the receipt's hash is kept, and after the close the list of receipt hashes is published with the tally.
+
+Weights and turnout (issue 17). Each voter group has a weight (`VoterGroup`, 1 unless the office changed it while
+the campaign was prepared): every mark of a ballot of that group counts `weight` times, so a subject's score is
+Σ_g w_g·points_g / Σ_g w_g·marks_g over the groups that voted — equal weights give the plain mean of all ballots,
+as before weights existed; with equal group sizes it is Σ w_g·score_g / Σ w_g. Groups too small to show (the
+tally's hidden groups, topped up with the smallest shown group while they hold fewer than k ballots together)
+count as one: each of their ballots with the ballot-weighted mean of their weights. So the published score, the
+weights and the counts never isolate the marks of fewer than k voters; no per-group score is shown anywhere.
+The turnout of a campaign is the share of its issued codes that voted (every ballot marks every subject, so
+this is each subject's turnout too). Under the campaign's minimum turnout no mass score counts: the assessments
+move on without one (the cycle's weights then rescale, see `domain.scoring`), and the reason is written in the
+audit row of the close and shown with the results.
 """
 
 import functools
@@ -14,7 +26,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +35,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from flows.domain import numbers
 from flows.models import (
     POINTS_BY_VALUE,
     Ballot,
@@ -38,6 +51,7 @@ from flows.models import (
     Stage,
     VoterToken,
 )
+from flows.models.ballots import VoterGroup
 from flows.policy import access
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
@@ -102,11 +116,23 @@ def dimensions_for(campaign: Campaign) -> list[tuple[str, str]]:
 # ---- campaigns -----------------------------------------------------------------------------------------
 
 
+def _min_turnout(value) -> Decimal:
+    try:
+        number = numbers.number_in(value, field=_("Minimum turnout (%)"), low=0, high=100, places=1)
+    except numbers.NotANumber as exc:
+        raise ValidationError({"min_turnout_percent": exc.message}) from None
+    return Decimal(0) if number is None else number
+
+
 @transaction.atomic
-def campaign_create(*, by, office, kind, form, title, closes_at, subjects, cycle=None, k_threshold=5) -> Campaign:
-    """`subjects`: a list of {"organisation", "assessment" (optional), "person" (optional), "label"}."""
+def campaign_create(
+    *, by, office, kind, form, title, closes_at, subjects, cycle=None, k_threshold=5, min_turnout_percent=0
+) -> Campaign:
+    """`subjects`: a list of {"organisation", "assessment" (optional), "person" (optional), "label"}.
+    `min_turnout_percent`: the share of issued codes that must vote before a mass score counts (0 = none)."""
     if office.pk not in access.offices_of(by):
         raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    min_turnout_percent = _min_turnout(min_turnout_percent)
     if not subjects:
         raise ValidationError({"subjects": _("Choose who is evaluated.")})
     if closes_at <= timezone.now():
@@ -133,6 +159,7 @@ def campaign_create(*, by, office, kind, form, title, closes_at, subjects, cycle
         closes_at=closes_at,
         cycle=cycle,
         k_threshold=k_threshold,
+        min_turnout_percent=min_turnout_percent,
         created_by=by,
     )
     CampaignSubject.objects.bulk_create(
@@ -152,7 +179,9 @@ def campaign_create(*, by, office, kind, form, title, closes_at, subjects, cycle
     return c
 
 
-def campaign_for_assessment(*, by, assessment, closes_at, form=BallotForm.SATISFACTION, k_threshold=5) -> Campaign:
+def campaign_for_assessment(
+    *, by, assessment, closes_at, form=BallotForm.SATISFACTION, k_threshold=5, min_turnout_percent=0
+) -> Campaign:
     return campaign_create(
         by=by,
         office=assessment.cycle.office,
@@ -165,15 +194,64 @@ def campaign_for_assessment(*, by, assessment, closes_at, form=BallotForm.SATISF
             {"organisation": assessment.organisation, "assessment": assessment, "label": assessment.organisation.name}
         ],
         k_threshold=k_threshold,
+        min_turnout_percent=min_turnout_percent,
     )
 
 
-def _move(c: Campaign, method_name: str, *, by, system=False):
+@transaction.atomic
+def campaign_weights_set(*, by, campaign, weights: dict, min_turnout_percent) -> Campaign:
+    """The office sets each voter group's weight and the minimum turnout while the campaign is prepared.
+    `weights`: {group name: weight as typed}. Refused once voting has opened: the rules of a vote are fixed
+    before anyone votes."""
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not access.can_run_campaign(by, c):
+        raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    if c.state != CampaignState.DRAFT:
+        raise ValidationError(
+            _("The weights and the minimum turnout are fixed once voting has opened: they can no longer be changed.")
+        )
+    groups = {g.name: g for g in c.voter_groups.all()}
+    unknown = [name for name in weights if name not in groups]
+    if unknown:
+        raise ValidationError({"weights": _("Unknown voter group: %(groups)s") % {"groups": "、".join(unknown)}})
+    parsed = {}
+    for name, value in weights.items():
+        field = _("Weight of %(group)s") % {"group": name}
+        try:
+            number = numbers.number_in(value, field=field, low=Decimal("0.01"), high=100, places=2)
+        except numbers.NotANumber as exc:
+            raise ValidationError({"weights": exc.message}) from None
+        if number is None:
+            raise ValidationError({"weights": _("%(field)s: enter a weight.") % {"field": field}})
+        parsed[name] = number
+    c.min_turnout_percent = _min_turnout(min_turnout_percent)
+    c.save(update_fields=["min_turnout_percent"])
+    for name, number in parsed.items():
+        groups[name].weight = number
+    VoterGroup.objects.bulk_update([groups[name] for name in parsed], ["weight"])
+    summary = "；".join(f"{g.name} × {_plain(g.weight)}" for g in groups.values())
+    audit_record(
+        actor=by,
+        action="campaign.weights",
+        subject=c,
+        to_value=f"{summary}；{_('minimum turnout')} {_plain(c.min_turnout_percent)}%",
+    )
+    return c
+
+
+def _plain(number: Decimal) -> str:
+    """A number as people write it: 2 not 2.00, 0.5 not 0.50."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _move(c: Campaign, method_name: str, *, by, system=False, comment=""):
     step_take(
         c,
         method_name,
         by=by,
         system=system,
+        comment=comment,
         stale=ValidationError(
             _("The evaluation is “%(state)s”: this cannot be done now.") % {"state": c.get_state_display()}
         ),
@@ -192,11 +270,13 @@ def campaign_open(*, by, campaign) -> Campaign:
 @transaction.atomic
 def campaign_close(*, by, campaign, system=False) -> Campaign:
     """Close the voting. For a mass evaluation, each assessment gets the tally as its mass score and moves on to
-    the superior review (a subject with fewer than k ballots gets no score: too few to be reliable or anonymous)."""
+    the superior review (a subject with fewer than k ballots gets no score: too few to be reliable or anonymous;
+    under the campaign's minimum turnout no subject gets one, and the close's audit row says why)."""
     from flows.services import assessments as assessment_services
 
     c = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _move(c, "close", by=by, system=system)
+    check = turnout_check(c)
+    _move(c, "close", by=by, system=system, comment=check["note"] if c.min_turnout_percent else "")
     if c.kind == CampaignKind.MASS:
         result = tally(c)
         for row in result.subjects:
@@ -204,7 +284,7 @@ def campaign_close(*, by, campaign, system=False) -> Campaign:
             if a is None or a.state != Stage.MASS_EVALUATION:
                 continue
             assessment_services.mass_evaluation_close(
-                assessment=a, by=by, mass_score=row["score"], expected_state=Stage.MASS_EVALUATION, system=system
+                assessment=a, by=by, mass_score=row["mass_score"], expected_state=Stage.MASS_EVALUATION, system=system
             )
     return c
 
@@ -238,6 +318,7 @@ def tokens_issue(*, by, campaign, count: int, group: str) -> tuple[int, list[str
     group = group.strip()[:40]
     if not group:
         raise ValidationError({"group": _("Name the voter group (e.g. 党员, 群众代表).")})
+    VoterGroup.objects.get_or_create(campaign=c, name=group)  # weight 1 until the office changes it (in draft)
     batch = (c.tokens.order_by("-batch").values_list("batch", flat=True).first() or 0) + 1
     codes = [_new_code() for _ in range(count)]
     VoterToken.objects.bulk_create(
@@ -389,9 +470,11 @@ class Tally:
     campaign: Campaign
     ballots: int
     issued: int
-    subjects: list  # per subject: {"subject", "counts": {dimension: Counter}, "n", "score"}
+    subjects: list  # per subject: {"subject", "counts": {dimension: Counter}, "n", "score", "shown", "mass_score"}
     groups: list  # per voter group: {"group", "n", "shown", "counts"}
     total_shown: bool
+    weights: list = None  # per voter group: {"group", "issued", "weight", "weight_text"} (published with the tally)
+    turnout: dict = None  # turnout_check(): {"issued", "voted", "percent", "minimum", "met", "note"}
 
 
 def _score(counter: Counter) -> Decimal | None:
@@ -402,35 +485,121 @@ def _score(counter: Counter) -> Decimal | None:
     return (Decimal(points) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _weighted_score(by_group: dict, weight_of: dict) -> Decimal | None:
+    """Σ_g w_g·points_g / Σ_g w_g·marks_g: each mark counts its group's weight times (equal weights: the mean)."""
+    points = sum((weight_of[g] * POINTS_BY_VALUE[v] * c for g, counter in by_group.items() for v, c in counter.items()))
+    marks = sum((weight_of[g] * c for g, counter in by_group.items() for c in counter.values()))
+    if not marks:
+        return None
+    return (Decimal(points) / Decimal(marks)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def group_weights(campaign: Campaign) -> list[dict]:
+    """Each voter group of the campaign with its codes issued and its weight (1 for a group without a row)."""
+    issued = dict(campaign.tokens.values_list("group").annotate(n=Count("pk")).values_list("group", "n"))
+    rows = {
+        g.name: {"group": g.name, "issued": issued.get(g.name, 0), "weight": g.weight, "pk": g.pk}
+        for g in campaign.voter_groups.all()
+    }
+    for name, n in issued.items():
+        rows.setdefault(name, {"group": name, "issued": n, "weight": Decimal(1), "pk": None})
+    for row in rows.values():
+        row["weight_text"] = _plain(row["weight"])
+    return list(rows.values())
+
+
+def _percent_shown(number: Decimal) -> str:
+    """A percentage for people, cut (not rounded) to one place so that 49.96 never reads as 50."""
+    return _plain(number.quantize(Decimal("0.1"), rounding=ROUND_DOWN))
+
+
+def turnout_check(campaign: Campaign, *, issued: int | None = None, voted: int | None = None) -> dict:
+    """Whether the campaign's turnout (ballots cast / codes issued) reaches its minimum, with the sentence that
+    says so (recorded in the close's audit row and shown with the results)."""
+    issued = campaign.tokens.count() if issued is None else issued
+    voted = campaign.ballots.count() if voted is None else voted
+    minimum = campaign.min_turnout_percent or Decimal(0)
+    percent = Decimal(voted * 100) / issued if issued else Decimal(0)
+    met = not minimum or (issued > 0 and voted * 100 >= minimum * issued)
+    values = {"turnout": _percent_shown(percent), "minimum": _plain(minimum)}
+    if not minimum:
+        note = _("Turnout %(turnout)s%%; no minimum turnout is set.") % values
+    elif met:
+        note = _("Turnout %(turnout)s%%, meets the minimum turnout of %(minimum)s%%.") % values
+    else:
+        note = (
+            _(
+                "Turnout %(turnout)s%%, below the minimum turnout of %(minimum)s%%: "
+                "the mass evaluation score does not count."
+            )
+            % values
+        )
+    return {
+        "issued": issued,
+        "voted": voted,
+        "percent": values["turnout"],
+        "minimum": values["minimum"],
+        "has_minimum": bool(minimum),
+        "met": met,
+        "note": note,
+    }
+
+
+def _pooled_groups(group_sizes: Counter, hidden: set, k: int) -> set:
+    """The groups whose ballots count together, with one common weight: the hidden ones, topped up with the
+    smallest shown groups while they hold fewer than k ballots (so the weighted total never isolates fewer than k
+    voters' marks)."""
+    pooled = set(hidden)
+    if not pooled:
+        return pooled
+    shown = sorted((n, g) for g, n in group_sizes.items() if g not in pooled)
+    while shown and sum(group_sizes[g] for g in pooled) < k:
+        pooled.add(shown.pop(0)[1])
+    return pooled
+
+
 def tally(campaign: Campaign) -> Tally:
     """Counts per subject (and dimension) and per voter group. A group with fewer than k ballots is hidden, and so
-    is the next smallest group beside it, so that nobody can subtract their way to a hidden group."""
+    is the next smallest group beside it, so that nobody can subtract their way to a hidden group. Scores weigh
+    each voter group's ballots by its weight (see the module's docstring)."""
     k = campaign.k_threshold
     per_subject = defaultdict(lambda: defaultdict(Counter))
+    per_subject_group = defaultdict(lambda: defaultdict(Counter))
     per_group = defaultdict(Counter)
     group_sizes = Counter(dict(campaign.ballots.values_list("group").annotate(n=Count("pk")).values_list("group", "n")))
     for subject_id, dim, value, group in BallotMark.objects.filter(ballot__campaign=campaign).values_list(
         "subject_id", "dimension", "value", "ballot__group"
     ):
         per_subject[subject_id][dim][value] += 1
+        per_subject_group[subject_id][group][value] += 1
         per_group[group][value] += 1
     total = sum(group_sizes.values())
     hidden = {g for g, n in group_sizes.items() if n < k}
     if len(hidden) == 1 and len(group_sizes) > 1:
         visible = sorted((n, g) for g, n in group_sizes.items() if g not in hidden)
         hidden.add(visible[0][1])
+    weights = group_weights(campaign)
+    weight_of = defaultdict(lambda: Decimal(1), {w["group"]: w["weight"] for w in weights})
+    pooled = _pooled_groups(group_sizes, hidden, k)
+    if pooled:
+        pooled_ballots = sum(group_sizes[g] for g in pooled)
+        common = sum(weight_of[g] * group_sizes[g] for g in pooled) / pooled_ballots
+        for g in pooled:
+            weight_of[g] = common
+    check = turnout_check(campaign, issued=sum(w["issued"] for w in weights), voted=total)
     subjects = []
     for s in campaign.subjects.select_related("assessment", "organisation", "person"):
         counts = per_subject.get(s.pk, {})
         n = max((sum(c.values()) for c in counts.values()), default=0)
-        overall = sum(counts.values(), Counter())
+        score = _weighted_score(per_subject_group.get(s.pk, {}), weight_of) if n >= k else None
         subjects.append(
             {
                 "subject": s,
                 "counts": dict(counts),
                 "n": n,
-                "score": _score(overall) if n >= k else None,
+                "score": score,
                 "shown": n >= k,
+                "mass_score": score if check["met"] else None,
             }
         )
     groups = [
@@ -445,10 +614,12 @@ def tally(campaign: Campaign) -> Tally:
     return Tally(
         campaign=campaign,
         ballots=total,
-        issued=campaign.tokens.count(),
+        issued=check["issued"],
         subjects=subjects,
         groups=groups,
         total_shown=total >= k,
+        weights=[{key: w[key] for key in ("group", "issued", "weight", "weight_text")} for w in weights],
+        turnout=check,
     )
 
 

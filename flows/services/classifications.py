@@ -19,10 +19,11 @@ from flows.models import (
 )
 from flows.models.people import today
 from flows.policy import access
+from flows.selectors import results
 from flows.services.audit import audit_record
 
 
-def _sync_current(org_ids) -> None:
+def sync_current(org_ids) -> None:
     """Each organisation's standing classification is that of its latest recorded year."""
     latest = {}
     for org_id, _year, classification in (
@@ -48,9 +49,7 @@ def classifications_record_cycle(*, cycle: ReviewCycle, by) -> int:
     records written."""
     conn = transaction.get_connection()
     assert conn.in_atomic_block, "classifications are recorded inside the closing transaction"
-    rated = list(
-        cycle.assessments.exclude(rating="").values_list("organisation_id", "rating", "organisation__weak_and_lax")
-    )
+    rated = list(results.cycle_results(cycle).values_list("organisation_id", "rating", "organisation__weak_and_lax"))
     existing = {
         r.organisation_id: r
         for r in ClassificationRecord.objects.filter(year=cycle.year, organisation_id__in=[o for o, _r, _w in rated])
@@ -95,7 +94,7 @@ def classifications_record_cycle(*, cycle: ReviewCycle, by) -> int:
     ClassificationRecord.objects.bulk_create(new, batch_size=2000)
     ClassificationRecord.objects.bulk_update(changed, ["cycle", "rating", "derived", "classification"], batch_size=2000)
     AuditEntry.objects.bulk_create(audits, batch_size=2000)
-    _sync_current([o for o, _r, _w in rated])
+    sync_current([o for o, _r, _w in rated])
     return len(new) + len(changed)
 
 
@@ -137,7 +136,7 @@ def classification_correct(*, organisation: Organisation, year: int, classificat
         to_value=classification,
         comment=f"{year}：{record.reason}",
     )
-    _sync_current([organisation.pk])
+    sync_current([organisation.pk])
     return record
 
 

@@ -15,14 +15,16 @@ from flows.models import (
     CycleState,
     CycleTemplate,
     IndicatorTemplate,
+    Level,
     Organisation,
     ReviewCycle,
+    Sector,
     Stage,
 )
 from flows.models.organisations import subtree_q
 from flows.models.state_groups import Phase, states_in
 from flows.policy import access, steps
-from flows.services import classifications, notifications
+from flows.services import classifications, indicators, notifications
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
 
@@ -45,7 +47,8 @@ def cycle_scope(cycle: ReviewCycle):
 
 @transaction.atomic
 def cycle_create(*, by, office, templates: dict, explicit=(), **fields) -> ReviewCycle:
-    """A draft cycle. `templates` maps a sector ("" for every other sector) to an IndicatorTemplate."""
+    """A draft cycle. `templates` maps a (sector, level) pair, or a sector alone (any level), to an
+    IndicatorTemplate; "" stands for any sector or any level (see `CycleTemplate.pick`)."""
     if not (by.is_superuser or access.can_manage_cycle(by, ReviewCycle(office=office))):
         raise PermissionDenied(_("Only officers of the oversight office create its cycles."))
     if not templates:
@@ -56,8 +59,9 @@ def cycle_create(*, by, office, templates: dict, explicit=(), **fields) -> Revie
     cycle = ReviewCycle(office=office, created_by=by, **fields)
     cycle.full_clean(exclude=["state"])
     cycle.save()
-    for sector, template in templates.items():
-        CycleTemplate.objects.create(cycle=cycle, sector=sector, template=template)
+    for key, template in templates.items():
+        sector, level = key if isinstance(key, tuple) else (key, "")
+        CycleTemplate.objects.create(cycle=cycle, sector=sector, level=level, template=template)
     if explicit:
         cycle.scope_explicit.set(explicit)
     audit_record(actor=by, action="cycle.create", subject=cycle, to_value=cycle.state)
@@ -74,13 +78,44 @@ def cycle_open(*, by, cycle: ReviewCycle) -> ReviewCycle:
         raise refused
     # order_by(): without it the organisations' default ordering (path) joins the DISTINCT, which then yields one
     # row per organisation, and the template was looked up once per organisation (100,000 queries at full size)
-    sectors = set(cycle_scope(c).order_by().values_list("sector", flat=True).distinct())
-    missing = sorted(s for s in sectors if c.template_for(s) is None)
+    kinds = set(cycle_scope(c).order_by().values_list("sector", "level").distinct())
+    missing = sorted({_sector_level(s, lv) for s, lv in kinds if c.template_for(s, lv) is None})
     if missing:
         raise ValidationError(_("No indicator template for the sectors: %(s)s") % {"s": "、".join(missing)})
+    _refuse_unfit(c)
     c.launch_total = cycle_scope(c).count()
     step_take(c, "open", by=by, action="cycle.open", stale=wrong, refused=refused, unmet=wrong)
     return c
+
+
+def _sector_level(sector: str, level: str) -> str:
+    name = Sector(sector).label if sector else _("no sector")
+    return f"{name}（{Level(level).label}）" if level else str(name)
+
+
+def _refuse_unfit(cycle: ReviewCycle) -> None:
+    """A cycle opens only with weights that count something and templates that total 100 (or are marked to be
+    scaled to 100), so that totals, the 0-100 mass score and the rating thresholds measure alike."""
+    if not any((cycle.weight_self, cycle.weight_mass, cycle.weight_superior, cycle.weight_social)):
+        raise ValidationError(
+            _(
+                "The weights are all zero: give at least one of self-assessment, mass evaluation, superior review "
+                "and social evaluation a weight above zero."
+            )
+        )
+    if cycle.weight_social and not cycle.social_source.strip():
+        # a weight with no way to supply its input would silently drop out of every combined score
+        raise ValidationError(
+            {
+                "social_source": _(
+                    "The social evaluation has a weight: say who gives it (e.g. a satisfaction survey of service "
+                    "users); the office then enters each organisation's score."
+                )
+            }
+        )
+    problems = [p for ct in cycle.templates.select_related("template") if (p := indicators.template_unfit(ct.template))]
+    if problems:
+        raise ValidationError(list(dict.fromkeys(problems)))
 
 
 def cycle_launch(*, cycle: ReviewCycle, chunk: int = LAUNCH_CHUNK, progress=None) -> int:
@@ -107,13 +142,16 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != CycleState.OPEN:
         return 0
-    templates = {ct.sector: ct.template_id for ct in cycle.templates.all()}
+    templates = {(ct.sector, ct.level): ct.template_id for ct in cycle.templates.all()}
     orgs = list(
-        cycle_scope(cycle).exclude(assessments__cycle=cycle).order_by("path").values_list("pk", "sector")[:chunk]
+        cycle_scope(cycle)
+        .exclude(assessments__cycle=cycle)
+        .order_by("path")
+        .values_list("pk", "sector", "level")[:chunk]
     )
     if not orgs:
         return 0
-    org_ids = [pk for pk, _s in orgs]
+    org_ids = [pk for pk, _s, _lv in orgs]
     holders = access.in_direct_charge_ids(org_ids)
     now = timezone.now()
     processes = Process.objects.bulk_create(
@@ -124,11 +162,11 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
             Assessment(
                 cycle=cycle,
                 organisation_id=org_id,
-                template_id=templates.get(sector) or templates[""],
+                template_id=CycleTemplate.pick(templates, sector, level),
                 process=proc,
                 state=Stage.SELF_ASSESSMENT,
             )
-            for (org_id, sector), proc in zip(orgs, processes, strict=True)
+            for (org_id, sector, level), proc in zip(orgs, processes, strict=True)
         ]
     )
     starts = Task.objects.bulk_create(
@@ -157,7 +195,7 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
                 created=now,
                 token=Token("start"),
             )
-            for (org_id, _sector), proc in zip(orgs, processes, strict=True)
+            for (org_id, _sector, _level), proc in zip(orgs, processes, strict=True)
         ]
     )
     Task.previous.through.objects.bulk_create(
@@ -205,10 +243,12 @@ def cycle_close(*, by, cycle: ReviewCycle, force=False, reason="") -> ReviewCycl
 
 
 def default_cycle_templates() -> dict:
-    """The newest version of each default template, keyed by its sector."""
+    """The newest version of each template, keyed by the (sector, level) it is written for ("" for any), so that
+    a township committee gets the township template and a school the school template (see `CycleTemplate.pick`);
+    of two templates for the same pair, the first by code."""
     out = {}
     for t in IndicatorTemplate.objects.order_by("code", "-version"):
-        out.setdefault(t.sector, t)
+        out.setdefault((t.sector, t.level), t)
     return out
 
 

@@ -157,6 +157,7 @@ DEMO_WALKTHROUGH = [
     ("shuji", "审核自评"),
     ("zuzhibu", "在“待认领”中认领并结束群众评议"),
     ("dingxuejun", "上级考评：评分、定等次，需要时列出整改事项和期限"),
+    ("zuzhibu", "等次审定：四个机关支部的“好”超过 30% 上限，调低或说明理由后审定，再到考核周期页面公示"),
 ]
 
 
@@ -210,6 +211,7 @@ def demo_cycle(*, path: Path = DEMO_FILE):
             continue
         svc.mass_evaluation_close(assessment=a, by=officer, mass_score="86")
     _demo_mass_evaluation(cycle, officer)
+    _demo_results(cycle, officer)
     _demo_spot_check()
     _demo_staffing(cycle, officer)
     return cycle
@@ -253,6 +255,51 @@ def _demo_staffing(cycle, officer):
         to=User.objects.get(username="houhongmei"),
         reason="河塘镇的群众评议由县委组织部侯红梅跟进",
     )
+
+
+# Reviews submitted for four agency branches (three 好, over the cycle's 30% cap), a reviewer's draft for 柳湾村 (not
+# a rating until submitted), and the organisation department's 等次审定 waiting in its 待认领.
+DEMO_REVIEWED = {"JC-FGW-01": "0.97", "JC-FGW-02": "0.95", "JC-JYJ-01": "0.96", "JC-JYJ-02": "0.86"}
+DEMO_REVIEW_DRAFT = "JC-QS-SQ-02"
+
+
+def _demo_results(cycle, officer):
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+
+    from flows.models import Outcome, Role
+    from flows.policy import access
+    from flows.services import assessments as svc
+    from flows.services import results
+
+    def scores(a, fraction):
+        return {
+            i.pk: (str((i.max_points * Decimal(fraction)).quantize(Decimal("0.1"))), "按要求落实")
+            for i in a.template.indicators.filter(veto=False)
+        }
+
+    for code, fraction in DEMO_REVIEWED.items():
+        a = cycle.assessments.select_related("organisation").get(organisation__code=code)
+        drafter = access.person_in_direct_charge(a.organisation)
+        for ind in a.template.indicators.filter(evidence_required=True, veto=False):
+            upload = ContentFile(b"%PDF-1.4\n% demo evidence\n", name=f"{ind.code}台账.pdf")
+            svc.evidence_add(assessment=a, by=drafter, upload=upload, content_type="application/pdf", indicator=ind)
+        svc.self_assessment_save(assessment=a, by=drafter, scores=scores(a, "0.9"), report="一年来，支部认真落实……")
+        svc.self_assessment_submit(assessment=a, by=drafter)
+        a.refresh_from_db()
+        if a.state == "self_approval":
+            secretary = RoleAssignment.objects.current().get(organisation=a.organisation, role=Role.SECRETARY).user
+            svc.self_assessment_decide(assessment=a, by=secretary, approve=True)
+        svc.mass_evaluation_close(assessment=a, by=officer, mass_score="90")
+        reviewer = access.reviewers_of(a.organisation)[0]
+        svc.review_save(assessment=a, by=reviewer, scores=scores(a, fraction), comment="党建工作扎实")
+        svc.review_submit(assessment=a, by=reviewer, outcome=Outcome.NONE)
+    a = cycle.assessments.select_related("organisation").get(organisation__code=DEMO_REVIEW_DRAFT)
+    reviewer = access.reviewers_of(a.organisation)[0]
+    svc.review_save(assessment=a, by=reviewer, scores=scores(a, "0.95"), comment="评分草稿，待核实后提交")
+    with transaction.atomic():
+        results.settlement_start(cycle=cycle, by=officer)
 
 
 def _demo_mass_evaluation(cycle, officer):
@@ -382,7 +429,7 @@ def demo_past_cycles() -> list:
                 Assessment(
                     cycle=cycle,
                     organisation=org,
-                    template=cycle.template_for(org.sector),
+                    template=cycle.template_for(org.sector, org.level),
                     state=Stage.CLOSED,
                     report=f"{year}年度党建工作述职报告",
                     self_score=self_s,
@@ -427,9 +474,31 @@ def demo_past_cycles() -> list:
                 for action, f, t in path
             ]
         AuditEntry.objects.bulk_create(audit)
+        _demo_past_settlement(cycle, officer, at=entered_at)
         cycle_svc.cycle_close(by=officer, cycle=cycle)
         created.append(cycle)
     return created
+
+
+def _demo_past_settlement(cycle, officer, *, at):
+    """A past year's 等次审定 as it was recorded: settled by the organisation department, over the cap with the
+    standing committee's reason where the share of 好 was above it."""
+    from flows.domain.scoring import good_count_exceeds_cap
+    from flows.models import RatingSettlement, SettlementState
+    from flows.selectors.results import good_and_rated
+
+    figures = good_and_rated(cycle.assessments.all())
+    over = good_count_exceeds_cap(cycle, **figures)
+    RatingSettlement.objects.create(
+        cycle=cycle,
+        state=SettlementState.SETTLED,
+        settled_by=officer,
+        settled_at=at,
+        good_cap_percent=cycle.good_cap_percent,
+        over_cap=over,
+        override_reason="经市委常委会研究，对获省级表彰的党组织保留“好”等次" if over else "",
+        **figures,
+    )
 
 
 _CLOSING = {

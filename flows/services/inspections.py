@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from flows.models import Assessment, Rating, Stage
+from flows.models import Assessment, RatingSource, Stage
 from flows.models.people import today
 from flows.models.spotchecks import (
     CheckOutcome,
@@ -22,14 +22,15 @@ from flows.models.spotchecks import (
 )
 from flows.models.state_groups import Phase, states_in
 from flows.policy import steps
+from flows.selectors import results
 from flows.services.assessments import rectification_item_create, responsible_people
 from flows.services.audit import audit_record
 from flows.services.evidence import evidence_store
+from flows.services.results import is_lower, rating_change
 from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, task_complete
 
 # from best to worst: a rating may only move to the right
-RATING_ORDER = [Rating.GOOD, Rating.FAIRLY_GOOD, Rating.AVERAGE, Rating.POOR]
 
 
 def _lock(inspection, *, expected=None) -> Inspection:
@@ -206,12 +207,9 @@ def inspection_decide(
     if (confirmed or lower_rating_to) and assessment is None:
         errors.append(_("This organisation has no assessment to add rectification items to."))
     if lower_rating_to:
-        if assessment is not None and not assessment.rating:
+        if assessment is not None and not results.is_result(assessment):
             errors.append(_("The organisation has not been rated yet; there is no rating to lower."))
-        elif assessment is not None and (
-            lower_rating_to not in RATING_ORDER
-            or RATING_ORDER.index(lower_rating_to) <= RATING_ORDER.index(assessment.rating)
-        ):
+        elif assessment is not None and not is_lower(lower_rating_to, assessment.rating):
             errors.append(_("A spot check can only lower the rating."))
         if not rating_reason.strip():
             errors.append(_("Give the reason for lowering the rating."))
@@ -239,18 +237,19 @@ def inspection_decide(
             )
             f.save(update_fields=["rectification_item"])
     if lower_rating_to:
-        a = Assessment.objects.select_for_update(of=("self",)).get(pk=assessment.pk)
-        before = a.rating
-        a.rating = lower_rating_to
-        a.save(update_fields=["rating", "updated_at"])
+        a = (
+            Assessment.objects.select_for_update(of=("self",))
+            .select_related("cycle", "organisation")
+            .get(pk=assessment.pk)
+        )
         insp.rating_lowered_to, insp.rating_reason = lower_rating_to, rating_reason.strip()
-        audit_record(
-            actor=by,
+        rating_change(
+            assessment=a,
+            to=lower_rating_to,
+            reason=insp.rating_reason,
+            source=RatingSource.SPOT_CHECK,
+            by=by,
             action="assessment.rating_lowered",
-            subject=a,
-            from_value=before,
-            to_value=lower_rating_to,
-            comment=rating_reason.strip(),
         )
     step_take(insp, "decide", by=by, params={"by": by, "comment": comment.strip()})
     task_complete(insp.process, "InspectionFlow.review", by=by, activation=activation)

@@ -313,3 +313,23 @@ def roster_import(*, by, people: list[dict], roles: list[dict], role_ends: list[
     for assignment, end in role_ends:
         role_end(by=by, assignment=assignment, end=end, comment=_("Excel roster"))
     return {"people": len(people), "roles": len(roles), "ended": len(role_ends)}
+
+
+@transaction.atomic
+def people_retitle(*, by, titles: list[tuple]) -> int:
+    """New job titles (职务) for people who exist, e.g. from the Excel roster: (person, title) pairs, one audit row
+    per person whose title changes. Returns how many changed."""
+    limit = User._meta.get_field("title").max_length
+    changed = 0
+    for person, title in titles:
+        title = " ".join((title or "").split())
+        if len(title) > limit:
+            raise ValidationError({"title": _("At most %(n)s characters.") % {"n": limit}})
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if locked.title == title:
+            continue
+        before, locked.title = locked.title, title
+        locked.save(update_fields=["title"])
+        audit_record(actor=by, action="person.title", subject=locked, from_value=before, to_value=title)
+        changed += 1
+    return changed

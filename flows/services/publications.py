@@ -6,10 +6,21 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from flows.domain import calendar
-from flows.models import Assessment, Objection, ObjectionState, Publication, Rating
+from flows.models import (
+    Assessment,
+    Objection,
+    ObjectionState,
+    Publication,
+    Rating,
+    RatingSettlement,
+    RatingSource,
+    SettlementState,
+)
 from flows.models.people import today
 from flows.policy import access, steps
+from flows.selectors import results
 from flows.services.audit import audit_record
+from flows.services.results import rating_change
 from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, flow_start, task_complete
 
@@ -25,8 +36,15 @@ def publication_open(*, by, cycle, working_days: int = PUBLICATION_WORKING_DAYS,
         raise AlreadyHandled(_("The results of this cycle have already been published."))
     if not 1 <= working_days <= 30:
         raise ValidationError({"working_days": _("A publication runs for 1 to 30 working days.")})
-    if not cycle.assessments.exclude(rating="").exists():
+    if not results.cycle_results(cycle).exists():
         raise ValidationError(_("No organisation has been rated yet: there is nothing to publish."))
+    settlement = RatingSettlement.objects.filter(cycle=cycle).first()
+    if settlement is None or settlement.state != SettlementState.SETTLED:
+        raise ValidationError(
+            _("Settle the ratings first (等次审定): results submitted since are not settled yet.")
+            if settlement is not None and settlement.settled_at
+            else _("Settle the ratings first (等次审定): the office checks them against the cap before publishing.")
+        )
     starts = today()
     ends = calendar.add_working_days(starts, working_days - 1, calendar.local_exceptions(cycle.office_id))
     pub = Publication.objects.create(cycle=cycle, starts=starts, ends=ends, note=note.strip(), published_by=by)
@@ -35,9 +53,7 @@ def publication_open(*, by, cycle, working_days: int = PUBLICATION_WORKING_DAYS,
 
 
 def published_ratings(publication):
-    return (
-        publication.cycle.assessments.exclude(rating="").select_related("organisation").order_by("organisation__path")
-    )
+    return results.cycle_results(publication.cycle).select_related("organisation").order_by("organisation__path")
 
 
 @transaction.atomic
@@ -50,7 +66,7 @@ def objection_raise(*, by, publication, assessment, reason: str) -> Objection:
             _("The publication ran from %(starts)s to %(ends)s; objections are no longer accepted.")
             % {"starts": publication.starts, "ends": publication.ends}
         )
-    if assessment.cycle_id != publication.cycle_id or not assessment.rating:
+    if assessment.cycle_id != publication.cycle_id or not results.is_result(assessment):
         raise ValidationError({"assessment": _("Choose one of the published ratings.")})
     if not reason.strip():
         raise ValidationError({"reason": _("State the facts behind the objection.")})
@@ -77,22 +93,23 @@ def objection_decide(*, objection, by, uphold: bool, response: str, new_rating: 
         raise refused
     if not response.strip():
         raise ValidationError({"response": _("Give the response to the objection; it is shown to the objector.")})
-    a = Assessment.objects.select_for_update(of=("self",)).get(pk=obj.assessment_id)
+    a = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("cycle", "organisation")
+        .get(pk=obj.assessment_id)
+    )
     if uphold:
         if new_rating not in Rating.values or new_rating == a.rating:
             raise ValidationError({"new_rating": _("Choose the corrected rating.")})
-        before = a.rating
-        a.rating = new_rating
-        a.save(update_fields=["rating", "updated_at"])
-        params = {"by": by, "response": response.strip(), "rating_before": before, "rating_after": new_rating}
+        params = {"by": by, "response": response.strip(), "rating_before": a.rating, "rating_after": new_rating}
         step_take(obj, "uphold", by=by, params=params, refused=refused, comment=response.strip())
-        audit_record(
-            actor=by,
+        rating_change(
+            assessment=a,
+            to=new_rating,
+            reason=response.strip(),
+            source=RatingSource.OBJECTION,
+            by=by,
             action="assessment.rating_changed_on_objection",
-            subject=a,
-            from_value=before,
-            to_value=new_rating,
-            comment=response.strip(),
         )
     else:
         step_take(obj, "dismiss", by=by, params={"by": by, "response": response.strip()}, refused=refused)

@@ -68,5 +68,7 @@ def main_menu(context):
         if name == "home":
             count = context.get("open_tasks")
             badge = f'<span class="badge" data-inbox-count{"" if count else " hidden"}>{escape(str(count))}</span>'
+        elif name == "queue":  # filled in by the page once drawn (the pool is counted off the drawing path)
+            badge = '<span class="badge" data-queue-count hidden></span>'
         links.append(f'<a href="{hrefs[name]}"{here}>{escape(str(label))}{badge}</a>')
     return mark_safe("\n    ".join(links))  # noqa: S308 (every value escaped above)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from flows.ballot_door import ratelimit
 from flows.ballot_door.workers import on_ballot_worker
-from flows.models import CampaignState
+from flows.models import CampaignState, MemberRating, Satisfaction
 from flows.services import ballots as svc
 
 BUCKET = "ballot-code"
@@ -119,7 +119,12 @@ def ballot_results(request, public_id):
     campaign = _campaign(public_id)
     context = {"campaign": campaign, "closed": campaign.state == CampaignState.CLOSED}
     if context["closed"]:
-        context |= {"tally": svc.tally(campaign), "receipts": svc.published_receipts(campaign)}
+        words = dict(Satisfaction.choices) | dict(MemberRating.choices)  # a mark in words, never its code
+        receipts = [
+            r | {"marks": [(label, dim, str(words.get(value, value))) for label, dim, value in r["marks"]]}
+            for r in svc.published_receipts(campaign)
+        ]
+        context |= {"tally": svc.tally(campaign), "receipts": receipts}
         if request.method == "POST":
             receipt = request.POST.get("receipt", "")
             context |= {

@@ -1,4 +1,5 @@
-"""The oversight office's side of the evaluations: create, issue codes, watch turnout, open and close."""
+"""The oversight office's side of the evaluations: create, issue codes, set the voter groups' weights and the
+minimum turnout (while prepared), watch turnout, open and close."""
 
 import io
 import zipfile
@@ -18,7 +19,7 @@ from flows.policy import access
 from flows.reports import printing
 from flows.services import ballots as svc
 from flows.views.errors import error_text
-from forms.campaigns import CampaignForm, IssueForm, LeaderCommentForm
+from forms.campaigns import CampaignForm, IssueForm, LeaderCommentForm, WeightsForm
 
 
 def _campaign_or_404(user, pk):
@@ -63,6 +64,7 @@ def campaign_create(request):
                     closes_at=d["closes_at"],
                     form=d["form"],
                     k_threshold=d["k_threshold"],
+                    min_turnout_percent=d["min_turnout_percent"],
                 )
             else:
                 office = d["office"]
@@ -76,6 +78,7 @@ def campaign_create(request):
                     closes_at=d["closes_at"],
                     subjects=subjects,
                     k_threshold=d["k_threshold"],
+                    min_turnout_percent=d["min_turnout_percent"],
                 )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, error_text(exc))
@@ -90,9 +93,10 @@ def campaign_create(request):
     )
 
 
-@login_required
-def campaign_detail(request, pk):
-    campaign = _campaign_or_404(request.user, pk)
+def _detail(request, campaign, *, weights_form=None, status=200):
+    groups = svc.group_weights(campaign)
+    if weights_form is None and campaign.state == CampaignState.DRAFT:
+        weights_form = WeightsForm(campaign=campaign, groups=groups)
     return render(
         request,
         "flows/campaigns/detail.html",
@@ -101,13 +105,50 @@ def campaign_detail(request, pk):
             "subjects": campaign.subjects.all(),
             "turnout": svc.turnout(campaign),
             "tally": svc.tally(campaign) if campaign.state == CampaignState.CLOSED else None,
+            "weights": groups,
+            "weights_form": weights_form,
+            "turnout_check": svc.turnout_check(campaign),
             "issue_form": IssueForm(),
             "comment_form": LeaderCommentForm(),
             "leader_comments": campaign.leader_comments.select_related("author", "subject"),
             "ballot_url": request.build_absolute_uri(reverse("ballot_enter", args=[campaign.public_id])),
             "is_report_meeting": campaign.kind == CampaignKind.REPORT_MEETING,
         },
+        status=status,
     )
+
+
+@login_required
+def campaign_detail(request, pk):
+    return _detail(request, _campaign_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def campaign_weights(request, pk):
+    """The office sets the voter groups' weights and the minimum turnout while the campaign is prepared."""
+    campaign = _campaign_or_404(request.user, pk)
+    if campaign.state != CampaignState.DRAFT:
+        messages.error(
+            request,
+            _("The weights and the minimum turnout are fixed once voting has opened: they can no longer be changed."),
+        )
+        return redirect("campaign_detail", pk=pk)
+    form = WeightsForm(request.POST, campaign=campaign, groups=svc.group_weights(campaign))
+    if form.is_valid():
+        try:
+            svc.campaign_weights_set(
+                by=request.user,
+                campaign=campaign,
+                weights=form.weights(),
+                min_turnout_percent=form.cleaned_data["min_turnout_percent"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, error_text(exc))
+        else:
+            messages.success(request, _("The weights and the minimum turnout are saved."))
+            return redirect("campaign_detail", pk=pk)
+    return _detail(request, campaign, weights_form=form, status=400)
 
 
 @login_required

@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from flows import jobs, selectors
 from flows.domain import scoring
-from flows.models import Assessment, Publication, Stage
+from flows.models import Assessment, Level, Publication, RatingSettlement, Sector, Stage
 from flows.policy import access
+from flows.selectors import results
+from flows.services import assessments as assessment_services
 from flows.services import cycles as services
 from flows.services.indicators import templates_load_defaults
 from forms.cycles import CycleForm
@@ -63,7 +65,26 @@ def cycle_create(request):
         else:
             messages.success(request, _("The cycle has been created as a draft."))
             return redirect("cycle_detail", pk=cycle.pk)
-    return render(request, "flows/cycles/create.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "flows/cycles/create.html",
+        {"form": form, "assignment": _assignment(services.default_cycle_templates())},
+        status=400 if form.errors else 200,
+    )
+
+
+def _assignment(templates: dict) -> list[dict]:
+    """Which template a new cycle gives to whom: by sector and level (the most specific first)."""
+    rows = [
+        {
+            "sector": Sector(sector).label if sector else "",
+            "level": Level(level).label if level else "",
+            "template": t,
+            "total": t.total_points(),
+        }
+        for (sector, level), t in templates.items()
+    ]
+    return sorted(rows, key=lambda r: (not r["sector"], not r["level"], str(r["sector"]), str(r["level"])))
 
 
 @login_required
@@ -80,7 +101,8 @@ def cycle_detail(request, pk):
             "cycle": cycle,
             "stages": selectors.cycle_stage_counts(cycle),
             "ranking": ranking,
-            "over_cap": scoring.good_share_exceeds_cap(cycle, list(cycle.assessments.values_list("rating", flat=True))),
+            "settlement": RatingSettlement.objects.filter(cycle=cycle).first(),
+            "over_cap": scoring.good_count_exceeds_cap(cycle, **results.good_and_rated(cycle.assessments.all())),
             "scope_size": services.cycle_scope(cycle).count(),
             "may_manage": access.can_manage_cycle(request.user, cycle),
             "templates": cycle.templates.select_related("template"),
@@ -132,5 +154,9 @@ def assessment_detail(request, pk):
     return render(
         request,
         "flows/assessments/detail.html",
-        {"assessment": assessment, "page": selectors.assessment_page(request.user, assessment)},
+        {
+            "assessment": assessment,
+            "page": selectors.assessment_page(request.user, assessment),
+            "may_enter_social": assessment_services.may_enter_social_score(request.user, assessment),
+        },
     )

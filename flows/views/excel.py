@@ -73,6 +73,7 @@ def excel_home(request):
             if scope.officer_paths or scope.superuser
             else [],
             "max_mb": settings.EXCEL_IMPORT_MAX_BYTES // (1024 * 1024),
+            "score_sheets": exports.score_sheets_waiting(request.user),
         },
         status=400 if form.errors else 200,
     )
@@ -145,7 +146,15 @@ def excel_export_indicators(request, pk):
 
 @login_required
 def excel_export_scores(request, pk):
-    return _export(request, "scores", {"cycle": pk})
+    """The score sheet of a cycle: the assessments waiting for this user's score now; from an assessment's page
+    (`?assessment=`), that assessment only."""
+    params = {"cycle": pk}
+    one = request.GET.get("assessment", "")
+    if one:
+        if not (one.isascii() and one.isdigit()):
+            raise Http404
+        params["assessment"] = int(one)
+    return _export(request, "scores", params)
 
 
 @login_required

@@ -69,9 +69,10 @@ def claim(request):
 
 @login_required
 def inbox_live(request):
-    """What an open page re-reads when its socket says the inbox changed: the current count."""
+    """What an open page re-reads when its socket says the inbox changed (and once a minute): my open tasks and
+    the tasks waiting in 待认领 that I may take. The pool's count is read here, never while a page is drawn."""
     from django.http import JsonResponse
 
     from flows.selectors.header import header_counts
 
-    return JsonResponse(header_counts(request.user))
+    return JsonResponse(header_counts(request.user) | {"to_claim": len(selectors.queue(request.user))})

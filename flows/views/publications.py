@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from flows.models import Publication, ReviewCycle
 from flows.models.people import today
 from flows.policy import access
 from flows.services import publications as svc
+from flows.services import results as results_services
 from flows.services.tasks import AlreadyHandled
 from flows.views.errors import error_text
 from forms.publications import ObjectionForm, PublicationForm
@@ -47,6 +49,25 @@ def publication_open(request, pk):
         return redirect("cycle_detail", pk=pk)
     messages.success(request, _("The ratings are published until %(ends)s.") % {"ends": pub.ends})
     return redirect("publication_detail", pk=pub.pk)
+
+
+@login_required
+@require_POST
+def settlement_start(request, pk):
+    """The office asks for the settling task now (it also starts by itself when the last review is in)."""
+    cycle = ReviewCycle.objects.filter(pk=pk).first()
+    if cycle is None or not access.can_manage_cycle(request.user, cycle):
+        raise Http404
+    try:
+        with transaction.atomic():
+            results_services.settlement_start(cycle=cycle, by=request.user)
+    except (ValidationError, PermissionDenied, AlreadyHandled) as exc:
+        messages.error(request, error_text(exc))
+        return redirect("cycle_detail", pk=pk)
+    messages.success(
+        request, _("The settling of the ratings (等次审定) is waiting in 待认领 for the office's officers.")
+    )
+    return redirect("queue")
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -9,8 +10,10 @@ from django.views import View
 
 from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
+from flows.selectors import results
 from flows.selectors.holders import pass_on_choices
 from flows.services import assessments as services
+from flows.services.evidence import files_removed_on_failure
 from flows.services.tasks import AlreadyHandled
 from flows.views.tasks import already_handled
 from forms import assessments as forms
@@ -51,12 +54,18 @@ class StepView(View):
     def blank_form(self):
         return None
 
+    def act_all_or_nothing(self) -> tuple[str, bool]:
+        """(message, stay on the page) of `act`, run in one transaction: a refused form stores nothing, its
+        files and audit rows included. A draft saved without completing the task is kept."""
+        with files_removed_on_failure(), transaction.atomic():
+            try:
+                return self.act(), False
+            except DraftSaved as saved:
+                return str(saved), True
+
     def post(self, request, **kwargs):
         try:
-            message = self.act()
-        except DraftSaved as saved:
-            messages.success(request, str(saved))
-            return redirect(request.path)
+            message, stay = self.act_all_or_nothing()
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             return render(
@@ -70,7 +79,7 @@ class StepView(View):
         except PermissionDenied as exc:
             return render(request, "403.html", {"message": str(exc)}, status=403)
         messages.success(request, message)
-        return redirect("home")
+        return redirect(request.path if stay else "home")
 
     def valid_form(self, form):
         self.form = form
@@ -162,6 +171,7 @@ class ReviewView(StepView):
     def context(self, **extra):
         a = self.subject()
         return super().context(
+            draft=results.draft_result(a),
             outcomes_by_rating=OUTCOMES_BY_RATING,
             people=services.responsible_people(a.organisation),
             rect_rows=range(1, forms.RECTIFICATION_ROWS + 1),

@@ -82,10 +82,9 @@ def classification_correct(request, code):
     except (ValidationError, PermissionDenied) as exc:
         return _refused(request, org, exc, "classification")
     messages.success(
-            request,
-            _("The classification has been set to %(c)s.")
-            % {"c": Classification(request.POST["classification"]).label},
-        )
+        request,
+        _("The classification has been set to %(c)s.") % {"c": Classification(request.POST["classification"]).label},
+    )
     return redirect("organisation_detail", code=org.code)
 
 

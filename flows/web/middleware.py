@@ -4,6 +4,8 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
+from flows.services import handoffs
+
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Like Django's LocaleMiddleware, but a browser's Accept-Language never overrides the default:
@@ -16,3 +18,15 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class ActingUserMiddleware:
+    """Tells the hand-off notifications who is acting in this request (a task one takes oneself notifies nobody)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        with handoffs.acting_as(user.pk if user is not None and user.is_authenticated else None):
+            return self.get_response(request)

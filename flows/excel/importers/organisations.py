@@ -38,6 +38,7 @@ ROLE_COLUMNS = [
 CHOICE_FIELDS = {"kind": Kind, "sector": Sector, "level": Level, "regime": Regime}
 COMPARED = ("name", "short_name", "kind", "sector", "level", "regime", "weak_and_lax")
 IN_CHUNK = 5000
+TITLE_MAX = User._meta.get_field("title").max_length
 
 
 def _chunked(values, size=IN_CHUNK):
@@ -268,6 +269,7 @@ class OrganisationsImporter(Importer):
                     )
         overseen = {}
         new_people, new_roles, ends, seen = {}, [], [], {}
+        retitles = {}  # user id (username for a new person) -> (user or None, title, first row)
         for n, rec, username, real_name, org_code, role, start, end in parsed:
             org = orgs.get(org_code)
             if org is None and org_code not in creating:
@@ -289,6 +291,25 @@ class OrganisationsImporter(Importer):
                     % {"username": username, "name": user.real_name, "typed": real_name},
                 )
                 continue
+            title = reading.text(rec.get("title"))
+            if len(title) > TITLE_MAX:
+                report.error(t, n, "title", _("At most %(n)s characters.") % {"n": TITLE_MAX})
+                continue
+            # a job title (职务) is the person's own: typed differently from the stored one it changes it (every row
+            # that changes it must agree); left empty, it changes nothing
+            retitle = user is not None and bool(title) and title != reading.text(user.title)
+            first = retitles.get(user.pk if user else username) if (retitle or (user is None and title)) else None
+            if first and first[1] != title:
+                report.error(
+                    t,
+                    n,
+                    "title",
+                    _("User name %(username)s is given two job titles (“%(first)s” in row %(row)s).")
+                    % {"username": username, "first": first[1], "row": first[2]},
+                )
+                continue
+            if retitle or (user is None and title):
+                retitles.setdefault(user.pk if user else username, (user, title, n))
             if user is None:
                 other = new_people.get(username)
                 if other and other["real_name"] != real_name:
@@ -296,9 +317,8 @@ class OrganisationsImporter(Importer):
                         t, n, "real_name", _("User name %(username)s is given two names.") % {"username": username}
                     )
                     continue
-                new_people.setdefault(
-                    username, {"username": username, "real_name": real_name, "title": reading.text(rec.get("title"))}
-                )
+                person = new_people.setdefault(username, {"username": username, "real_name": real_name, "title": ""})
+                person["title"] = person["title"] or title
             key = (username, org_code, role, start)
             if key in seen:
                 report.error(
@@ -308,12 +328,13 @@ class OrganisationsImporter(Importer):
             seen[key] = n
             existing = held.get((user.pk, org.pk, role, start)) if (user and org) else None
             label = f"{real_name} · {org_code} · {role_labels[role]} · {start}"
+            if retitle:
+                label += f"（{_('job title')} {user.title or '—'} → {title}）"
             if existing is not None:
-                if existing.end == end:
-                    report.add(t.sheet, n, UNCHANGED, label)
-                else:
-                    report.add(t.sheet, n, CHANGED, label + f"（{_('end date')} {end or '—'}）")
+                if existing.end != end:
+                    label += f"（{_('end date')} {end or '—'}）"
                     ends.append((existing, end))
+                report.add(t.sheet, n, CHANGED if existing.end != end or retitle else UNCHANGED, label)
                 continue
             if role in people_services.SINGLE_HOLDER_ROLES:
                 holders = single_holders.setdefault((org_code, role), [])
@@ -348,8 +369,16 @@ class OrganisationsImporter(Importer):
                     "row": n,
                 }
             )
+        steps = []
+        changes = [(user, title, n) for user, title, n in retitles.values() if user is not None]
+        if changes:
+
+            def retitle_step():
+                people_services.people_retitle(by=self.user, titles=[(user, title) for user, title, _n in changes])
+
+            steps.append((t.sheet, changes[0][2], retitle_step))
         if not new_people and not new_roles and not ends:
-            return []
+            return steps
 
         def step():
             organisations = self.created_orgs | orgs
@@ -371,4 +400,4 @@ class OrganisationsImporter(Importer):
             people_services.roster_import(by=self.user, people=list(new_people.values()), roles=roles, role_ends=ends)
 
         self.progress(len(t.rows), len(t.rows))
-        return [(t.sheet, new_roles[0]["row"] if new_roles else t.header_row, step)]
+        return [*steps, (t.sheet, new_roles[0]["row"] if new_roles else t.header_row, step)]

@@ -36,7 +36,14 @@ class Command(BaseCommand):
                 if user
                 else _("There is no active superuser to act as; name a user with --user.")
             )
-        report = run_import(kind, file, actor, commit=not dry_run)
+        try:
+            report = run_import(kind, file, actor, commit=not dry_run)
+        except Exception as exc:  # a fault of ours, not of the file: said in one line (--traceback shows the rest)
+            raise CommandError(
+                _("The workbook could not be processed (%(error)s); nothing was imported. Run again with --traceback.")
+                % {"error": f"{exc.__class__.__name__}: {exc}"[:300]},
+                returncode=3,
+            ) from exc
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:

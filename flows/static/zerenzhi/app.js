@@ -59,6 +59,8 @@ if (turnout) {
     const state = await response.json();
     const badge = document.querySelector("[data-inbox-count]");
     if (badge) { badge.textContent = state.open_tasks; badge.hidden = !state.open_tasks; }
+    const pool = document.querySelector("[data-queue-count]");
+    if (pool) { pool.textContent = state.to_claim; pool.hidden = !state.to_claim; }
     if (document.querySelector("[data-inbox-list]")) {
       const page = await fetch(location.href, { credentials: "same-origin" });
       const doc = new DOMParser().parseFromString(await page.text(), "text/html");
@@ -79,6 +81,7 @@ if (turnout) {
     socket.onclose = () => { setTimeout(connect, pause); pause = Math.min(pause * 2, 30000); };
   }
   connect();
+  setInterval(refresh, 60000);  // work offered to a whole office arrives in 待认领 without a message to each
 })();
 
 // An Excel job's progress bar: poll its status and reload the page when the job has finished.
