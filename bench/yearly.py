@@ -40,18 +40,18 @@ def run(*, quick: bool, emit):
             **cycle_svc.due_dates_for_year(year),
         )
         cycle = cycle_svc.cycle_open(by=officer, cycle=cycle)
-        orgs = list(cycle_svc.cycle_scope(cycle).values_list("pk", "sector"))
+        orgs = list(cycle_svc.cycle_scope(cycle).values_list("pk", "sector", "level"))
         Assessment.objects.bulk_create(
             [
                 Assessment(
                     cycle=cycle,
                     organisation_id=pk,
-                    template=cycle.template_for(sector),
+                    template=cycle.template_for(sector, level),
                     state=Stage.CLOSED,
                     combined_score=Decimal(80),
                     rating=ratings[(i * 7 + k) % 4],
                 )
-                for i, (pk, sector) in enumerate(orgs)
+                for i, (pk, sector, level) in enumerate(orgs)
             ],
             batch_size=2000,
         )

@@ -26,9 +26,9 @@ def test_the_office_sees_every_entry_with_the_current_page_marked(client, demo):
     labels = [label for label, _href, _current in entries]
     assert labels[:3] == ["我的待办", "待认领", "已办"] and "逐年对比" in labels and "书面报告" in labels
     assert [label for label, _h, current in entries if current] == ["我的待办"]
-    assert ("考评周期", reverse("cycle_list"), False) in entries
+    assert ("考核周期", reverse("cycle_list"), False) in entries
     on_cycles = menu_of(client.get(reverse("cycle_list")).content.decode())
-    assert [label for label, _h, current in on_cycles if current] == ["考评周期"]
+    assert [label for label, _h, current in on_cycles if current] == ["考核周期"]
     assert "系统管理" not in labels
 
 

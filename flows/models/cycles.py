@@ -1,4 +1,4 @@
-"""The review cycle (考评周期): one per oversight office and year, with its own state machine."""
+"""The review cycle (考核周期): one per oversight office and year, with its own state machine."""
 
 from decimal import Decimal
 

@@ -114,3 +114,18 @@ def returning_reviewer(item):
     if reviewer is None or not reviewer.is_active or not steps.allows(reviewer, "rectificationitem.verify", item):
         return None
     return reviewer
+
+
+def next_steps(process) -> list[dict]:
+    """The open steps of a process after one was taken: what, who (the holder, or nobody yet: 待认领) and by when."""
+    from flows.selectors.assessments import stage_due
+
+    out = []
+    tasks = Task.objects.filter(process=process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
+    for task in tasks.select_related("owner").order_by("pk"):
+        subject = task.flow_task.subject(task)
+        assessment = assessment_behind(subject)
+        item = subject if getattr(subject, "due", None) and hasattr(subject, "problem") else None
+        due = item.due if item is not None else (stage_due(assessment) if assessment is not None else None)
+        out.append({"title": str(task.flow_task.task_title), "owner": task.owner, "due": due})
+    return out

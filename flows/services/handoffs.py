@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 from flows.models import Notification
 from flows.services.notifications import inbox_changed
 
-_acting: ContextVar[int | None] = ContextVar("acting_user_id", default=None)
+_acting: ContextVar = ContextVar("acting_user_id", default=None)
 
 
 @contextlib.contextmanager
-def acting_as(user_id: int | None):
+def acting_as(user_id):
+    """Who is acting inside the block: a user's id, or a function giving it when first asked (the request's user,
+    read lazily)."""
     token = _acting.set(user_id)
     try:
         yield
@@ -34,7 +36,8 @@ def acting_as(user_id: int | None):
 
 
 def acting_user_id() -> int | None:
-    return _acting.get()
+    value = _acting.get()
+    return value() if callable(value) else value
 
 
 def notify(users, title: str, link: str = "") -> None:

@@ -31,7 +31,11 @@ def _campaign_or_404(user, pk):
 
 @login_required
 def campaign_list(request):
-    return render(request, "flows/campaigns/list.html", {"campaigns": svc.campaigns_for(request.user)})
+    return render(
+        request,
+        "flows/campaigns/list.html",
+        {"campaigns": svc.campaigns_for(request.user), "may_create": bool(access.offices_of(request.user))},
+    )
 
 
 @login_required

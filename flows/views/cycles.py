@@ -30,7 +30,11 @@ def cycle_list(request):
     return render(
         request,
         "flows/cycles/list.html",
-        {"cycles": selectors.dashboard_cycles_for(request.user), "managed": managed},
+        {
+            "cycles": selectors.dashboard_cycles_for(request.user),
+            "managed": managed,
+            "may_create": request.user.is_superuser or bool(access.scope_for(request.user).officer_paths),
+        },
     )
 
 

@@ -73,7 +73,7 @@ def plan_detail(request, pk):
             "may_run": access.can_run_spot_check(request.user, plan),
             "strata": selectors.plan_strata(plan),
             "pool": plan.snapshot["pool"] if plan.snapshot else None,
-            "results": selectors.plan_results(plan) if plan.result else None,
+            "results": _openable(request.user, selectors.plan_results(plan)) if plan.result else None,
             "draw_form": DrawForm(),
             "cancel_form": CancelForm(),
         },
@@ -161,6 +161,14 @@ def plan_results_xlsx(request, pk):
     if not plan.result:
         raise Http404
     return _xlsx(excel.plan_results(plan, selectors.plan_results(plan)), f"spot-check-{plan.pk}-results.xlsx")
+
+
+def _openable(user, results):
+    """Mark the inspections this user may open: only those get a link (an inspector sees the whole plan's
+    results but opens only their own inspections)."""
+    for row in results["rows"]:
+        row["may_open"] = access.can_view_inspection(user, row["inspection"])
+    return results
 
 
 @login_required

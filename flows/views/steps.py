@@ -11,12 +11,24 @@ from django.views import View
 from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
 from flows.selectors import results
-from flows.selectors.holders import pass_on_choices
+from flows.selectors.holders import next_steps, pass_on_choices
 from flows.services import assessments as services
 from flows.services.evidence import files_removed_on_failure
 from flows.services.tasks import AlreadyHandled
 from flows.views.tasks import already_handled
 from forms import assessments as forms
+
+
+def next_step_words(process) -> list[str]:
+    """“Next: 审核自评 — 刘建国, due 2026-12-10” for each open step of the process (or 待认领 when nobody has it)."""
+    words = []
+    for step in next_steps(process):
+        who = step["owner"].real_name or step["owner"].username if step["owner"] else _("waiting to be claimed")
+        text = _("Next: %(step)s — %(who)s") % {"step": step["title"], "who": who}
+        if step["due"]:
+            text += _(", due %(due)s") % {"due": step["due"].isoformat()}
+        words.append(text + "。")
+    return words
 
 
 class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
@@ -78,6 +90,8 @@ class StepView(View):
             return already_handled(request, request.task, str(exc))
         except PermissionDenied as exc:
             return render(request, "403.html", {"message": str(exc)}, status=403)
+        if not stay:
+            message = " ".join([message, *next_step_words(request.task.process)])
         messages.success(request, message)
         return redirect(request.path if stay else "home")
 

@@ -27,6 +27,9 @@ class ActingUserMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        with handoffs.acting_as(user.pk if user is not None and user.is_authenticated else None):
+        def acting():  # read only when a task changes hands: a page that changes nothing never opens the session
+            user = getattr(request, "user", None)
+            return user.pk if user is not None and user.is_authenticated else None
+
+        with handoffs.acting_as(acting):
             return self.get_response(request)

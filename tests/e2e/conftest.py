@@ -47,6 +47,7 @@ def browser():
 def page(browser, live_server, request):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     page.set_default_timeout(15_000)
     page.base_url = live_server.url
     yield page

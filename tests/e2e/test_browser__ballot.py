@@ -27,6 +27,7 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
 
     office = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = office.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     page.goto(asgi_server + "/login/")
     page.fill("input[name=username]", officer.username)
     page.fill("input[name=password]", settings.DEMO_PASSWORD)
@@ -49,6 +50,7 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
     )
     voter = phone.new_page()
+    voter.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     voter.goto(printed_link.replace("http://testserver", asgi_server))
     expect(voter.locator("input[name=code]")).to_have_value(printed_link.split("#")[1])
     voter.click("#enter button")

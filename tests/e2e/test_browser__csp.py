@@ -65,6 +65,7 @@ def test_the_ballot_pages_run_under_the_policy_without_a_violation(browser, asgi
     _batch, [code] = ballot_svc.tokens_issue(by=officer, campaign=c, count=1, group="党员")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     page.set_default_timeout(15_000)
     messages, _sockets = watched(context, page)
 

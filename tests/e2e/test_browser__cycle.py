@@ -19,6 +19,7 @@ def as_user(browser, live_server, settings, request):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
         page.set_default_timeout(15_000)
         page.goto(live_server.url + "/login/")
         page.fill("input[name=username]", username)
@@ -103,7 +104,7 @@ def test_a_village_goes_through_a_whole_cycle(as_user, demo, tmp_path):
 
     # 7. the oversight office sees the closed assessment, its history and its rating
     page = as_user("zuzhibu")
-    page.click("text=考评周期")
+    page.click("text=考核周期")
     page.click("text=2026年度江川市基层党建工作责任制考核")
     page.locator("table.ranking a", has_text="东坪村").click()
     expect(page.locator("ol.stages li[aria-current=step]")).to_have_text("已办结")

@@ -26,7 +26,7 @@ def test_the_office_watches_the_cycle_dashboard_move(browser, asgi_server, demo,
     context, page = logged_in(browser, asgi_server, "zuzhibu", settings.DEMO_PASSWORD)
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.click("nav >> text=考评周期")
+    page.click("nav >> text=考核周期")
     page.locator("tr", has_text=cycle.name).locator("text=工作看板").click()
     expect(page.locator("h1")).to_contain_text("工作看板")
     for chart in ("#chart-stages", "#chart-sectors"):

@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def logged_in(browser, base, username, password):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     page.set_default_timeout(15_000)
     page.goto(base + "/login/")
     page.fill("input[name=username]", username)

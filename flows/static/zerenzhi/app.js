@@ -100,3 +100,10 @@ if (excelJob) {
   };
   setTimeout(poll, 1000);
 }
+
+// Irreversible steps ask first: a button with data-confirm says what will happen; cancelling sends nothing.
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  const text = button && button.dataset.confirm;
+  if (text && !window.confirm(text)) event.preventDefault();
+}, true);
