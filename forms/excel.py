@@ -6,6 +6,7 @@ IMPORT_KINDS = [
     ("indicators", _("Indicator template")),
     ("scores", _("Score sheet (self-assessment or superior review)")),
     ("rectification", _("Rectification list (reports of the owners)")),
+    ("social", _("Social evaluation scores (entered by the oversight office)")),
 ]
 
 
