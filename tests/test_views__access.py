@@ -73,6 +73,7 @@ ACTIONS = {
     "day_off_delete": (lambda c: {"office_pk": c["cycle"].office_id, "pk": 1}, "xianshuji"),
     "publication_open": (lambda c: {"pk": c["cycle"].pk}, "xianshuji"),
     "settlement_start": (lambda c: {"pk": c["cycle"].pk}, "xianshuji"),
+    "campaign_weights": (lambda c: {"pk": c["campaign"].pk}, "xianshuji"),
     "social_score": (lambda c: {"pk": c["assessment"].pk}, "xianshuji"),
     "spotcheck_freeze": (lambda c: {"pk": c["draft_plan"].pk}, "ducha"),
     "spotcheck_draw": (lambda c: {"pk": c["plan"].pk}, "xianshuji"),

@@ -145,11 +145,23 @@ def ballot_tally(campaign, tally=None) -> bytes:
             for value, count in counter.items():
                 overall[value] = overall.get(value, 0) + count
         ws.append(
-            [n, safe(str(s["subject"])), s["n"] if s["shown"] else "—", _num(s["score"]) if s["shown"] else "—"]
+            [
+                n,
+                safe(str(s["subject"])),
+                s["n"] if s["shown"] else "—",
+                (_num(s["score"]) if s.get("mass_score", s["score"]) is not None else "不计入") if s["shown"] else "—",
+            ]
             + [overall.get(v, 0) if s["shown"] else "—" for v, _label in answers]
         )
     ws.append([])
     ws.append([None, _bold(ws, "分组"), _bold(ws, "票数")])  # in the wide name column, not the narrow 序号
     for g in tally.groups:
         ws.append([None, safe(g["group"] or "—"), g["n"] if g["shown"] else "—"])
+    if tally.weights:
+        ws.append([])
+        ws.append([None, _bold(ws, "参评群体"), _bold(ws, "发放测评码"), _bold(ws, "权重")])
+        for w in tally.weights:
+            ws.append([None, safe(w["group"] or "—"), w["issued"], _num(w["weight"])])
+    if tally.turnout and tally.turnout.get("note"):
+        ws.append([None, safe(str(tally.turnout["note"]))])
     return writing.to_bytes(wb)

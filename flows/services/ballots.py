@@ -229,12 +229,13 @@ def campaign_weights_set(*, by, campaign, weights: dict, min_turnout_percent) ->
     for name, number in parsed.items():
         groups[name].weight = number
     VoterGroup.objects.bulk_update([groups[name] for name in parsed], ["weight"])
+    minimum = _("minimum turnout")
     summary = "；".join(f"{g.name} × {_plain(g.weight)}" for g in groups.values())
     audit_record(
         actor=by,
         action="campaign.weights",
         subject=c,
-        to_value=f"{summary}；{_('minimum turnout')} {_plain(c.min_turnout_percent)}%",
+        to_value=f"{summary}；{minimum} {_plain(c.min_turnout_percent)}%",
     )
     return c
 

@@ -53,7 +53,7 @@ class RectificationImporter(Importer):
                 report.error(t, n, "key", _("No rectification item of yours has this key."))
                 continue
             text = reading.text(rec["report"])
-            if not text or text == item.report:
+            if not text or text == reading.text(item.report):
                 report.add(t.sheet, n, UNCHANGED, item.problem[:40])
                 continue
             if phase_of(RectificationItem, item.state) != Phase.UNDER_WAY:  # reported, waiting, or done
