@@ -430,3 +430,35 @@ def test_template_columns_that_disagree_within_a_template_are_refused(tmp_path, 
     [error] = report.errors
     assert error.row == 3 and "加分上限" in error.message and "2" in error.message
     assert IndicatorTemplate.objects.get(code="SCHOOL-2026").bonus_cap == 5
+
+
+def test_a_renamed_template_in_the_sheet_is_a_change_shown_and_applied(demo, tmp_path):
+    """The template's own columns are offered for editing: changing only its name is previewed as a change."""
+    from openpyxl import load_workbook
+
+    from flows.excel.importing import run_import
+    from flows.excel.templates import indicators_template
+    from flows.models import IndicatorTemplate, User
+    from flows.services.indicators import templates_load_defaults
+
+    templates_load_defaults()
+    template = IndicatorTemplate.objects.get(code="TOWNSHIP-2026")
+    path = tmp_path / "indicators.xlsx"
+    path.write_bytes(indicators_template(template))
+    wb = load_workbook(path)
+    ws = wb["指标"]
+    header_row = next(r for r in ws.iter_rows() if any(str(c.value or "").startswith("模板名称") for c in r))
+    header = {str(c.value).replace("*", "").strip(): c.column for c in header_row if c.value}
+    col = header["模板名称"]
+    for row in ws.iter_rows(min_row=ws.min_row):
+        cell = row[col - 1]
+        if cell.value == template.name:
+            cell.value = template.name + "（修订）"
+    wb.save(path)
+    officer = User.objects.get(username="zuzhibu")
+    preview = run_import("indicators", path, officer)
+    assert preview.counts["changed"] >= 1, preview.lines()
+    # the demo's open cycle uses it: the change is refused with the reason, never silently dropped
+    done = run_import("indicators", path, officer, commit=True)
+    assert not done.applied and any("新建版本" in line for line in done.lines()), done.lines()
+    assert not IndicatorTemplate.objects.get(pk=template.pk).name.endswith("（修订）")

@@ -460,7 +460,8 @@ def test_a_refused_form_stores_nothing_not_even_its_good_file(client, cycle, set
     a = h.assessment_of(cycle)
     client.force_login(User.objects.get(username="fenguan"))
     good, bad = a.template.indicators.filter(evidence_required=True, veto=False)[:2]
-    files_before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    folder = Path(settings.MEDIA_ROOT, "evidence", str(a.cycle_id), str(a.pk))  # where this form's files would go
+    files_before = {p for p in folder.rglob("*") if p.is_file()}
     audit_before = AuditEntry.objects.count()
     response = client.post(
         task_url(open_task(a)),
@@ -475,7 +476,7 @@ def test_a_refused_form_stores_nothing_not_even_its_good_file(client, cycle, set
     assert response.status_code == 400 and "不是真正的" in response.content.decode()
     assert not Evidence.objects.filter(assessment=a).exists()
     assert AuditEntry.objects.count() == audit_before
-    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == files_before
+    assert {p for p in folder.rglob("*") if p.is_file()} == files_before
     a.refresh_from_db()
     assert a.report == ""  # the report typed with it was not saved either
 
@@ -486,7 +487,8 @@ def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
     a = h.assessment_of(cycle)
     client.force_login(User.objects.get(username="fenguan"))
     ind = a.template.indicators.filter(evidence_required=True, veto=False).first()
-    files_before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    folder = Path(settings.MEDIA_ROOT, "evidence", str(a.cycle_id), str(a.pk))  # where this form's files would go
+    files_before = {p for p in folder.rglob("*") if p.is_file()}
     response = client.post(
         task_url(open_task(a)),
         {
@@ -499,4 +501,4 @@ def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
     )
     assert response.status_code == 400 and ind.code in response.content.decode()
     assert not Evidence.objects.filter(assessment=a).exists()
-    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == files_before
+    assert {p for p in folder.rglob("*") if p.is_file()} == files_before

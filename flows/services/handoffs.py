@@ -40,13 +40,15 @@ def acting_user_id() -> int | None:
     return value() if callable(value) else value
 
 
-def notify(users, title: str, link: str = "") -> None:
-    """A notification for each of `users` (their pages told at once after commit, an e-mail where known)."""
+def notify(users, title: str, link: str = "", *, push: bool = True) -> None:
+    """A notification for each of `users` (their pages told at once after commit, an e-mail where known).
+    `push=False`: the page is told already (a task arriving pushes its own toast)."""
     users = [u for u in users if u is not None and getattr(u, "is_active", True)]
     if not users:
         return
     Notification.objects.bulk_create([Notification(user=u, title=title[:200], link=link) for u in users])
-    inbox_changed([u.pk for u in users], title=title)
+    if push:
+        inbox_changed([u.pk for u in users], title=title)
     addresses = [u.email for u in users if u.email]
     if addresses:
         transaction.on_commit(
@@ -80,4 +82,4 @@ def task_handed(task, *, previous_owner_id) -> None:
             title += f"（{place}）"
         if item is not None:
             title += f"：{item.problem[:40]}"
-    notify([owner], title, selectors.task_url(task))
+    notify([owner], title, selectors.task_url(task), push=False)

@@ -67,7 +67,7 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
     voter.click("text=结果与回执核对")
     voter.fill("input[name=receipt]", receipt.lower())
     voter.click("form button")
-    expect(voter.locator("[role=status]")).to_contain_text("已计入")
+    expect(voter.locator("[role=status]", has_text="回执")).to_contain_text("已计入")
     voter.screenshot(path=str(ARTIFACTS / "ballot-results-phone.png"), full_page=True)
     phone.close()
     office.close()

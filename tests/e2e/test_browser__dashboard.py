@@ -29,9 +29,11 @@ def test_the_office_watches_the_cycle_dashboard_move(browser, asgi_server, demo,
     page.click("nav >> text=考核周期")
     page.locator("tr", has_text=cycle.name).locator("text=工作看板").click()
     expect(page.locator("h1")).to_contain_text("工作看板")
-    for chart in ("#chart-stages", "#chart-sectors"):
+    for chart in ("#chart-stages", "#chart-sectors", "#chart-ratings"):
         expect(page.locator(f"{chart} svg")).to_be_visible()  # drawn by ECharts, served by us
-    expect(page.locator("#chart-ratings")).to_contain_text("尚无党组织评定等次")  # nothing rated yet: no empty pie
+    # the four agency branches whose reviews were submitted are rated; 柳湾村's saved draft is not
+    expect(page.locator("table.ranking tbody tr")).to_have_count(4)
+    expect(page.locator("table.ranking")).not_to_contain_text("柳湾村")
     expect(page.locator("#dashboard")).to_have_attribute("data-live", "1")
     approval = page.locator("[data-figure='stage.self_approval']")
     before = int(approval.inner_text())

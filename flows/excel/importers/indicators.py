@@ -215,7 +215,10 @@ class IndicatorsImporter(Importer):
             existing = {i.code: i for i in template.indicators.select_related("dimension")} if template else {}
             changed_any = template is None or (template.name, template.sector) != (g["name"], g["sector"])
             changed_any = changed_any or any(getattr(template, f) != v for f, v in g["fields"].items())
-            for n, item in g["items"]:
+            # a change to the template's own columns (name, sector, level, caps, scaling) is a change of its first
+            # row, so the preview shows it and it is confirmed like any other
+            template_row_changed = template is not None and changed_any
+            for i, (n, item) in enumerate(g["items"]):
                 ind = existing.get(item["code"])
                 if ind is None:
                     report.add(t.sheet, n, NEW, f"{code} {item['code']} {item['name']}")
@@ -227,6 +230,8 @@ class IndicatorsImporter(Importer):
                 ):
                     report.add(t.sheet, n, CHANGED, f"{code} {item['code']} {item['name']}")
                     changed_any = True
+                elif i == 0 and template_row_changed:
+                    report.add(t.sheet, n, CHANGED, f"{code} {g['name']}")
                 else:
                     report.add(t.sheet, n, UNCHANGED, item["code"])
             if not changed_any:
