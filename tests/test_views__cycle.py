@@ -500,5 +500,9 @@ def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
         },
     )
     assert response.status_code == 400 and ind.code in response.content.decode()
+    # the refused row is marked at its field, with its message beside it, and keeps what was typed
+    page = response.content.decode()
+    assert f'aria-describedby="error-{ind.pk}"' in page and f'id="error-{ind.pk}"' in page
+    assert f'name="points_{ind.pk}"' in page and 'value="NaN"' in page
     assert not Evidence.objects.filter(assessment=a).exists()
     assert {p for p in folder.rglob("*") if p.is_file()} == files_before

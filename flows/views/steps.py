@@ -46,11 +46,14 @@ class StepView(View):
         assessment = self.subject()
         page = selectors.assessment_page(self.request.user, assessment)
         posted = extra.get("posted")
-        if posted:  # a refused form shows what was typed, not what was saved before
+        errors = extra.get("errors") or {}
+        if posted:  # a refused form shows what was typed, not what was saved before, and marks the rows refused
             for dim in page["dimensions"]:
                 for row in dim["rows"]:
-                    row["posted_points"] = posted.get(f"points_{row['indicator'].pk}")
-                    row["posted_note"] = posted.get(f"note_{row['indicator'].pk}")
+                    pk = row["indicator"].pk
+                    row["posted_points"] = posted.get(f"points_{pk}")
+                    row["posted_note"] = posted.get(f"note_{pk}")
+                    row["errors"] = errors.get(f"points_{pk}", []) + errors.get(f"evidence_{pk}", [])
         return {
             "task": self.request.task,
             "node": self.request.task.flow_task,

@@ -3,6 +3,7 @@ ratings in its queue, over the 30% cap on 好; settling without lowering or a re
 it lowers two ratings with reasons, settles, and publishes from the cycle page. The draft review of 柳湾村 is
 nowhere among the results."""
 
+import re
 from urllib.parse import urljoin
 
 import pytest
@@ -27,6 +28,8 @@ def test_the_office_settles_the_ratings_under_the_cap_and_publishes(as_user, dem
     expect(rows).to_have_count(4)
     expect(page.locator("table.settlement")).not_to_contain_text("柳湾村")  # a draft review is no rating
 
+    # settling asks first, saying what will happen (the page's own script, no inline script)
+    expect(page.locator("form.step-form button.primary")).to_have_attribute("data-confirm", re.compile("确认审定"))
     # over the cap, with nothing lowered and no reason: refused, nothing settled
     page.click("form.step-form button.primary")
     expect(page.locator(".errors")).to_contain_text("超过")
