@@ -88,6 +88,7 @@ ACTIONS = {
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
     "home": "我的待办",
+    "guide": "操作指南",
     "organisation_tree": "组织架构",
     "me": "任职",
     "inbox": "我的待办",

@@ -57,3 +57,15 @@ def test_every_demo_role_follows_every_link_it_is_shown(client, demo):
         assert not bad, (user.username, bad)
         walked[user.username] = n
     assert len(walked) >= 5 and min(walked.values()) >= 5
+
+
+def test_the_guide_puts_each_users_own_roles_first(client, demo):
+    from flows.models import User
+
+    client.force_login(User.objects.get(username="fenguan"))
+    page = client.get("/guide/").content.decode()
+    assert "操作指南" in page and page.index('id="direct_charge"') < page.index('id="office"')
+    client.force_login(User.objects.get(username="zuzhibu"))
+    page = client.get("/guide/").content.decode()
+    assert page.index('id="office"') < page.index('id="direct_charge"') and "等次审定" in page
+    assert 'href="/guide/"' in client.get("/").content.decode()  # reachable from every page's header
