@@ -50,3 +50,19 @@ def test_an_accountability_year_reads_in_chinese(demo):
             assert action != entry.action, entry.action
             assert not RAW.match(value or ""), (entry.action, value)
             assert not re.search(r"[A-Za-z]{4,}", action), action
+
+
+@pytest.mark.django_db
+def test_a_batch_of_evidence_is_one_line_naming_the_files(client, demo):
+    from flows.models import Evidence, User
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    files = list(Evidence.objects.filter(assessment=a).values_list("original_name", flat=True))
+    assert len(files) >= 2
+    client.force_login(User.objects.get(username="xianshuji"))
+    page = client.get(f"/assessments/{a.pk}/").content.decode()
+    history = page[page.index('class="history"') :]
+    assert history.count("上传佐证材料") + history.count("添加佐证材料") + history.count("证明材料") <= 1
+    assert f"{len(files)} 个文件" in history and all(name in history for name in files)

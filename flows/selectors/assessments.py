@@ -21,9 +21,24 @@ def assessment_history(assessment: Assessment) -> list[AuditEntry]:
     q = Q(subject_type="flows.assessment", subject_id=str(assessment.pk))
     if item_ids:
         q |= Q(subject_type="flows.rectificationitem", subject_id__in=item_ids)
-    rows = list(AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"))
-    for row in rows:
+    rows = []
+    for row in AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"):
         row.label, row.value_label = history.describe(row)
+        row.files = []
+        last = rows[-1] if rows else None
+        # one line for a batch of files attached by the same person in one sitting (the names listed on it)
+        if (
+            row.action == "evidence.add"
+            and last is not None
+            and last.action == "evidence.add"
+            and last.actor_id == row.actor_id
+            and (row.at - last.at).total_seconds() < 600
+        ):
+            last.files.append(row.value_label)
+            continue
+        if row.action == "evidence.add":
+            row.files, row.value_label = [row.value_label], ""
+        rows.append(row)
     return rows
 
 
