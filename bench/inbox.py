@@ -139,9 +139,9 @@ def generate(*, tasks: int):
         states = [s for s, _step in STAGES]
         cur.execute(
             f"{_series(processes)} INSERT INTO flows_assessment (id, state, report, rating, veto, outcome, "
-            "review_comment, updated_at, organisation_id, process_id, template_id, cycle_id) "
+            "review_comment, social_source, updated_at, organisation_id, process_id, template_id, cycle_id) "
             f"SELECT {a_lo} + i, CASE WHEN {current} THEN {case(stage_of, states)} ELSE 'closed' END, '', "
-            f"CASE WHEN {current} THEN '' ELSE 'good' END, false, '', '', {_at(vendor, 'i * 300')}, "
+            f"CASE WHEN {current} THEN '' ELSE 'good' END, false, '', '', '', {_at(vendor, 'i * 300')}, "
             f"{org_lo} + i / {CYCLES}, {p_lo} + i, {template.pk}, {cycle_lo} + i % {CYCLES} FROM s"
         )
         # task j of process i: 0 … 6 the done steps, 7 the waiting step (open in the current cycle, else done)
