@@ -19,6 +19,7 @@ from flows.models import (
     Severity,
     SpotCheckPlan,
 )
+from flows.selectors.spotchecks import stratum_label, stratum_of
 from forms.organisations import organisation_by_code
 
 
@@ -59,8 +60,8 @@ class PlanForm(forms.ModelForm):
     sizes_text = forms.CharField(
         label=_("Fixed sample sizes per stratum"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "village/grassroots=3"}),
-        help_text=_("One “stratum=number” per line; other strata use the rate."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One “stratum=number” per line, the stratum named as in the plan's table; others use the rate."),
     )
     pool = forms.ModelMultipleChoiceField(
         label=_("Inspector pool"),
@@ -83,6 +84,8 @@ class PlanForm(forms.ModelForm):
         if not user.is_superuser:
             mine = OfficeMembership.objects.current().filter(user=user, role=OfficeRole.OFFICER).values("office_id")
             offices = offices.filter(pk__in=mine)
+        example = stratum_label(stratum_of(Sector.VILLAGE, Level.GRASSROOTS))
+        self.fields["sizes_text"].widget.attrs["placeholder"] = f"{example}=3"
         self.fields["office"].queryset = offices
         self.fields["cycle"].queryset = ReviewCycle.objects.filter(office__in=offices)
         inspectors = OfficeMembership.objects.current().filter(role=OfficeRole.INSPECTOR).values("user_id")
@@ -94,15 +97,27 @@ class PlanForm(forms.ModelForm):
         return organisation_by_code(self.cleaned_data["scope_code"])
 
     def clean_sizes_text(self):
+        """Lines "农村 / 基层=3": the stratum in words as the plan's table shows it (or its code)."""
+        strata = {}
+        for sector in [None, *Sector]:
+            for level in Level:
+                code = stratum_of(sector or "", level)
+                strata[code] = code
+                strata[re.sub(r"\s", "", str(stratum_label(code)))] = code
         sizes = {}
         for n, line in enumerate(self.cleaned_data["sizes_text"].splitlines(), 1):
-            line = line.strip().replace("＝", "=")
+            line = re.sub(r"\s", "", line).replace("＝", "=").replace("／", "/")
             if not line:
                 continue
-            m = re.fullmatch(r"([^=\s]+)\s*=\s*(\d+)", line)
+            m = re.fullmatch(r"([^=]+)=(\d+)", line)
             if not m:
                 raise forms.ValidationError(_("Line %(n)s: write it as stratum=number.") % {"n": n})
-            sizes[m.group(1)] = int(m.group(2))
+            if m.group(1) not in strata:
+                raise forms.ValidationError(
+                    _("Line %(n)s: no stratum is called “%(name)s” (write it like “%(example)s”).")
+                    % {"n": n, "name": m.group(1), "example": self.fields["sizes_text"].widget.attrs["placeholder"]}
+                )
+            sizes[strata[m.group(1)]] = int(m.group(2))
         return sizes
 
     def _post_clean(self):

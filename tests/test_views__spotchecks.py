@@ -52,7 +52,7 @@ def test_the_office_plans_freezes_and_draws_on_screen(client, demo):
     plan = SpotCheckPlan.objects.get(name=data["name"])
     assert response.status_code == 302 and response["Location"] == reverse("spotcheck_detail", args=[plan.pk])
     detail = client.get(reverse("spotcheck_detail", args=[plan.pk])).content.decode()
-    assert "village/grassroots" in detail and ">7<" in detail and ">4<" in detail
+    assert "农村 / 基层" in detail and ">7<" in detail and ">4<" in detail
 
     client.post(reverse("spotcheck_freeze", args=[plan.pk]))
     plan.refresh_from_db()
@@ -187,3 +187,20 @@ def test_formula_like_text_is_written_as_text_in_the_results(client, demo):
         cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
         assert not [c.coordinate for c in cells if c.data_type == "f"]
         assert any(str(c.value).startswith("'=cmd") for c in cells)
+
+
+def test_fixed_sizes_are_written_with_the_strata_in_words(client, demo):
+    """The office names a stratum as the plan's table shows it (农村 / 基层), never by its code."""
+    from django.core.exceptions import ValidationError
+
+    from flows.models import Level, Sector, User
+    from forms.spotchecks import PlanForm
+
+    office = User.objects.get(username="zuzhibu")
+    form = PlanForm(user=office)
+    assert form.fields["sizes_text"].widget.attrs["placeholder"] == "农村 / 基层=3"
+    form.cleaned_data = {"sizes_text": "农村／基层 = 3\nvillage/grassroots=2\n\n"}
+    assert form.clean_sizes_text() == {f"{Sector.VILLAGE}/{Level.GRASSROOTS}": 2}
+    form.cleaned_data = {"sizes_text": "火星/基层=3"}
+    with pytest.raises(ValidationError, match="火星"):
+        form.clean_sizes_text()

@@ -26,7 +26,9 @@ SKIP = (
 LIMIT = 80
 
 
-def walk(client, start="/"):
+def walk(client, start="/", on_page=None):
+    """Breadth first from `start`; returns the refused or failed addresses (with the page that linked them) and how
+    many were seen. `on_page(url, html)` is called with every HTML page reached."""
     seen, queue, bad, came_from = {start}, deque([start]), [], {}
     while queue and len(seen) <= LIMIT:
         url = queue.popleft()
@@ -36,7 +38,10 @@ def walk(client, start="/"):
             continue
         if "text/html" not in response.get("Content-Type", ""):
             continue
-        for href in HREF.findall(response.content.decode()):
+        body = response.content.decode()
+        if on_page:
+            on_page(url, body)
+        for href in HREF.findall(body):
             href = href.replace("&amp;", "&")
             if href.startswith(SKIP) or href in seen:
                 continue

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def _row(r, which: str, select: str, tz) -> str:
+def _row(r, which: str, select: str, tz, rag_labels: dict) -> str:
     cells = []
     if which == "queue":
         cells.append(f'<td><input type="checkbox" name="task" value="{r["task_id"]}" form="claim" {select}></td>')
@@ -28,7 +28,7 @@ def _row(r, which: str, select: str, tz) -> str:
     org = escape(r["organisation"])
     if r["organisation_url"]:
         org = f'<a href="{escape(r["organisation_url"])}">{org}</a>'
-    rag = f'<span class="rag {r["rag"]}" title="{r["rag"]}"></span>' if r["rag"] else ""
+    rag = f'<span class="rag {r["rag"]}" title="{rag_labels.get(r["rag"], "")}"></span>' if r["rag"] else ""
     due = r["due"].isoformat() if r["due"] else "—"
     at = f"{r['at'].astimezone(tz):%Y-%m-%d %H:%M}" if r["at"] else ""
     cells.append(
@@ -44,7 +44,8 @@ def task_rows(rows, which):
     label = _("Select")  # outside the f-string, where xgettext finds it
     select = f'aria-label="{escape(label)}"'
     tz = timezone.get_current_timezone()
-    return mark_safe("\n".join(_row(r, which, select, tz) for r in rows))  # noqa: S308 (every value escaped above)
+    rag_labels = {"red": escape(_("overdue")), "yellow": escape(_("due soon")), "green": escape(_("on time"))}
+    return mark_safe("\n".join(_row(r, which, select, tz, rag_labels) for r in rows))  # noqa: S308 (every value escaped above)
 
 
 @register.simple_tag
