@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests import cycle_helpers as h
+from tests.e2e.checks import PHONE, axe_violations, page_width
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,18 +47,19 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
     page.click("form[action$='/open/'] button")
     expect(page.locator(".messages")).to_contain_text("投票已开始")
 
-    phone = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
-    )
+    phone = browser.new_context(**PHONE, bypass_csp=True)  # bypass: to inject axe-core only
     voter = phone.new_page()
     voter.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
     voter.goto(printed_link.replace("http://testserver", asgi_server))
     expect(voter.locator("input[name=code]")).to_have_value(printed_link.split("#")[1])
+    seen = {"entry": (page_width(voter), axe_violations(voter))}
     voter.click("#enter button")
+    seen["ballot"] = (page_width(voter), axe_violations(voter))
     voter.locator("label", has_text="基本满意").first.click()
     voter.click("#ballot button")
     receipt = voter.locator("#receipt").inner_text().strip()
     assert len(receipt) == 11
+    seen["receipt"] = (page_width(voter), axe_violations(voter))
     voter.screenshot(path=str(ARTIFACTS / "ballot-receipt-phone.png"))
 
     page.reload()
@@ -69,5 +71,8 @@ def test_a_voter_on_a_phone_votes_with_a_printed_code_and_checks_the_receipt(bro
     voter.click("form button")
     expect(voter.locator("[role=status]", has_text="回执")).to_contain_text("已计入")
     voter.screenshot(path=str(ARTIFACTS / "ballot-results-phone.png"), full_page=True)
+    seen["results"] = (page_width(voter), axe_violations(voter))
+    # every page the voter sees fits the phone's 390 px and has no serious accessibility fault
+    assert all(width <= 392 and not faults for width, faults in seen.values()), seen
     phone.close()
     office.close()
