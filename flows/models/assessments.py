@@ -47,7 +47,12 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         IndicatorTemplate, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
     )
     process = models.OneToOneField(
-        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="assessment"
+        "viewflow.Process",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assessment",
+        verbose_name=_("workflow process"),
     )
     state = FSMField(_("stage"), default=Stage.SELF_ASSESSMENT, choices=Stage.choices, protected=True)
 
@@ -66,7 +71,7 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
     veto = models.BooleanField(_("veto applied"), default=False)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("assessment")
@@ -191,6 +196,8 @@ class ItemScore(models.Model):
     veto_hit = models.BooleanField(_("veto hit"), default=False)
 
     class Meta:
+        verbose_name = _("item score")
+        verbose_name_plural = _("item scores")
         constraints = [
             models.UniqueConstraint(fields=["assessment", "indicator"], name="score_one_per_item"),
             models.CheckConstraint(
@@ -272,7 +279,9 @@ class Commendation(models.Model):
 class RectificationItem(ConcurrentTransitionMixin, models.Model):
     """One line of the rectification list (整改清单): a problem, its owner and its deadline."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="rectification_items")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="rectification_items", verbose_name=_("assessment")
+    )
     problem = models.TextField(_("problem"))
     requirement = models.TextField(_("rectification requirement"), blank=True)
     owner = models.ForeignKey(
@@ -281,15 +290,26 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
     due = models.DateField(_("due date"))
     state = FSMField(_("state"), default=ItemState.OPEN, choices=ItemState.choices, protected=True)
     report = models.TextField(_("rectification report"), blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("verified by")
+    )
     return_comment = models.TextField(_("reason for returning"), blank=True)
     extension_due = models.DateField(_("extension asked until"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     process = models.OneToOneField(
-        "viewflow.Process", null=True, blank=True, on_delete=models.SET_NULL, related_name="rectification_item"
+        "viewflow.Process",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rectification_item",
+        verbose_name=_("workflow process"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
 
     class Meta:
         verbose_name = _("rectification item")

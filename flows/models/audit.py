@@ -100,6 +100,8 @@ class AuditHead(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single_row")]
 
     def __str__(self):

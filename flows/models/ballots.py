@@ -145,6 +145,8 @@ class CampaignSubject(models.Model):
     order = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("evaluation subject")
+        verbose_name_plural = _("evaluation subjects")
         ordering = ["campaign", "order", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -192,6 +194,8 @@ class VoterToken(models.Model):
     used = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("voting code")
+        verbose_name_plural = _("voting codes")
         indexes = [models.Index(fields=["campaign", "used"])]
 
     def __str__(self):
@@ -205,6 +209,8 @@ class Ballot(models.Model):
     receipt_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
         ordering = ["receipt_hash"]
 
     def __str__(self):
@@ -219,6 +225,8 @@ class BallotMark(models.Model):
     value = models.CharField(max_length=24)
 
     class Meta:
+        verbose_name = _("ballot mark")
+        verbose_name_plural = _("ballot marks")
         constraints = [
             models.UniqueConstraint(fields=["ballot", "subject", "dimension"], name="mark_once_per_ballot"),
         ]
@@ -237,6 +245,8 @@ class LeaderComment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("leader's comment")
+        verbose_name_plural = _("leaders' comments")
         ordering = ["created_at"]
 
     def __str__(self):

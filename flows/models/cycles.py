@@ -70,11 +70,13 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
         help_text=_("Who gives the social evaluation, e.g. a survey of service users; needed when it has a weight."),
     )
 
-    launch_total = models.PositiveIntegerField(default=0)
-    launch_done = models.PositiveIntegerField(default=0)
+    launch_total = models.PositiveIntegerField(_("assessments to launch"), default=0)
+    launch_done = models.PositiveIntegerField(_("assessments launched"), default=0)
     closed_reason = models.TextField(_("reason for closing"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("review cycle")

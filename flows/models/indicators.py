@@ -54,7 +54,7 @@ class IndicatorTemplate(models.Model):
         default=False,
         help_text=_("The regular items do not total 100 points: self and superior totals are scaled to 100."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("indicator template")
@@ -133,8 +133,12 @@ class Dimension(FrozenTemplateGuard):
 
 
 class Indicator(FrozenTemplateGuard):
-    template = models.ForeignKey(IndicatorTemplate, on_delete=models.CASCADE, related_name="indicators")
-    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
+    template = models.ForeignKey(
+        IndicatorTemplate, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("indicator template")
+    )
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("dimension")
+    )
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=120)
     max_points = models.DecimalField(_("maximum points"), max_digits=5, decimal_places=1)
@@ -142,7 +146,7 @@ class Indicator(FrozenTemplateGuard):
     evidence_required = models.BooleanField(_("evidence required"), default=False)
     veto = models.BooleanField(_("veto item"), default=False, help_text=_("One-vote veto: if hit, the rating is poor."))
     kind = models.CharField(_("item kind"), max_length=12, choices=IndicatorKind.choices, default=IndicatorKind.REGULAR)
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
         verbose_name = _("indicator")

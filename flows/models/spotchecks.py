@@ -221,6 +221,8 @@ class InspectorSeat(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("inspection team member")
+        verbose_name_plural = _("inspection team members")
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["inspection", "inspector"], name="seat_one_per_inspector"),
@@ -248,6 +250,8 @@ class CheckResult(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
         ordering = ["order", "code"]
         constraints = [models.UniqueConstraint(fields=["inspection", "code"], name="check_result_once")]
 
@@ -304,6 +308,8 @@ class FindingEvidence(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("finding evidence")
+        verbose_name_plural = _("finding evidence")
         ordering = ["uploaded_at"]
 
     def __str__(self):
