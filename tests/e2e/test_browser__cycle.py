@@ -2,6 +2,7 @@
 oversight office and the reviewer each do their step from their own inbox."""
 
 import datetime
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -19,7 +20,14 @@ def as_user(browser, live_server, settings, request):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
-        page.on("dialog", lambda dialog: dialog.accept())  # irreversible steps ask first
+        page.asked, page.cancel_next = [], False  # irreversible steps ask first: what each one said
+
+        def answer(dialog):
+            page.asked.append(dialog.message)
+            dialog.dismiss() if page.cancel_next else dialog.accept()
+            page.cancel_next = False
+
+        page.on("dialog", answer)
         page.set_default_timeout(15_000)
         page.goto(live_server.url + "/login/")
         page.fill("input[name=username]", username)
@@ -55,8 +63,15 @@ def test_a_village_goes_through_a_whole_cycle(as_user, demo, tmp_path):
     for upload in page.locator("input[type=file][data-required]").all():
         upload.set_input_files(str(evidence))
     page.fill("textarea[name=report]", "东坪村党支部2026年度抓党建工作述职报告：……")
+    page.cancel_next = True  # cancelled: nothing is sent, the form stays as typed
+    page.click("button[value=submit]")
+    expect(page.locator("h1")).to_contain_text("起草自评")
+    expect(page.locator("textarea[name=report]")).to_have_value("东坪村党支部2026年度抓党建工作述职报告：……")
     page.click("button[value=submit]")
     expect(page.locator(".messages")).to_contain_text("已提交")
+    # it asked first, saying what submitting means, and then said who acts next and by when
+    assert page.asked == ["确认提交书记审核？提交后除非被退回，不能再修改。"] * 2
+    expect(page.locator(".messages")).to_contain_text(re.compile(r"下一步：审核自评（\S+）.*\d{4}-\d\d-\d\d"))
 
     # 2. the secretary signs it off
     page = as_user("shuji")
