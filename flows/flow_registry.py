@@ -24,14 +24,18 @@ class InboxEntry:
     * `item`: the rectification item: its problem and its own due date (instead of the stage's);
     * `inspection`: the spot-check inspection, for a task about no assessment: its organisation, its plan (the
       context, the office and the due date) and the inspection page;
-    * `cycle_of`: for a task about a whole review cycle (settling its ratings), the object whose `cycle` it is:
-      the cycle is the context and its office the one running it; there is no organisation.
+    * `cycle_of`: for a task about a whole review cycle (settling its ratings) or something held within one (a
+      report-and-review meeting), the object whose `cycle` it is: the cycle is the context and its office the one
+      running it; there is no organisation;
+    * `run_by`: the path to the oversight office whose officers take the task, where it is not the cycle's (a
+      township's report-and-review meeting is run by the township's own office).
     """
 
     assessment: str = ""
     item: str = ""
     inspection: str = ""
     cycle_of: str = ""
+    run_by: str = ""
 
     @property
     def organisation(self) -> str:
@@ -52,10 +56,12 @@ class InboxEntry:
     @property
     def office(self) -> str:
         """The path to the oversight office running the cycle or plan the task belongs to ("" for none)."""
+        if self.run_by:
+            return self.run_by
         return f"{self.context}__office" if self.context else ""
 
     def paths(self) -> tuple[str, ...]:
-        return tuple(p for p in (self.assessment, self.item, self.inspection, self.cycle_of) if p)
+        return tuple(p for p in (self.assessment, self.item, self.inspection, self.cycle_of, self.run_by) if p)
 
 
 _FLOWS: dict[str, type] = {}

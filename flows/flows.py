@@ -31,7 +31,7 @@ from flows.models import (
 )
 from flows.policy import access
 from flows.selectors.holders import returning_reviewer
-from flows.views import inspection_steps, publication_steps, settlement_steps, steps
+from flows.views import inspection_steps, meeting_steps, publication_steps, settlement_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
 # result and answer "already handled" at once, instead of retrying with sleeps.
@@ -358,6 +358,93 @@ class RatingSettlementFlow(Flow):
         return activation.process
 
 
+class ReportMeetingFlow(Flow):
+    """述职评议会: the holding level's office records that the meeting was held, closes the appraisal and confirms
+    the results; the reporters' written reports and the leaders' comments run beside it as their own flows."""
+
+    process_title = _("Report-and-review meeting")
+    subject = "report_meeting"
+    inbox = InboxEntry(cycle_of="report_meeting", run_by="report_meeting__office")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.hold)
+    hold = (
+        nodes.Task(meeting_steps.HoldMeetingView.as_view())
+        .Annotation(title=_("Report-and-review meeting: record that it was held"))
+        .Step("reportmeeting.hold")
+        .Next(this.close)
+    )
+    close = (
+        nodes.Task(meeting_steps.CloseAppraisalView.as_view())
+        .Annotation(title=_("Report-and-review meeting: close the appraisal"))
+        .Step("reportmeeting.close_appraisal")
+        .Next(this.confirm)
+    )
+    confirm = (
+        nodes.Task(meeting_steps.ConfirmResultsView.as_view())
+        .Annotation(title=_("Report-and-review meeting: confirm the results"))
+        .Step("reportmeeting.confirm")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, meeting):
+        activation.process.save()
+        meeting.process = activation.process
+        meeting.save(update_fields=["process"])
+        return activation.process
+
+
+class MeetingReportFlow(Flow):
+    """A reporter's written 述职报告, submitted before the meeting."""
+
+    process_title = _("Written report for a report-and-review meeting")
+    subject = "meeting_reporter"
+    inbox = InboxEntry(cycle_of="meeting_reporter__meeting", run_by="meeting_reporter__meeting__office")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.report)
+    report = (
+        nodes.Task(meeting_steps.SubmitReportView.as_view())
+        .Annotation(title=_("Submit the written report (述职报告)"))
+        .Assign(lambda act: act.process.meeting_reporter.person)
+        .Step("meetingreporter.submit_report")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, reporter):
+        activation.process.save()
+        reporter.process = activation.process
+        reporter.save(update_fields=["process"])
+        return activation.process
+
+
+class MeetingCommentFlow(Flow):
+    """领导点评: the leader named for a reporter comments on them after the meeting is held."""
+
+    process_title = _("Leader's comment on a reporter")
+    subject = "meeting_comment"
+    inbox = InboxEntry(cycle_of="meeting_comment__meeting", run_by="meeting_comment__meeting__office")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.comment)
+    comment = (
+        nodes.Task(meeting_steps.CommentView.as_view())
+        .Annotation(title=_("Comment on a reporter (领导点评)"))
+        .Assign(lambda act: act.process.meeting_comment.commenter)
+        .Step("meetingreporter.comment")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, reporter):
+        activation.process.save()
+        reporter.comment_process = activation.process
+        reporter.save(update_fields=["comment_process"])
+        return activation.process
+
+
 FLOWS = (
     AssessmentFlow,
     RectificationItemFlow,
@@ -366,5 +453,8 @@ FLOWS = (
     InspectionFlow,
     ObjectionFlow,
     RatingSettlementFlow,
+    ReportMeetingFlow,
+    MeetingReportFlow,
+    MeetingCommentFlow,
 )
 flows_register(*FLOWS)

@@ -31,6 +31,16 @@ class CycleForm(forms.ModelForm):
     weight_social = PlainDecimalField(
         label=_("weight: social evaluation"), min_value=0, max_value=100, decimal_places=2
     )
+    # a reporting secretary's own result (述职评议考核); empty: the usual 40 / 30 / 30
+    weight_meeting_appraisal = PlainDecimalField(
+        label=_("weight: appraisal at the meeting"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
+    weight_meeting_comment = PlainDecimalField(
+        label=_("weight: leader's comment"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
+    weight_meeting_organisation = PlainDecimalField(
+        label=_("weight: the organisation's assessment"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
     good_min = PlainDecimalField(label=_("good from"), min_value=0, max_value=100, decimal_places=2)
     fairly_good_min = PlainDecimalField(label=_("fairly good from"), min_value=0, max_value=100, decimal_places=2)
     average_min = PlainDecimalField(label=_("average from"), min_value=0, max_value=100, decimal_places=2)
@@ -51,6 +61,9 @@ class CycleForm(forms.ModelForm):
             "weight_mass",
             "weight_superior",
             "weight_social",
+            "weight_meeting_appraisal",
+            "weight_meeting_comment",
+            "weight_meeting_organisation",
             "good_min",
             "fairly_good_min",
             "average_min",
@@ -71,6 +84,19 @@ class CycleForm(forms.ModelForm):
         self.fields["office"].queryset = offices
         self.field_order = ["office", "year", "name", "scope_code", "scope_sectors", "scope_levels"]
         self.order_fields(self.field_order)
+
+    def _weight_or_default(self, name):
+        value = self.cleaned_data.get(name)
+        return ReviewCycle._meta.get_field(name).default if value is None else value
+
+    def clean_weight_meeting_appraisal(self):
+        return self._weight_or_default("weight_meeting_appraisal")
+
+    def clean_weight_meeting_comment(self):
+        return self._weight_or_default("weight_meeting_comment")
+
+    def clean_weight_meeting_organisation(self):
+        return self._weight_or_default("weight_meeting_organisation")
 
     def clean_scope_code(self):
         return organisation_by_code(self.cleaned_data["scope_code"])

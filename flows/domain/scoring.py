@@ -26,6 +26,22 @@ def combined_score(cycle, *, self_score, mass_score, superior_score, social_scor
     return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
 
 
+def person_score(cycle, *, appraisal, comment_points, organisation_score) -> Decimal | None:
+    """A reporting secretary's combined score: the appraisal at the meeting, the points of the leader's comment and
+    the organisation's combined score, weighted as the cycle says; a part without a value drops out and the other
+    weights are rescaled (as in `combined_score`). None when no part has a value."""
+    parts = [
+        (appraisal, cycle.weight_meeting_appraisal),
+        (comment_points, cycle.weight_meeting_comment),
+        (organisation_score, cycle.weight_meeting_organisation),
+    ]
+    used = [(Decimal(s), Decimal(w)) for s, w in parts if s is not None and w > 0]
+    total_weight = sum(w for _s, w in used)
+    if not total_weight:
+        return None
+    return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
 def points_total(template, indicators, points: dict) -> Decimal:
     """A self or superior total from the points per item ({indicator id: points or None}) of a template's
     `indicators`: the regular points (scaled to 100 when the template is marked to be normalised), plus the bonus

@@ -17,6 +17,7 @@ from flows.models.assessments import (
 from flows.models.audit import AuditEntry
 from flows.models.ballots import (
     POINTS_BY_VALUE,
+    AppraisalMark,
     Ballot,
     BallotForm,
     BallotMark,
@@ -40,6 +41,7 @@ from flows.models.cycles import CycleState, CycleTemplate, Rating, ReviewCycle
 from flows.models.deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
 from flows.models.excel import ExcelJob, JobDirection, JobState
 from flows.models.indicators import Dimension, Indicator, IndicatorTemplate
+from flows.models.meetings import COMMENT_POINTS, MeetingReporter, PersonResult, ReportMeeting
 from flows.models.organisations import Classification, Guidance, Kind, Level, Organisation, Regime, Sector
 from flows.models.people import (
     LEADERSHIP_ROLES,
@@ -68,7 +70,7 @@ from flows.models.spotchecks import (
     Severity,
     SpotCheckPlan,
 )
-from flows.models.states import RatingSource, SettlementState
+from flows.models.states import MeetingState, PersonResultSource, RatingSource, SettlementState
 
 __all__ = [
     "Objection",
@@ -153,4 +155,11 @@ __all__ = [
     "RoleAssignment",
     "Sector",
     "User",
+    "AppraisalMark",
+    "COMMENT_POINTS",
+    "MeetingReporter",
+    "MeetingState",
+    "PersonResult",
+    "PersonResultSource",
+    "ReportMeeting",
 ]

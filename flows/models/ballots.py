@@ -34,6 +34,16 @@ class BallotForm(models.TextChoices):
     SATISFACTION = "satisfaction", _("Overall satisfaction")
     DIMENSIONS = "dimensions", _("Marks per dimension")
     MEMBER_RATING = "member_rating", _("Rating of Party members")
+    APPRAISAL = "appraisal", _("Appraisal of a reporting secretary")
+
+
+class AppraisalMark(models.TextChoices):
+    """现场测评 of a reporting secretary: 好 / 较好 / 一般 / 差."""
+
+    GOOD = "good", _("Good")
+    FAIRLY_GOOD = "fairly_good", _("Fairly good")
+    AVERAGE = "average", _("Average rating")
+    POOR = "poor", _("Poor")
 
 
 class Satisfaction(models.TextChoices):
@@ -58,6 +68,10 @@ POINTS_BY_VALUE = {
     MemberRating.QUALIFIED: 80,
     MemberRating.BASICALLY: 60,
     MemberRating.UNQUALIFIED: 0,
+    AppraisalMark.GOOD: 100,
+    AppraisalMark.FAIRLY_GOOD: 80,
+    AppraisalMark.AVERAGE: 60,
+    AppraisalMark.POOR: 0,
 }
 
 

@@ -57,6 +57,17 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
         _("weight: social evaluation"), max_digits=5, decimal_places=2, default=Decimal(0)
     )
 
+    # a secretary's own result from the report-and-review meeting (述职评议考核)
+    weight_meeting_appraisal = models.DecimalField(
+        _("weight: appraisal at the meeting"), max_digits=5, decimal_places=2, default=Decimal(40)
+    )
+    weight_meeting_comment = models.DecimalField(
+        _("weight: leader's comment"), max_digits=5, decimal_places=2, default=Decimal(30)
+    )
+    weight_meeting_organisation = models.DecimalField(
+        _("weight: the organisation's assessment"), max_digits=5, decimal_places=2, default=Decimal(30)
+    )
+
     good_min = models.DecimalField(_("good from"), max_digits=5, decimal_places=2, default=Decimal(90))
     fairly_good_min = models.DecimalField(_("fairly good from"), max_digits=5, decimal_places=2, default=Decimal(80))
     average_min = models.DecimalField(_("average from"), max_digits=5, decimal_places=2, default=Decimal(60))

@@ -81,3 +81,16 @@ class ObjectionState(models.TextChoices):
     OPEN = "open", _("Being handled")
     UPHELD = "upheld", _("Upheld: the rating was changed")
     DISMISSED = "dismissed", _("Dismissed")
+
+
+class MeetingState(models.TextChoices):
+    PREPARED = "prepared", _("Being prepared")
+    REPORTS_SUBMITTED = "reports_submitted", _("Written reports submitted")
+    HELD = "held", _("Meeting held")
+    APPRAISAL_CLOSED = "appraisal_closed", _("Appraisal closed")
+    CONFIRMED = "confirmed", _("Results confirmed")
+
+
+class PersonResultSource(models.TextChoices):
+    MEETING = "meeting", _("Report-and-review meeting")
+    ORGANISATION = "organisation", _("The organisation's assessment")

@@ -288,6 +288,21 @@ def can_manage_cycle(user, cycle) -> bool:
     return cycle.office_id in offices_of(user)
 
 
+def can_run_meeting(user, meeting) -> bool:
+    """Officers of the office of the level holding a report-and-review meeting run it."""
+    return meeting.office_id in offices_of(user)
+
+
+def may_see_meeting(user, meeting) -> bool:
+    """Who sees a report-and-review meeting: its office's officers and the officers over the holding level, the
+    leaders of the holding level (or above it), and the meeting's reporters and commenting leaders."""
+    if user is None or not user.is_authenticated:
+        return False
+    if can_run_meeting(user, meeting) or can_act_on_organisation(user, meeting.holder):
+        return True  # its office, the officers over the holding level and the leaders of it or above it
+    return meeting.reporters.filter(Q(person=user) | Q(commenter=user)).exists()
+
+
 def can_run_campaign(user, campaign) -> bool:
     """Officers of the campaign's oversight office open, close and issue codes for it."""
     return campaign.office_id in offices_of(user)

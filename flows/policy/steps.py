@@ -110,6 +110,28 @@ def campaign_officer(user, campaign):
     return access.can_run_campaign(user, campaign)
 
 
+@rules.predicate
+def meeting_officer(user, subject):
+    """An officer of the office of the level holding the meeting (the subject is the meeting or a reporter)."""
+    return access.can_run_meeting(user, getattr(subject, "meeting", subject))
+
+
+@rules.predicate
+def the_reporter(user, reporter):
+    return user.pk == reporter.person_id
+
+
+@rules.predicate
+def the_commenting_leader(user, reporter):
+    return user.pk == reporter.commenter_id
+
+
+@rules.predicate
+def not_the_typist(user, reporter):
+    """Four eyes on a paper count: whoever typed it does not confirm it."""
+    return reporter.paper_entered_by_id != user.pk
+
+
 def _assessment(subject):
     return getattr(subject, "assessment", subject)
 
@@ -156,6 +178,14 @@ for name, rule in {
     # settling a cycle's ratings (等次审定)
     "ratingsettlement.settle": cycle_officer,
     "ratingsettlement.reopen": cycle_officer,
+    # report-and-review meetings (述职评议考核); reportmeeting.reports_in: the system, when the last report is in
+    "reportmeeting.hold": meeting_officer,
+    "reportmeeting.close_appraisal": meeting_officer,
+    "reportmeeting.confirm": meeting_officer,
+    "meetingreporter.submit_report": the_reporter,
+    "meetingreporter.comment": the_commenting_leader,
+    "meetingreporter.paper_enter": meeting_officer,
+    "meetingreporter.paper_confirm": meeting_officer & not_the_typist,
     # cycles and evaluations
     "reviewcycle.open": cycle_officer,
     "reviewcycle.close": cycle_officer,

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from flows.domain import numbers
 from flows.models import (
     POINTS_BY_VALUE,
+    AppraisalMark,
     Ballot,
     BallotForm,
     BallotMark,
@@ -100,6 +101,8 @@ def _new_code() -> str:
 def answers_for(campaign: Campaign) -> list[tuple[str, str]]:
     if campaign.form == BallotForm.MEMBER_RATING:
         return list(MemberRating.choices)
+    if campaign.form == BallotForm.APPRAISAL:
+        return list(AppraisalMark.choices)
     return list(Satisfaction.choices)
 
 
