@@ -28,7 +28,11 @@ class InboxEntry:
       report-and-review meeting), the object whose `cycle` it is: the cycle is the context and its office the one
       running it; there is no organisation;
     * `run_by`: the path to the oversight office whose officers take the task, where it is not the cycle's (a
-      township's report-and-review meeting is run by the township's own office).
+      township's report-and-review meeting is run by the township's own office);
+    * `about`: the path to the organisation the task is about, where it is neither an assessment's nor an
+      inspection's (a report-and-review meeting's holding level, a reporter's organisation);
+    * `due`: the path to the task's own due date (a date field), where it has one that is neither a rectification
+      item's nor a stage's (a written report due before its meeting).
     """
 
     assessment: str = ""
@@ -36,13 +40,17 @@ class InboxEntry:
     inspection: str = ""
     cycle_of: str = ""
     run_by: str = ""
+    about: str = ""
+    due: str = ""
 
     @property
     def organisation(self) -> str:
         """The path to the organisation the task is about ("" for none)."""
         if self.assessment:
             return f"{self.assessment}__organisation"
-        return f"{self.inspection}__organisation" if self.inspection else ""
+        if self.inspection:
+            return f"{self.inspection}__organisation"
+        return self.about
 
     @property
     def context(self) -> str:
@@ -61,7 +69,11 @@ class InboxEntry:
         return f"{self.context}__office" if self.context else ""
 
     def paths(self) -> tuple[str, ...]:
-        return tuple(p for p in (self.assessment, self.item, self.inspection, self.cycle_of, self.run_by) if p)
+        return tuple(
+            p
+            for p in (self.assessment, self.item, self.inspection, self.cycle_of, self.run_by, self.about, self.due)
+            if p
+        )
 
 
 _FLOWS: dict[str, type] = {}

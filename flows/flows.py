@@ -364,7 +364,7 @@ class ReportMeetingFlow(Flow):
 
     process_title = _("Report-and-review meeting")
     subject = "report_meeting"
-    inbox = InboxEntry(cycle_of="report_meeting", run_by="report_meeting__office")
+    inbox = InboxEntry(cycle_of="report_meeting", run_by="report_meeting__office", about="report_meeting__holder")
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.hold)
@@ -396,11 +396,16 @@ class ReportMeetingFlow(Flow):
 
 
 class MeetingReportFlow(Flow):
-    """A reporter's written 述职报告, submitted before the meeting."""
+    """A reporter's written 述职报告, due before the meeting; the holding level's office records its receipt."""
 
     process_title = _("Written report for a report-and-review meeting")
     subject = "meeting_reporter"
-    inbox = InboxEntry(cycle_of="meeting_reporter__meeting", run_by="meeting_reporter__meeting__office")
+    inbox = InboxEntry(
+        cycle_of="meeting_reporter__meeting",
+        run_by="meeting_reporter__meeting__office",
+        about="meeting_reporter__organisation",
+        due="meeting_reporter__meeting__reports_due",
+    )
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
@@ -409,6 +414,12 @@ class MeetingReportFlow(Flow):
         .Annotation(title=_("Submit the written report (述职报告)"))
         .Assign(lambda act: act.process.meeting_reporter.person)
         .Step("meetingreporter.submit_report")
+        .Next(this.receive)
+    )
+    receive = (
+        nodes.Task(meeting_steps.ReceiveReportView.as_view())
+        .Annotation(title=_("Record the receipt of a written report (述职报告)"))
+        .Step("meetingreporter.receive_report")
         .Next(this.end)
     )
     end = nodes.End()
@@ -425,7 +436,11 @@ class MeetingCommentFlow(Flow):
 
     process_title = _("Leader's comment on a reporter")
     subject = "meeting_comment"
-    inbox = InboxEntry(cycle_of="meeting_comment__meeting", run_by="meeting_comment__meeting__office")
+    inbox = InboxEntry(
+        cycle_of="meeting_comment__meeting",
+        run_by="meeting_comment__meeting__office",
+        about="meeting_comment__organisation",
+    )
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.comment)

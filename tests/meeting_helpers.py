@@ -2,14 +2,26 @@
 the township's own office (a 党建办 with two officers, so a paper count has its second pair of eyes)."""
 
 import datetime
+from decimal import Decimal
 
-from flows.models import OfficeKind, OfficeRole, Organisation, OversightOffice, Role, User
+from flows.models import (
+    AppraisalMark,
+    OfficeKind,
+    OfficeRole,
+    Organisation,
+    Outcome,
+    OversightOffice,
+    Rating,
+    Role,
+    User,
+)
 from flows.services import ballots
 from flows.services import meetings as svc
 from flows.services import people as people_svc
 from tests import cycle_helpers as h
 
 TOWNSHIP = "JC-QS-HT"
+SHUJI_PROBLEMS = "三会一课记录不完整\n发展党员程序不规范"
 
 
 def township_office() -> tuple[OversightOffice, User, User]:
@@ -79,3 +91,39 @@ def vote_at_the_meeting(meeting, officer, answers: list[dict]):
         marks = {(by_order[order], ""): mark for order, mark in answer.items()}
         receipts.append(ballots.ballot_cast(campaign=campaign, code=code, marks=marks))
     return codes, receipts
+
+
+def confirmed_meeting(cycle=None, *, confirm=True, review_first=False):
+    """河塘镇's meeting of its village secretaries, taken as far as the confirmed results (or only as far as the
+    comments with `confirm=False`): three attendees vote 好 for everyone and one 较好; 东坪村's secretary (speaking
+    first) gets problems pointed out. With `review_first`, 东坪村's own assessment has a result beforehand, so its
+    person in direct charge gets a result of the year as well."""
+    cycle = cycle or h.open_cycle()
+    if review_first:
+        dongping = h.through_to_review(cycle, h.VILLAGE)
+        h.review(dongping, fraction=Decimal("0.9"), outcome=Outcome.NONE)
+    meeting, officer, second = new_meeting(cycle, k=3)
+    submit_every_report(meeting)
+    reporters = list(meeting.reporters.order_by("order"))
+    good, fair = AppraisalMark.GOOD.value, AppraisalMark.FAIRLY_GOOD.value
+    vote_at_the_meeting(
+        meeting, officer, [{r.order: good for r in reporters}] * 3 + [{r.order: fair for r in reporters}]
+    )
+    svc.meeting_hold(meeting=meeting, by=officer, attendance="28")
+    commenter = h.holder(TOWNSHIP, Role.SECRETARY)
+    due = datetime.date.today() + datetime.timedelta(days=60)
+    for r in reporters:
+        problems = SHUJI_PROBLEMS if r.order == 1 else ""
+        svc.comment_submit(
+            reporter=r,
+            by=commenter,
+            comment=f"{r.person.real_name}同志述职实事求是，抓党建责任落实到位。",
+            rating=Rating.GOOD if r.order == 1 else Rating.FAIRLY_GOOD,
+            problems=problems,
+            problems_due=due if problems else None,
+        )
+    if confirm:
+        svc.appraisal_close(meeting=meeting, by=officer)
+        svc.results_confirm(meeting=meeting, by=second)
+    meeting.refresh_from_db()
+    return meeting

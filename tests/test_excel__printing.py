@@ -54,6 +54,13 @@ def results_ledger():
     return exports.build("results_ledger", h.county_officer(), {"cycle": cycle.pk})
 
 
+def cadre_ledger():
+    from tests.meeting_helpers import confirmed_meeting
+
+    meeting = confirmed_meeting()
+    return exports.build("cadre_ledger", h.county_officer(), {"cycle": meeting.cycle_id})
+
+
 def annual_report_subtree():
     cycle = _reviewed_cycle()
     return exports.build("annual_report_xlsx", h.county_officer(), {"cycle": cycle.pk, "org": "JC-QS", "subtree": "1"})
@@ -135,6 +142,7 @@ INSTRUCTIONS = {"说明": (PORTRAIT, None, None)}
 # export: {sheet: (orientation, frozen pane's top-left cell, print title rows)}
 EXPECTED = {
     results_ledger: {"考核结果": (LANDSCAPE, "C5", "$1:$4")},
+    cadre_ledger: {"干部考核结果": (LANDSCAPE, "C4", "$1:$3")},
     annual_report_subtree: {
         "书面报告": (PORTRAIT, None, None),
         "综合得分排名": (PORTRAIT, "A4", "$1:$3"),

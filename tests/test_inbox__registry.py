@@ -20,10 +20,13 @@ from flows.flows import (
     AssessmentFlow,
     GuidanceCommentFlow,
     InspectionFlow,
+    MeetingCommentFlow,
+    MeetingReportFlow,
     ObjectionFlow,
     OverdueRectificationFlow,
     RatingSettlementFlow,
     RectificationItemFlow,
+    ReportMeetingFlow,
 )
 from flows.models import (
     AccountabilityReferral,
@@ -42,10 +45,12 @@ from flows.selectors import archive, queue, task_inspection, task_subject
 from flows.selectors.inbox import Filters, my_tasks_page, stage_refs
 from flows.selectors.tasks import _task_rows
 from flows.services import assessments as svc
+from flows.services import meetings as meeting_svc
 from flows.services import publications as pub_svc
 from flows.services.organisations import guidance_add
 from flows.services.tasks import flow_start
 from tests import cycle_helpers as h
+from tests import meeting_helpers as mh
 from tests import spotcheck_helpers as sh
 
 KINDS = {"assessment": Assessment, "item": RectificationItem, "inspection": Inspection}
@@ -70,8 +75,9 @@ def test_every_flow_registers_what_its_tasks_are_about():
             if path:
                 assert path.split("__")[0] == flow.subject, (flow.__name__, path)
                 assert _model_at(path) is model, (flow.__name__, kind, path)
-        if entry.cycle_of:  # a task about a whole cycle: no organisation, the cycle and its office
-            assert not entry.organisation and _model_at(entry.context) is ReviewCycle
+        if entry.cycle_of:  # a task about a whole cycle (or a meeting within it): its cycle and the office running it
+            assert _model_at(entry.context) is ReviewCycle
+            assert not entry.organisation or _model_at(entry.organisation) is Organisation
         else:
             assert _model_at(entry.organisation) is Organisation
         assert _model_at(entry.office)._meta.model_name == "oversightoffice"
@@ -167,8 +173,26 @@ def every_flow(db, demo):
     settlement = RatingSettlement.objects.create(cycle=h.open_cycle(year=2025))  # another year's, to settle
     flow_start("RatingSettlementFlow", settlement=settlement)
 
+    # a report-and-review meeting: one written report still due (another meeting of the same secretaries), one to
+    # be received, the meeting held with the leaders' comments waiting and the appraisal to close
+    meeting, meeting_officer, _second = mh.new_meeting(cycle)
+    mh.submit_every_report(meeting)
+    *received, unreceived = meeting.reporters.order_by("order")
+    for r in received:
+        meeting_svc.report_receive(reporter=r, by=meeting_officer)
+    meeting_svc.meeting_hold(meeting=meeting, by=meeting_officer, attendance="20")
+    upcoming, _o, _s = mh.new_meeting(cycle, date=datetime.date(2027, 1, 15))
+    due_report = upcoming.reporters.order_by("order").first()
+
     comment = a.guidance_comments.get()
     return {
+        "meeting_report": (open_task(due_report.process, MeetingReportFlow.report), (None, None, None)),
+        "meeting_receive": (open_task(unreceived.process, MeetingReportFlow.receive), (None, None, None)),
+        "meeting_close": (open_task(meeting.process, ReportMeetingFlow.close), (None, None, None)),
+        "meeting_comment": (
+            open_task(meeting.reporters.get(order=1).comment_process, MeetingCommentFlow.comment),
+            (None, None, None),
+        ),
         "close_mass": (open_task(to_close.process, AssessmentFlow.close_mass), (to_close, None, None)),
         "office_review": (open_task(by_office.process, AssessmentFlow.review), (by_office, None, None)),
         "comment": (open_task(comment.process, GuidanceCommentFlow.comment), (a, None, None)),

@@ -21,6 +21,7 @@ from flows.models import (
     Role,
 )
 from flows.selectors.holders import OPEN_STATUSES
+from flows.selectors.inbox import my_tasks_page
 from flows.services import ballots
 from flows.services import meetings as svc
 from flows.services.tasks import AlreadyHandled
@@ -62,6 +63,10 @@ def test_a_meeting_from_preparation_to_every_reporters_result(demo):
     # each reporter finds the written report in their own inbox; the office cannot hold the meeting yet
     for r in reporters:
         assert "提交述职报告" in titles(r.person)
+    # with its own due date in 我的待办 (three days before the meeting unless the office says otherwise)
+    row = my_tasks_page(reporters[0].person)["rows"][0]
+    assert row["due"] == meeting.reports_due == datetime.date(2026, 12, 17)
+    assert row["organisation"] == reporters[0].organisation.name and row["organisation_url"].startswith("/orgs/")
     with pytest.raises(ValidationError, match="述职报告"):
         svc.meeting_hold(meeting=meeting, by=officer, attendance="25")
     with pytest.raises(PermissionDenied):
@@ -69,6 +74,17 @@ def test_a_meeting_from_preparation_to_every_reporters_result(demo):
     mh.submit_every_report(meeting)
     meeting.refresh_from_db()
     assert meeting.state == MeetingState.REPORTS_SUBMITTED
+    # the holding level's office records the receipt of each written report (书面述职 to the level above)
+    processes = [r.process_id for r in reporters]
+    receipts = Task.objects.filter(process_id__in=processes, status__in=OPEN_STATUSES)
+    assert [t.flow_task.name for t in receipts] == ["receive"] * 5 and not any(t.owner_id for t in receipts)
+    with pytest.raises(PermissionDenied):
+        svc.report_receive(reporter=reporters[0], by=reporters[0].person)
+    for r in reporters:
+        svc.report_receive(reporter=r, by=officer)
+    with pytest.raises(AlreadyHandled):
+        svc.report_receive(reporter=reporters[0], by=second)
+    assert all(r.report_received_by == officer for r in meeting.reporters.all())
     assert not any("提交述职报告" in titles(r.person) for r in reporters)
     with pytest.raises(ValidationError):  # submitted once, never twice
         svc.report_submit(reporter=reporters[0], by=reporters[0].person, report="第二次提交的述职报告内容" * 3)
@@ -87,6 +103,7 @@ def test_a_meeting_from_preparation_to_every_reporters_result(demo):
     commenter = h.holder(mh.TOWNSHIP, Role.SECRETARY)
     assert sum("领导点评" in str(t.flow_task.task_title) for t in open_tasks(commenter)) == 5
 
+    due = datetime.date.today() + datetime.timedelta(days=60)
     # the paper fallback: three paper ballots for 东坪村's secretary, typed by one officer, confirmed by another
     svc.paper_count_enter(reporter=reporters[0], by=officer, counts={GOOD: "2", FAIR: "1", AVERAGE: "", POOR: "0"})
     with pytest.raises(PermissionDenied):
@@ -96,7 +113,6 @@ def test_a_meeting_from_preparation_to_every_reporters_result(demo):
     svc.paper_count_confirm(reporter=reporters[0], by=second)
 
     # the township secretary comments on each; problems pointed out for 西岭村
-    due = datetime.date.today() + datetime.timedelta(days=60)
     with pytest.raises(PermissionDenied):
         svc.comment_submit(reporter=reporters[0], by=officer, comment="点评", rating=Rating.GOOD)
     with pytest.raises(ValidationError) as refused:
@@ -104,6 +120,20 @@ def test_a_meeting_from_preparation_to_every_reporters_result(demo):
             reporter=reporters[1], by=commenter, comment="点评", rating=Rating.AVERAGE, problems="台账不全"
         )
     assert "problems_due" in refused.value.message_dict
+    # 河塘社区 is not assessed in this (village) cycle: its problems could become no rectification item, so say so
+    with pytest.raises(ValidationError) as refused:
+        svc.comment_submit(
+            reporter=reporters[3],
+            by=commenter,
+            comment="点评",
+            rating=Rating.AVERAGE,
+            problems="台账不全",
+            problems_due=due,
+        )
+    assert (
+        "不在" in refused.value.message_dict["problems"][0]
+        or "not assessed" in refused.value.message_dict["problems"][0]
+    )
     for r, rating in zip(
         reporters, [Rating.GOOD, Rating.AVERAGE, Rating.FAIRLY_GOOD, Rating.FAIRLY_GOOD, Rating.GOOD], strict=True
     ):

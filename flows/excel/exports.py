@@ -13,6 +13,7 @@ from flows.models import (
     OfficeMembership,
     OfficeRole,
     Organisation,
+    PersonResult,
     RectificationItem,
     Role,
     RoleAssignment,
@@ -26,6 +27,7 @@ EXPORT_NAMES = {
     "scores": "评分表.xlsx",
     "rectification_ledger": "整改台账.xlsx",
     "results_ledger": "考核结果台账.xlsx",
+    "cadre_ledger": "干部抓党建工作考核结果.xlsx",
     "ballot_tally": "计票结果.xlsx",
     "annual_report_pdf": "书面报告.pdf",
     "annual_report_xlsx": "书面报告.xlsx",
@@ -135,6 +137,8 @@ def rows_of(kind: str, user, params: dict):
         if not (access.scope_for(user).superuser or access.can_manage_cycle(user, cycle)):
             qs = qs.filter(organisation__in=access.visible_organisations(user))
         return (cycle, qs), qs.count()
+    if kind == "cadre_ledger":
+        return _cadre_rows(user, params)
     if kind == "ballot_tally":
         from flows.services.ballots import campaigns_for
 
@@ -143,6 +147,35 @@ def rows_of(kind: str, user, params: dict):
     if kind in ANNUAL_REPORT_KINDS:
         return _annual_report_rows(user, params)
     return None
+
+
+def _cadre_rows(user, params):
+    """干部抓党建工作考核结果 of a cycle (cut to one organisations' level when `level` is given): the officers of the
+    cycle's office have every person's result; anyone else only the results of the organisations they may act on
+    (what they lead, or oversee as an officer), and nothing (404) when there are none."""
+    from flows.models import Level, ReviewCycle
+    from flows.models.organisations import subtree_q
+
+    level = params.get("level") or ""
+    if level and level not in Level.values:
+        return None
+    cycle = ReviewCycle.objects.select_related("office").filter(pk=params.get("cycle")).first()
+    if cycle is None or user is None or not user.is_authenticated:
+        return None
+    results = PersonResult.objects.filter(cycle=cycle)
+    if level:
+        results = results.filter(organisation__level=level)
+    scope = access.scope_for(user)
+    if not (scope.superuser or access.can_manage_cycle(user, cycle)):
+        if not scope.act_paths:
+            return None
+        within = Q(pk__in=[])
+        for path in scope.act_paths:
+            within |= subtree_q(path, prefix="organisation__")
+        results = results.filter(within)
+        if not results.exists():
+            return None
+    return (cycle, results, level), results.count()
 
 
 def _annual_report_rows(user, params):
@@ -179,6 +212,9 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
     if kind == "results_ledger":
         cycle, qs = obj
         return ledgers.results_ledger(cycle, qs, progress=progress)
+    if kind == "cadre_ledger":
+        cycle, results, level = obj
+        return ledgers.cadre_ledger(cycle, results, level=level, progress=progress)
     if kind == "ballot_tally":
         from flows.models.state_groups import Phase, phase_of
         from flows.services.ballots import tally

@@ -1,4 +1,5 @@
-"""Ledgers (台账) as offices print them: the cycle results ledger and the ballot tallies (write-only)."""
+"""Ledgers (台账) as offices print them: the cycle results ledger, the cadres' results (干部抓党建工作考核结果) and
+the ballot tallies (write-only)."""
 
 from django.db.models import FloatField
 from django.db.models.functions import Cast
@@ -9,7 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from flows.excel import choices, writing
 from flows.excel.cells import safe
-from flows.models import Assessment, Outcome, Rating, Sector, Stage
+from flows.models import Assessment, Level, Outcome, Rating, Role, Sector, Stage
 
 RESULT_GROUPS = [  # (group header or None, [column headers]): the 得分 group is a merged header over four columns
     (None, ["序号"]),
@@ -110,6 +111,72 @@ def results_ledger(cycle, assessments=None, *, progress=None) -> bytes:
             ]
         )
         if progress and n % 5000 == 0:
+            progress(n)
+    return writing.to_bytes(wb)
+
+
+CADRE_HEADER = [
+    "序号",
+    "姓名",
+    "职务",
+    "单位",
+    "层级",
+    "职责",
+    "现场测评",
+    "领导点评",
+    "组织考核得分",
+    "综合得分",
+    "等次",
+    "依据",
+    "确认日期",
+]
+CADRE_COLUMNS = [6, 10, 24, 36, 12, 10, 10, 10, 12, 10, 8, 48, 12]
+DUTIES = {Role.SECRETARY: "书记", Role.DEPUTY: "分管领导"}
+
+
+def cadre_ledger(cycle, results, *, level: str = "", progress=None) -> bytes:
+    """干部抓党建工作考核结果: each person's result of the cycle (a secretary's from the report-and-review meeting,
+    the person in direct charge's from the organisation's assessment), as an organisation department hands it to
+    its cadre section; `level` names the organisations' level it was cut to (all levels when empty)."""
+    wb = writing.new_workbook()
+    # two title rows and the header repeated on every page; the names stay in view when scrolling right
+    ws = writing.printed_sheet(wb, "干部考核结果", columns=CADRE_COLUMNS, header_rows=3, freeze="C4")
+    level_label = choices.zh_label(Level, level) if level else "全部层级"
+    stamp = timezone.localtime().strftime("%Y年%m月%d日")
+    tops = writing.title_rows(
+        ws,
+        f"{cycle.year}年度干部抓党建工作考核结果（{level_label}）",
+        f"{cycle.name}　{cycle.office.name}　制表日期：{stamp}",
+        len(CADRE_HEADER),
+    )
+    writing.header_row(ws, CADRE_HEADER)
+    levels = {v: choices.zh_label(Level, v) for v in Level.values}
+    ratings = {v: choices.zh_label(Rating, v) for v in Rating.values}
+    rows = results.select_related("person", "organisation").order_by("organisation__path", "-duty", "person__pk")
+    for n, r in enumerate(rows.iterator(chunk_size=2000), 1):
+        confirmed = WriteOnlyCell(ws, value=timezone.localtime(r.confirmed_at).date())
+        confirmed.number_format = "yyyy-mm-dd"
+        writing.wrapped_row(
+            ws,
+            tops + 1 + n,
+            [
+                n,
+                r.person.real_name or r.person.username,
+                r.title,
+                r.organisation.name,
+                levels.get(r.organisation.level, ""),
+                DUTIES.get(r.duty, r.duty),
+                _num(r.appraisal_score),
+                ratings.get(r.comment_rating, ""),
+                _num(r.organisation_score),
+                _num(r.score),
+                ratings.get(r.rating, ""),
+                r.basis,
+                confirmed,
+            ],
+            CADRE_COLUMNS,
+        )
+        if progress and n % 2000 == 0:
             progress(n)
     return writing.to_bytes(wb)
 

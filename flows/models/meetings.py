@@ -9,6 +9,9 @@ the problems pointed out). Confirming the results gives each reporter a result o
 (`PersonResult`), from the appraisal, the comment and their organisation's assessment, weighted as the cycle says;
 the problems pointed out become rectification items owned by the reporter.
 
+The written report is the secretary's yearly written 述职 to the level above (seed 001): a task with a due date
+(`reports_due`, before the meeting) whose receipt the holding level's office records.
+
     ReportMeeting:  prepared ──reports_in──▶ reports_submitted ──hold──▶ held ──close_appraisal──▶
                     appraisal_closed ──confirm──▶ confirmed
 """
@@ -38,6 +41,7 @@ class ReportMeeting(ConcurrentTransitionMixin, models.Model):
     )
     title = models.CharField(_("title"), max_length=160)
     date = models.DateField(_("meeting date"))
+    reports_due = models.DateField(_("written reports due"))
     place = models.CharField(_("place"), max_length=120)
     attendees = models.TextField(
         _("attendees"), help_text=_("Who attends: committee members, representatives of Party members and the public.")
@@ -57,9 +61,21 @@ class ReportMeeting(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("report-and-review meeting")
         verbose_name_plural = _("report-and-review meetings")
         ordering = ["-date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reports_due__lte=models.F("date")),
+                name="meeting_reports_due_before_it",
+                violation_error_message=_("The written reports are due before the meeting."),
+            ),
+        ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def organisation(self):
+        """The organisation the meeting's steps are about: the level holding it."""
+        return self.holder
 
     def all_reports_in(self):
         return not self.reporters.filter(report_submitted_at__isnull=True).exists()
@@ -105,6 +121,11 @@ class MeetingReporter(models.Model):
     )
     report = models.TextField(_("written report (述职报告)"), blank=True)
     report_submitted_at = models.DateTimeField(_("report submitted"), null=True, blank=True)
+    # the holding level records that it received the written report (书面述职, seed 001)
+    report_received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    report_received_at = models.DateTimeField(_("report received"), null=True, blank=True)
     commenter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("leader who comments")
     )

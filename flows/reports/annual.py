@@ -21,6 +21,8 @@ from flows.models import (
     Finding,
     ItemScore,
     ItemState,
+    MeetingReporter,
+    MeetingState,
     Outcome,
     Rating,
     RectificationItem,
@@ -121,6 +123,7 @@ def annual_report(*, cycle, organisation, subtree: bool = False, by=None) -> dic
         if assessment is None:
             return None
         report = head | {"single": _single_body(assessment), "subtree": None}
+    report["meetings"] = meetings_section(cycle, organisation, subtree=subtree)
     return report | {"text": _sentences(report)}
 
 
@@ -141,6 +144,7 @@ def _sentences(report) -> dict:
         f"书面报告抓基层党建工作情况的要求，现将{name}{c['year']}年度基层党建工作责任制落实情况报告如下。",
         "signed_by": f"{name}（盖章）",
         "generated": f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。",
+        "meetings": meetings_text(report.get("meetings") or []),
     }
     if report["single"]:
         r = report["single"]["rectification"]
@@ -444,3 +448,108 @@ def _finding_counts(cycle, root) -> dict:
         "total": sum(grouped.values()),
         "by_severity": [(severities[v], grouped.get(v, 0)) for v in Severity.values],
     }
+
+
+# ---- 述职评议考核: the report-and-review meetings and the secretaries' results ------------------------------------
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def section_number(n: int) -> str:
+    """一、二、… for the report's numbered sections (up to 十)."""
+    return NUMERALS[n - 1] if 1 <= n <= len(NUMERALS) else str(n)
+
+
+def meetings_heading(report) -> str:
+    """The 述职评议考核 section comes last: after 六 (or 七 when one organisation's report lists spot-check
+    findings)."""
+    last = 7 if report["single"] and report["single"]["findings"] else 6
+    return f"{section_number(last + 1)}、述职评议考核"
+
+
+def meetings_section(cycle, organisation, *, subtree: bool) -> list[dict]:
+    """The cycle's confirmed report-and-review meetings within the report's scope, each with its reporters' results:
+    a meeting held by an organisation in scope with all its reporters; a meeting held above it with the reporters
+    from the organisations in scope only. One query, whatever the size of the subtree."""
+    if subtree:
+        in_scope = subtree_q(organisation.path, prefix="meeting__holder__") | subtree_q(
+            organisation.path, prefix="organisation__"
+        )
+    else:
+        in_scope = Q(meeting__holder=organisation) | Q(organisation=organisation)
+    ratings = _labels(Rating)
+    reporters = (
+        MeetingReporter.objects.filter(in_scope, meeting__cycle=cycle, meeting__state=MeetingState.CONFIRMED)
+        .select_related("meeting__holder", "person", "organisation", "result")
+        .order_by("meeting__date", "meeting__pk", "order", "pk")
+    )
+    meetings: dict = {}
+    for r in reporters:
+        m = r.meeting
+        entry = meetings.get(m.pk)
+        if entry is None:
+            entry = meetings[m.pk] = {
+                "title": m.title,
+                "holder": m.holder.name,
+                "date": _date(m.date),
+                "place": m.place,
+                "attendance": m.attendance,
+                "reporters": [],
+            }
+        result = getattr(r, "result", None)
+        entry["reporters"].append(
+            {
+                "order": r.order,
+                "name": str(r.person),
+                "post": r.title,
+                "organisation": r.organisation.name,
+                "appraisal": _num(r.appraisal_score),
+                "appraisal_text": cell_text(_num(r.appraisal_score)) if r.appraisal_score is not None else "未计入",
+                "comment_rating": ratings.get(r.comment_rating, ""),
+                "score": _num(result.score) if result else None,
+                "rating": ratings.get(result.rating, "") if result else "",
+            }
+        )
+    return list(meetings.values())
+
+
+def meetings_text(meetings: list[dict]) -> str:
+    if not meetings:
+        return "本考核周期内没有已确认结果的述职评议会。"
+    reporters = [r for m in meetings for r in m["reporters"]]
+    by_rating = {label: 0 for label in _labels(Rating).values()}
+    for r in reporters:
+        if r["rating"]:
+            by_rating[r["rating"]] = by_rating.get(r["rating"], 0) + 1
+    spread = "，".join(f"{label} {n} 名" for label, n in by_rating.items())
+    return (
+        f"本考核周期召开述职评议会 {len(meetings)} 次，{len(reporters)} 名党组织书记述职述党建、接受现场测评和"
+        f"领导点评。考核结果：{spread}。"
+    )
+
+
+def meeting_facts(m: dict) -> str:
+    """召开单位, date, place and attendance of one meeting, as one line."""
+    attendance = f"{m['attendance']} 人" if m["attendance"] is not None else "未登记"
+    return f"召开单位：{m['holder']}；时间：{m['date']}；地点：{m['place']}；参会人数：{attendance}"
+
+
+MEETING_HEADER = ["述职顺序", "姓名", "职务", "单位", "现场测评", "领导点评", "综合得分", "等次"]
+
+
+def meeting_rows(m: dict, *, numbers: bool = False) -> list[list]:
+    """One row per reporter under MEETING_HEADER; with `numbers` the appraisal stays a number (a workbook's cell)
+    where there is one."""
+    return [
+        [
+            r["order"],
+            r["name"],
+            r["post"],
+            r["organisation"],
+            r["appraisal"] if numbers and r["appraisal"] is not None else r["appraisal_text"],
+            r["comment_rating"] or "—",
+            r["score"],
+            r["rating"] or "—",
+        ]
+        for r in m["reporters"]
+    ]

@@ -13,7 +13,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
-from flows.reports.annual import cell_text
+from flows.reports.annual import MEETING_HEADER, cell_text, meeting_facts, meeting_rows, meetings_heading
 
 BODY_FONT, HEADING_FONT = "宋体", "黑体"
 
@@ -260,6 +260,18 @@ def _subtree(doc, t, text):
     )
 
 
+def _meetings(doc, report):
+    """述职评议考核: each confirmed meeting in scope, its facts and its reporters' results."""
+    if "meetings" not in report:
+        return
+    _heading(doc, meetings_heading(report))
+    _para(doc, report["text"]["meetings"], indent=True)
+    for n, m in enumerate(report["meetings"], 1):
+        _para(doc, f"（{n}）{m['title']}")
+        _para(doc, meeting_facts(m))
+        _table(doc, MEETING_HEADER, meeting_rows(m))
+
+
 def _signature(doc, report):
     _para(doc, "")
     for text in (
@@ -282,6 +294,7 @@ def annual_report_docx(report: dict) -> bytes:
         _single(doc, report["single"], report["text"])
     else:
         _subtree(doc, report["subtree"], report["text"])
+    _meetings(doc, report)
     _signature(doc, report)
     out = io.BytesIO()
     doc.save(out)

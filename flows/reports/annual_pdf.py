@@ -16,7 +16,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import CondPageBreak, KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from flows.reports.annual import cell_text
+from flows.reports.annual import MEETING_HEADER, cell_text, meeting_facts, meeting_rows, meetings_heading
 from flows.reports.printing import FONT
 
 ROWS_PER_TABLE = 400  # long tables are cut into pieces (each repeating its header): splitting stays linear
@@ -284,6 +284,27 @@ def _subtree(report, st) -> list:
     return story
 
 
+def _meetings(report, st) -> list:
+    """述职评议考核: each confirmed meeting in scope, its facts and its reporters' results."""
+    if "meetings" not in report:
+        return []
+    story = [_p(meetings_heading(report), st["h1"]), _p(report["text"]["meetings"], st["body"])]
+    for n, m in enumerate(report["meetings"], 1):
+        story.append(_p(f"（{n}）{m['title']}", st["lead"]))
+        story.append(_p(meeting_facts(m), st["plain"]))
+        story += _tables(
+            MEETING_HEADER,
+            [
+                [order, _p(name, st["cell"]), _p(post, st["cell"]), _p(org, st["cell"]), *rest]
+                for order, name, post, org, *rest in meeting_rows(m)
+            ],
+            [16 * mm, 17 * mm, 34 * mm, 39 * mm, 16 * mm, 16 * mm, 16 * mm, 16 * mm],
+            st,
+            numeric=(4, 6),
+        )
+    return story
+
+
 def _signature(report, st, tail: list) -> list:
     """The seal and signature block, kept on one page with the report's last short section (a signature never
     stands alone on a page of its own)."""
@@ -331,6 +352,7 @@ def annual_report_pdf(report: dict) -> bytes:
     )
     story = _head_section(report, st)
     story += _single(report, st) if report["single"] else _subtree(report, st)
+    story += _meetings(report, st)
     tail = []
     while story and isinstance(story[-1], Paragraph) and len(tail) < 4:  # the last heading and its short text
         tail.insert(0, story.pop())

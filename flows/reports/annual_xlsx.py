@@ -6,6 +6,7 @@ from openpyxl.styles import Font
 
 from flows.excel import writing
 from flows.excel.cells import safe
+from flows.reports.annual import MEETING_HEADER, meeting_facts, meeting_rows, meetings_heading
 
 COLUMNS = [22, 60, 14, 14]  # the report sheet: label, value, and two narrow columns for counts and shares
 
@@ -247,6 +248,35 @@ def _subtree(wb, ws, report):
     )
 
 
+def _meetings(wb, ws, report):
+    """述职评议考核: the summary and each meeting's facts on the report sheet; one row per reporter on a sheet of
+    its own (only when there is a meeting to list)."""
+    if "meetings" not in report:
+        return
+    meetings = report["meetings"]
+    _heading(ws, meetings_heading(report) + ("（见“述职评议考核”表）" if meetings else ""))
+    _paragraph(ws, report["text"]["meetings"])
+    for n, m in enumerate(meetings, 1):
+        _line(ws, f"（{n}）{m['title']}", meeting_facts(m))
+    if not meetings:
+        return
+    _table(
+        wb,
+        "述职评议考核",
+        "述职评议考核结果",
+        report["title"],
+        ["序号", "述职评议会", "召开单位", "召开日期", "地点", "参会人数", *MEETING_HEADER],
+        [
+            [n, m["title"], m["holder"], m["date"], m["place"], m["attendance"], *row]
+            for n, (m, row) in enumerate(((m, row) for m in meetings for row in meeting_rows(m, numbers=True)), 1)
+        ],
+        [6, 30, 24, 14, 20, 8, 8, 10, 24, 28, 10, 10, 10, 8],
+        landscape=True,
+        freeze="C4",
+        wrap=True,
+    )
+
+
 def annual_report_workbook(report: dict) -> bytes:
     wb = writing.new_workbook()
     ws = _report_sheet(wb, report)
@@ -254,6 +284,7 @@ def annual_report_workbook(report: dict) -> bytes:
         _single(wb, ws, report)
     else:
         _subtree(wb, ws, report)
+    _meetings(wb, ws, report)
     _heading(ws, "")
     _paragraph(ws, report["text"]["signed_by"])
     _line(ws, "书记（签字）：")

@@ -99,7 +99,7 @@ def _tables() -> dict:
 def _id_at(path: str) -> str:
     """A subquery: the id of the object at `path` (an ORM path from the process, e.g. "referral__item__assessment")
     for the task `t`. Its first table is the flow's subject, found by its process_id (an index lookup); each further
-    step follows a foreign key, and the last one's column is the id."""
+    step follows a foreign key, and the last one's column is the id (or the value, for a path ending at a date)."""
     from viewflow.workflow.models import Process
 
     q = connection.ops.quote_name
@@ -111,7 +111,8 @@ def _id_at(path: str) -> str:
     column = model._meta.pk.column
     for i, name in enumerate(rest):
         field = model._meta.get_field(name)
-        if not (field.concrete and (field.many_to_one or field.one_to_one)):
+        last_value = i == len(rest) - 1 and field.concrete and not field.is_relation  # a due date's path ends so
+        if not (last_value or (field.concrete and (field.many_to_one or field.one_to_one))):
             raise ValueError(f"{path}: {name} is not a foreign key of {model.__name__}")
         column = field.column
         if i < len(rest) - 1:
@@ -143,7 +144,12 @@ def _subject_columns_of(flows) -> str:
     item = _first_of(_id_at(e.item) for e in entries if e.item)
     inspection = _first_of(_id_at(e.inspection) for e in entries if e.inspection)
     cycle = _first_of(_id_at(e.context) for e in entries if e.cycle_of)
-    return f"{assessment} AS assessment_id, {item} AS item_id, {inspection} AS inspection_id, {cycle} AS cycle_id"
+    about = _first_of(_id_at(e.about) for e in entries if e.about)
+    due = _first_of(_id_at(e.due) for e in entries if e.due)
+    return (
+        f"{assessment} AS assessment_id, {item} AS item_id, {inspection} AS inspection_id, {cycle} AS cycle_id, "
+        f"{about} AS about_id, {due} AS own_due"
+    )
 
 
 def _subjects(where_sql: str) -> str:
@@ -168,21 +174,22 @@ def _from(source: str, *, places: bool = True) -> str:
             f"LEFT JOIN {t['item']} i ON i.id = t.item_id "
             f"LEFT JOIN {t['inspection']} ins ON ins.id = t.inspection_id "
             f"LEFT JOIN {t['plan']} pl ON pl.id = ins.plan_id "
-            f"LEFT JOIN {t['organisation']} o ON o.id = COALESCE(a.organisation_id, ins.organisation_id) "
+            f"LEFT JOIN {t['organisation']} o ON o.id = COALESCE(a.organisation_id, ins.organisation_id, t.about_id) "
         )
     return sql
 
 
-# the due date of a row: the inspection plan's, else the rectification item's, else the current stage's deadline
+# the due date of a row: its own (a flow's registered `due`), the inspection plan's, else the rectification item's,
+# else the current stage's deadline
 DUE = (
-    "COALESCE(pl.due, i.due, CASE a.state WHEN 'self_assessment' THEN c.self_due "
+    "COALESCE(t.own_due, pl.due, i.due, CASE a.state WHEN 'self_assessment' THEN c.self_due "
     "WHEN 'self_approval' THEN c.self_due WHEN 'mass_evaluation' THEN c.mass_due "
     "WHEN 'superior_review' THEN c.review_due WHEN 'rectification' THEN c.rectification_due END)"
 )
 COLUMNS = (
     "t.id AS task_id, t.process_id AS process_id, t.flow_task AS flow_task, t.created AS created, "
     "a.id AS assessment_id, o.name AS organisation, COALESCE(pl.name, c.name) AS context, "
-    f"ins.id AS inspection_id, i.problem AS problem, {DUE} AS due"
+    f"ins.id AS inspection_id, i.problem AS problem, {DUE} AS due, o.code AS organisation_code"
 )
 # the statuses are written into the SQL, not passed as parameters: SQLite picks a partial index only when the
 # query's condition matches the index's word for word
@@ -280,13 +287,15 @@ def _as_datetime(value):
 
 
 def _row(values, bounds) -> dict:
-    task_id, process_id, ref, created, assessment_id, org, context, inspection_id, problem, due = values
+    task_id, process_id, ref, created, assessment_id, org, context, inspection_id, problem, due, org_code = values
     url, title = _task_url_pattern(ref)
     due = _as_date(due)
     if assessment_id:
         org_url = _detail_url_pattern("assessment_detail").format(pk=assessment_id)
     elif inspection_id:
         org_url = _detail_url_pattern("inspection_detail").format(pk=inspection_id)
+    elif org_code:  # a task about an organisation itself (a meeting's holding level, a reporter's organisation)
+        org_url = reverse("organisation_detail", args=[org_code])
     else:
         org_url = ""
     return {

@@ -87,12 +87,18 @@ def _task_rows(tasks, *, when="created"):
         due = item.due if item else (stage_due(assessment) if assessment else None)
         if inspection is not None:
             due = inspection.plan.due
+        own_due = _at(t.process, _entry(t).due)
+        if own_due is not None:  # a flow's own due date (a written report due before its meeting)
+            due = own_due
         if assessment is not None:
             organisation = assessment.organisation.name
             organisation_url = reverse("assessment_detail", args=[assessment.pk])
         elif inspection is not None:
             organisation = inspection.organisation.name
             organisation_url = reverse("inspection_detail", args=[inspection.pk])
+        elif (about := _at(t.process, _entry(t).about)) is not None:
+            organisation = about.name
+            organisation_url = reverse("organisation_detail", args=[about.code])
         else:
             organisation = organisation_url = ""
         rows.append(

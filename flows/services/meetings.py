@@ -4,7 +4,8 @@
   speaking order, the leader who comments on each — with the appraisal's ballot (one line per reporter, so one
   voting code per attendee covers them all); each reporter gets the task of submitting the written 述职报告, the
   office the tasks of recording the meeting, closing the appraisal and confirming the results.
-* `report_submit`: a reporter's written report; the last one moves the meeting to "reports submitted".
+* `report_submit`: a reporter's written report (due before the meeting); the last one moves the meeting to "reports
+  submitted". `report_receive`: the holding level's office records its receipt.
 * `meeting_hold`: the meeting took place; each commenting leader gets the task of the 领导点评.
 * `paper_count_enter` / `paper_count_confirm`: the paper fallback of the appraisal, typed by one officer and
   confirmed by another.
@@ -100,11 +101,11 @@ def _reporter_label(r: dict) -> str:
 
 @transaction.atomic
 def meeting_create(
-    *, by, cycle, holder, office, title, date, place, attendees, reporters: list[dict], k_threshold=5
+    *, by, cycle, holder, office, title, date, place, attendees, reporters: list[dict], k_threshold=5, reports_due=None
 ) -> ReportMeeting:
     """`reporters`, in speaking order: [{"person", "organisation", "commenter", "title" (optional)}]: a secretary
     (or acting secretary) of an organisation the holder leads, and a leader of the holding organisation who
-    comments on them."""
+    comments on them. `reports_due`: when the written reports are due (default: three days before the meeting)."""
     if office.pk not in access.offices_of(by):
         raise PermissionDenied(_("Only officers of the office holding the meeting run it."))
     if office.scope_id != holder.pk:
@@ -127,6 +128,9 @@ def meeting_create(
         }
     if not reporters:
         errors["reporters"] = _("Choose who reports.")
+    reports_due = reports_due or date - datetime.timedelta(days=3)
+    if reports_due > date:
+        errors["reports_due"] = _("The written reports are due before the meeting.")
     if errors:
         raise ValidationError(errors)
     seen = set()
@@ -176,6 +180,7 @@ def meeting_create(
         office=office,
         title=title,
         date=date,
+        reports_due=reports_due,
         place=place,
         attendees=attendees,
         campaign=campaign,
@@ -223,6 +228,22 @@ def report_submit(*, reporter, by, report: str, activation=None) -> MeetingRepor
     task_complete(r.process, "MeetingReportFlow.report", by=by, activation=activation)
     if meeting.all_reports_in():
         _meeting_step(meeting, "reports_in", by=None, system=True)
+    return r
+
+
+@transaction.atomic
+def report_receive(*, reporter, by, activation=None) -> MeetingReporter:
+    """The holding level's office records that it received the written report (a double click: already handled)."""
+    r = _lock_reporter(reporter)
+    _allowed(by, "meetingreporter.receive_report", r, _("Only officers of the office holding the meeting run it."))
+    if r.report_received_at:
+        raise AlreadyHandled(_("The receipt of this report has already been recorded."))
+    if not r.report_submitted_at:
+        raise ValidationError(_("The written report has not been submitted yet."))
+    r.report_received_by, r.report_received_at = by, timezone.now()
+    r.save(update_fields=["report_received_by", "report_received_at"])
+    audit_record(actor=by, action="meeting.report_received", subject=r.meeting, to_value=str(r.person_id))
+    task_complete(r.process, "MeetingReportFlow.receive", by=by, activation=activation)
     return r
 
 
@@ -315,7 +336,12 @@ def comment_submit(
         errors["comment"] = _("Write the comment.")
     if rating not in Rating.values:
         errors["rating"] = _("Choose the rating the comment gives.")
-    if problems and problems_due is None:
+    if problems and not Assessment.objects.filter(cycle=meeting.cycle, organisation=r.organisation).exists():
+        errors["problems"] = _(
+            "%(org)s is not assessed in %(cycle)s, so the problems cannot become its rectification items: "
+            "write them into the comment instead."
+        ) % {"org": r.organisation, "cycle": meeting.cycle}
+    elif problems and problems_due is None:
         errors["problems_due"] = _("Give the date by which the problems are to be rectified.")
     elif problems and problems_due <= timezone.localdate():
         errors["problems_due"] = _("The rectification date must be in the future.")
@@ -430,7 +456,7 @@ def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
                 confirmed_at=now,
             )
             notified.append(r.person)
-            for problem in r.problems.splitlines() if assessment else ():
+            for problem in r.problems.splitlines():  # comment_submit took problems only where there is an assessment
                 rectification_item_create(
                     assessment=assessment,
                     by=by,

@@ -168,5 +168,17 @@ def excel_export_results(request, pk):
 
 
 @login_required
+def excel_export_cadres(request, pk):
+    """干部抓党建工作考核结果 of a cycle, what an organisation department hands to its cadre section: every person's
+    result for the cycle's office, the organisations they may act on for anyone else; `?level=` cuts it to one
+    level of organisations (an unknown level is a 404, as for a cycle the user has nothing of)."""
+    params = {"cycle": pk}
+    level = request.GET.get("level", "")
+    if level:
+        params["level"] = level
+    return _export(request, "cadre_ledger", params)
+
+
+@login_required
 def excel_export_tally(request, pk):
     return _export(request, "ballot_tally", {"campaign": pk})

@@ -59,6 +59,14 @@ class SubmitReportView(MeetingStepView):
         return _("The written report is submitted.")
 
 
+class ReceiveReportView(MeetingStepView):
+    template_name = "flows/meetings/step_receive.html"
+
+    def act(self):
+        services.report_receive(reporter=self.subject(), by=self.request.user, activation=self.request.activation)
+        return _("The receipt of the written report is recorded.")
+
+
 class CommentView(MeetingStepView):
     template_name = "flows/meetings/step_comment.html"
     form_class = CommentForm
