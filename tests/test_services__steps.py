@@ -20,6 +20,7 @@ SYSTEM_STEPS = {
     "assessment.finish_rectification",  # the last rectification item is verified
     "inspection.signed",  # the last inspector signs
     "spotcheckplan.close",  # the last inspection is decided
+    "reportmeeting.reports_in",  # the last written report of a meeting arrives
 }
 
 

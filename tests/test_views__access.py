@@ -51,8 +51,11 @@ CASES = {
     "excel_export_tally": (lambda c: {"pk": c["campaign"].pk}, "zuzhibu", "xianshuji", None),
     "year_over_year": ({}, "zuzhibu", "shuji", "逐年对比"),
     "stalled_tasks": ({}, "zuzhibu", "shuji", None),
-
-
+    "excel_export_cadres": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", None),
+    # a report-and-review meeting: its office prepares it; a reporter sees it, a party member of a reporting
+    # village does not
+    "meeting_create": ({}, "lvminghui", "shuji", "新建述职评议会"),
+    "meeting_detail": (lambda c: {"pk": c["meeting"].pk}, "shuji", "dangyuan", "述职评议会"),
     "annual_report": (
         lambda c: {"pk": c["cycle"].pk},
         "county_officer",
@@ -84,6 +87,9 @@ ACTIONS = {
     "task_pass_on": (lambda c: {"pk": c["open_task"].pk}, "xianshuji_of_other_county"),
     "acting_head": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     "handover": ({"code": "JC-QS-HT-01"}, "xianshuji"),
+    # the paper count: a reporter and the commenting leader see the meeting but do not run it
+    "meeting_paper_enter": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "shuji"),
+    "meeting_paper_confirm": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "dingxuejun"),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -101,6 +107,7 @@ OWN_VIEWS = {
     "inbox_live": "open_tasks",
     "excel_home": "excel-upload",
     "annual_report_list": "书面报告",
+    "meeting_list": "述职评议",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens)
@@ -145,13 +152,18 @@ def ctx(demo):
     excel_job.output.save("marked.xlsx", ContentFile(b"PK\x03\x04 marked copy"))
     from viewflow.workflow.models import Task
 
+    from tests import meeting_helpers as mh
+
+    meeting, _officer, _second = mh.new_meeting(cycle)
     return {
+        "meeting": meeting,
+        "reporter": meeting.reporters.order_by("order").first(),
         "open_task": Task.objects.get(process=assessment.process, status__in=["NEW", "ASSIGNED"]),
         "excel_job": excel_job,
         "cycle": cycle,
         "assessment": assessment,
         "evidence": Evidence.objects.filter(assessment=assessment).first(),
-        "campaign": Campaign.objects.get(subjects__organisation__code="JC-QS-HT-03"),
+        "campaign": Campaign.objects.exclude(kind="report_meeting").get(subjects__organisation__code="JC-QS-HT-03"),
         "plan": plan,
         "draft_plan": sh.make_plan(name="草拟中的抽查"),
         "inspection": inspection,

@@ -56,7 +56,7 @@ def test_an_officer_creates_and_opens_a_cycle_on_screen(client, demo):
     cycle = ReviewCycle.objects.get(year=2027)
     assert client.post(reverse("cycle_open", kwargs={"pk": cycle.pk})).status_code == 302
     page = client.get(reverse("cycle_detail", kwargs={"pk": cycle.pk})).content.decode()
-    assert "7 / 7" in page and "自评" in page
+    assert "8 / 8" in page and "自评" in page
     # a village secretary may not see the cycle at all
     client.force_login(User.objects.get(username="shuji"))
     assert client.get(reverse("cycle_detail", kwargs={"pk": cycle.pk})).status_code == 404
@@ -446,6 +446,23 @@ def test_every_task_node_refuses_a_wrong_user(client, demo):
         assessment=h.assessment_of(cycle, "JC-QS-HT-01"),
         reason="评定偏高",
     )
+    check_open_tasks()
+    # a report-and-review meeting: the written report and its receipt, holding it, the comments, closing, confirming
+    from flows.services import meetings as meeting_svc
+    from tests import meeting_helpers as mh
+
+    meeting, meeting_officer, second = mh.new_meeting(cycle)
+    check_open_tasks()
+    mh.submit_every_report(meeting)
+    check_open_tasks()
+    for r in meeting.reporters.all():
+        meeting_svc.report_receive(reporter=r, by=meeting_officer)
+    meeting_svc.meeting_hold(meeting=meeting, by=meeting_officer, attendance="20")
+    check_open_tasks()
+    commenter = h.holder(mh.TOWNSHIP, Role.SECRETARY)
+    for r in meeting.reporters.all():
+        meeting_svc.comment_submit(reporter=r, by=commenter, comment="述职全面。", rating="good")
+    meeting_svc.appraisal_close(meeting=meeting, by=second)
     check_open_tasks()
     all_nodes = {n for f in FLOWS for n in f.instance.nodes() if isinstance(n, TaskNode)}
     assert seen == all_nodes, {n.name for n in all_nodes - seen}

@@ -28,6 +28,7 @@ from flows.models.states import (
     CycleState,
     InspectionState,
     ItemState,
+    MeetingState,
     ObjectionState,
     PlanState,
     SettlementState,
@@ -93,6 +94,13 @@ PHASES = {
         SettlementState.SETTLING: UNDER_WAY,  # the office settles the cycle's ratings under the cap
         SettlementState.SETTLED: DONE,
     },
+    MeetingState: {
+        MeetingState.PREPARED: UNDER_WAY,  # the reporters write their reports
+        MeetingState.REPORTS_SUBMITTED: WAITING,  # the reports are in; the meeting is to be held
+        MeetingState.HELD: UNDER_WAY,  # the attendees vote, the leaders comment
+        MeetingState.APPRAISAL_CLOSED: WAITING,  # the office confirms the results
+        MeetingState.CONFIRMED: DONE,
+    },
     ObjectionState: {
         ObjectionState.OPEN: WAITING,  # raised; the office upholds or dismisses it
         ObjectionState.UPHELD: DONE,
@@ -110,6 +118,7 @@ MACHINES = {
     "flows.inspection": InspectionState,
     "flows.objection": ObjectionState,
     "flows.ratingsettlement": SettlementState,
+    "flows.reportmeeting": MeetingState,
 }
 
 # Named subsets, for readers that ask more than the phase (an assessment's stage strip; what needs a plan drawn).

@@ -233,9 +233,7 @@ def person_in_direct_charge(org: Organisation, on: datetime.date | None = None) 
 
 def is_in_direct_charge(user, org: Organisation) -> bool:
     """分管领导 · 直接责任人 of `org` today (the secretary where there is no leader in charge)."""
-    return (
-        user is not None and user.is_authenticated and in_direct_charge_ids([org.pk]).get(org.pk) == user.pk
-    )
+    return user is not None and user.is_authenticated and in_direct_charge_ids([org.pk]).get(org.pk) == user.pk
 
 
 def is_leadership_member(user, org: Organisation) -> bool:

@@ -147,6 +147,14 @@ def meeting_create(
             )
         if person.pk in seen:
             raise ValidationError({"reporters": _("%(person)s is listed twice.") % {"person": person}})
+        earlier = MeetingReporter.objects.filter(meeting__cycle=cycle, person=person, organisation=org).first()
+        if earlier is not None:  # one result per person, organisation and cycle: one meeting to report at
+            raise ValidationError(
+                {
+                    "reporters": _("%(person)s already reports at %(meeting)s in this cycle.")
+                    % {"person": person, "meeting": earlier.meeting}
+                }
+            )
         seen.add(person.pk)
         if commenter is None or not _leader_of(commenter, holder):
             raise ValidationError(
