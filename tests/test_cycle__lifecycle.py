@@ -79,7 +79,7 @@ def test_closing_refuses_unfinished_assessments_unless_forced_with_a_reason(demo
     officer = h.county_officer()
     with pytest.raises(ValidationError) as err:
         cycle_svc.cycle_close(by=officer, cycle=cycle)
-    assert "7" in str(err.value)
+    assert "8" in str(err.value)
     with pytest.raises(ValidationError):
         cycle_svc.cycle_close(by=officer, cycle=cycle, force=True, reason="")
     cycle_svc.cycle_close(by=officer, cycle=cycle, force=True, reason="换届调整，转入下一年度")

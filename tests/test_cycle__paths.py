@@ -24,7 +24,7 @@ def open_tasks(a):
 def test_launch_puts_the_draft_in_the_person_in_direct_charges_inbox(demo):
     cycle = h.open_cycle()
     villages = cycle.assessments.count()
-    assert villages == 7 and cycle.launch_done == cycle.launch_total == villages
+    assert villages == 8 and cycle.launch_done == cycle.launch_total == villages
     a = h.assessment_of(cycle)
     [task] = open_tasks(a)
     assert task.flow_task == AssessmentFlow.draft_self

@@ -56,8 +56,8 @@ def stage(d, value):
 
 def test_the_office_sees_every_village_by_stage_rating_and_rectification(cycle):
     d = figures(cycle, h.county_officer().username)
-    assert d["total"] == 7
-    assert stage(d, Stage.SELF_ASSESSMENT) == 4
+    assert d["total"] == 8
+    assert stage(d, Stage.SELF_ASSESSMENT) == 5
     assert stage(d, Stage.SELF_APPROVAL) == 1
     assert stage(d, Stage.COMMENDATION) == 1
     assert stage(d, Stage.RECTIFICATION) == 1
@@ -65,7 +65,7 @@ def test_the_office_sees_every_village_by_stage_rating_and_rectification(cycle):
     assert ratings[Rating.GOOD] == 1 and ratings[Rating.POOR] + ratings[Rating.AVERAGE] == 1
     assert d["rated"] == 2 and d["good_share"] == 50.0
     assert d["rectification"] == {"open": 1, "reported": 0, "verified": 0, "overdue": 0}
-    assert d["rag"] == {"red": 0, "yellow": 0, "green": 6}  # the commendation decision has no stage deadline
+    assert d["rag"] == {"red": 0, "yellow": 0, "green": 7}  # the commendation decision has no stage deadline
     assert [r["label"] for r in d["sectors"]] == ["农村"]
     assert d["ranking"][0].organisation.code == "JC-QS-HT-01"
 
@@ -80,8 +80,8 @@ def test_the_good_cap_is_checked(cycle):
 
 
 def test_a_reviewer_sees_only_the_organisations_they_lead(cycle):
-    d = figures(cycle, "dingxuejun")  # 河塘镇's secretary: 3 of the 7 villages are his township's
-    assert d["total"] == 3
+    d = figures(cycle, "dingxuejun")  # 河塘镇's secretary: 4 of the 8 villages are his township's
+    assert d["total"] == 4
     assert d["ranking"][0].organisation.code == "JC-QS-HT-01"
     assert figures(cycle, "shuji")["total"] == 1
 
@@ -100,7 +100,7 @@ def test_spot_check_coverage_counts_inspected_organisations(cycle):
     sh.drawn_plan(by=officer.username, office="QS-ZZB", cycle=cycle, scope_root=None, rate_percent=50)
     d = figures(cycle, officer.username)
     assert d["spot_checks"]["inspected"] == 4
-    assert d["spot_checks"]["percent"] == round(100 * 4 / 7, 1)
+    assert d["spot_checks"]["percent"] == round(100 * 4 / 8, 1)
 
 
 def _synthetic_cycle(n, year, prefix):
@@ -157,5 +157,5 @@ def test_the_dashboard_page_renders_with_links_that_drill_down(client, cycle):
     drill = client.get(reverse("cycle_dashboard", args=[cycle.pk]), {"stage": "self_approval"}).content.decode()
     assert h.assessment_of(cycle, "JC-QS-SQ-02").organisation.name in drill
     data = client.get(reverse("cycle_dashboard_json", args=[cycle.pk]), {"sector": "village"}).json()
-    assert data["total"] == 7 and data["rectification"]["open"] == 1
+    assert data["total"] == 8 and data["rectification"]["open"] == 1
     assert client.get(reverse("cycle_dashboard", args=[cycle.pk]), {"sector": "'; drop"}).status_code == 200

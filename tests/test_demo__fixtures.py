@@ -120,3 +120,87 @@ def test_the_printed_logins_say_what_waits_and_how_to_walk_a_village_through_its
     assert steps == ["fenguan", "shuji", "zuzhibu", "dingxuejun"]
     printed = {user.username for user, _held in demo_logins()}
     assert set(steps) <= printed
+
+
+def test_a_township_held_its_report_and_review_meeting_and_the_countys_is_coming_up(demo):
+    """述职评议会 (issue 19): 河塘镇's meeting of its five village (and community) secretaries is finished, each
+    with a result of their own; the county's meeting of its township secretaries is coming up, a report still due."""
+    import datetime
+
+    from viewflow.workflow.models import Task
+
+    from flows.models import (
+        Ballot,
+        MeetingState,
+        PersonResult,
+        PersonResultSource,
+        RectificationItem,
+        ReportMeeting,
+        ReviewCycle,
+    )
+    from flows.selectors.holders import OPEN_STATUSES
+
+    cycle = ReviewCycle.objects.get(office__code="JC-ZZB", year=2026)
+    done = ReportMeeting.objects.select_related("office", "campaign").get(cycle=cycle, holder__code="JC-QS-HT")
+    assert (done.state, done.date, done.office.code) == (MeetingState.CONFIRMED, datetime.date(2026, 12, 1), "HT-DJB")
+    reporters = list(done.reporters.select_related("person", "organisation", "commenter").order_by("order"))
+    assert sorted(r.organisation.code for r in reporters) == [f"JC-QS-HT-0{n}" for n in range(1, 6)]
+    assert all(r.report_submitted_at and r.commented_at and r.commenter.username == "dingxuejun" for r in reporters)
+    # voted on phones in two groups, one reporter's paper count typed by one officer and confirmed by the other
+    assert done.campaign.state == "closed"
+    assert set(done.campaign.tokens.values_list("group", flat=True)) == {"镇党委委员", "党员和群众代表"}
+    assert Ballot.objects.filter(campaign=done.campaign).count() >= 10
+    (paper,) = [r for r in reporters if r.paper_counts]
+    assert paper.paper_confirmed_by_id and paper.paper_confirmed_by_id != paper.paper_entered_by_id
+    assert all(r.appraisal_score is not None for r in reporters)
+    results = PersonResult.objects.filter(reporter__meeting=done)
+    assert results.count() == 5 and {r.source for r in results} == {PersonResultSource.MEETING}
+    assert {r.person_id for r in results} == {r.person_id for r in reporters}
+    assert len({r.rating for r in results}) >= 2  # a spread, not everyone 好
+    # the problems pointed out became rectification items owned by that secretary
+    (pointed,) = [r for r in reporters if r.problems]
+    problems, items = pointed.problems.splitlines(), RectificationItem.objects.filter(owner=pointed.person)
+    assert len(problems) == 2 and sorted(i.problem for i in items) == sorted(problems)
+    assert all(i.process_id and i.due == pointed.problems_due for i in items)
+    processes = [done.process_id] + [p for r in reporters for p in (r.process_id, r.comment_process_id)]
+    assert not Task.objects.filter(process_id__in=processes, status__in=OPEN_STATUSES).exists()  # nothing left over
+
+    coming = ReportMeeting.objects.select_related("office").get(cycle=cycle, holder__code="JC-QS")
+    assert (coming.state, coming.date, coming.office.code) == (
+        MeetingState.PREPARED,
+        datetime.date(2026, 12, 18),
+        "QS-ZZB",
+    )
+    assert coming.reporters.count() == 2 and coming.reporters.filter(report_submitted_at__isnull=False).count() == 1
+    due = coming.reporters.select_related("person").get(report_submitted_at__isnull=True)
+    assert due.person.username == "dingxuejun"  # the township secretary, a printed login
+    waiting = Task.objects.filter(owner=due.person, status__in=OPEN_STATUSES)
+    assert "提交述职报告" in {str(t.flow_task.task_title) for t in waiting}
+    assert coming.reporters.filter(report_received_at__isnull=False).count() == 1  # the office has the one in
+
+
+def test_a_second_demo_cycle_adds_no_meeting_ballot_result_or_task(demo):
+    from viewflow.workflow.models import Task
+
+    from flows.models import Ballot, MeetingReporter, PersonResult, RectificationItem, ReportMeeting, VoterToken
+    from flows.services.demo import demo_cycle
+
+    models = (ReportMeeting, MeetingReporter, PersonResult, Ballot, VoterToken, RectificationItem, Task, AuditEntry)
+    before = [m.objects.count() for m in models]
+    assert demo_cycle() is None
+    assert [m.objects.count() for m in models] == before
+
+
+def test_the_printed_logins_show_where_the_meetings_are(demo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ") and line.split()}
+    assert "述职评议" in lines["lvminghui"] and "河塘镇委员会党建工作办公室" in lines["lvminghui"]
+    walk = [line for line in text.splitlines() if line.strip()[:2].rstrip(".").isdigit()]
+    assert any("lvminghui" in line and "述职评议" in line for line in walk)
+    assert any("dingxuejun" in line and "提交述职报告" in line for line in walk)

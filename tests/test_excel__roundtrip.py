@@ -49,8 +49,8 @@ def test_the_organisation_roster_round_trip(tmp_path, demo):
         ws.cell(row, col["软弱涣散"], "是")
         new = ws.max_row + 1
         for label, value in {
-            "组织编码": "ＪＣ－ＱＳ－ＨＴ－05 ",  # full-width, trailing space: what people type
-            "组织名称": "  中共青山县河塘镇北山村支部委员会 ",
+            "组织编码": "ＪＣ－ＱＳ－ＨＴ－12 ",  # full-width, trailing space: what people type
+            "组织名称": "  中共青山县河塘镇东山村支部委员会 ",
             "组织类别": "党支部",
             "领域": "农村",
             "层级": "基层",
@@ -63,10 +63,10 @@ def test_the_organisation_roster_round_trip(tmp_path, demo):
         rc = header_columns(rs)
         r = rs.max_row + 1
         for label, value in {
-            "用户名": "beishan",
-            "姓名": "王北山",
+            "用户名": "dongshan",
+            "姓名": "王东山",
             "职务": "村党支部书记",
-            "组织编码": "JC-QS-HT-05",
+            "组织编码": "JC-QS-HT-12",
             "角色": "书记",
             "任职开始日期": "2026年3月1日",
         }.items():
@@ -76,14 +76,14 @@ def test_the_organisation_roster_round_trip(tmp_path, demo):
     preview = imported("organisations", path, officer, commit=False)
     assert preview.ok, preview.lines()
     assert preview.counts["new"] == 2 and preview.counts["changed"] == 1
-    assert not Organisation.objects.filter(code="JC-QS-HT-05").exists()  # the preview writes nothing
+    assert not Organisation.objects.filter(code="JC-QS-HT-12").exists()  # the preview writes nothing
 
     done = imported("organisations", path, officer)
     assert done.applied
-    new = Organisation.objects.get(code="JC-QS-HT-05")
-    assert new.name == "中共青山县河塘镇北山村支部委员会" and new.leading.code == "JC-QS-HT"
+    new = Organisation.objects.get(code="JC-QS-HT-12")
+    assert new.name == "中共青山县河塘镇东山村支部委员会" and new.leading.code == "JC-QS-HT"
     assert Organisation.objects.get(code="JC-QS-HT-02").weak_and_lax
-    person = User.objects.get(username="beishan")
+    person = User.objects.get(username="dongshan")
     ra = RoleAssignment.objects.get(user=person, organisation=new)
     assert ra.role == Role.SECRETARY and ra.start == datetime.date(2026, 3, 1)
     assert not person.has_usable_password()

@@ -269,3 +269,19 @@ def test_an_attendees_code_votes_once_for_every_reporter_and_never_twice(demo):
     for model in (ReportMeeting, MeetingReporter, PersonResult):
         targets = {f.related_model.__name__ for f in model._meta.get_fields() if f.is_relation and f.related_model}
         assert not targets & {"Ballot", "BallotMark", "VoterToken"}, model
+
+
+def test_the_offices_steps_are_about_the_holding_level_and_its_published_marks_are_words(client, demo):
+    """The office's tasks of a township meeting are about the township (so its own office takes or passes them
+    on), and after the close the public results page names each mark in words."""
+    from flows.selectors.holders import organisation_behind, pass_on_candidates
+
+    meeting, officer, second = mh.new_meeting(k=3)
+    assert organisation_behind(meeting).code == mh.TOWNSHIP
+    hold = Task.objects.get(process=meeting.process, status__in=OPEN_STATUSES)
+    assert second in pass_on_candidates(hold) or officer in pass_on_candidates(hold)
+    mh.submit_every_report(meeting)
+    mh.vote_at_the_meeting(meeting, officer, [dict.fromkeys(range(1, 6), FAIR)] * 3)
+    ballots.campaign_close(by=officer, campaign=meeting.campaign)
+    page = client.get(f"/v/{meeting.campaign.public_id}/results/").content.decode()
+    assert "较好" in page and "fairly_good" not in page

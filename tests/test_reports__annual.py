@@ -115,9 +115,9 @@ def test_the_county_subtree_counts_what_the_cycle_page_shows(year):
     report = annual_report(cycle=year, organisation=org("JC-QS"), subtree=True, by=h.county_officer())
     t = report["subtree"]
     assessed = year.assessments.count()
-    assert t["total"] == assessed == 7
+    assert t["total"] == assessed == 8
     stages = dict(t["stages"])
-    assert (stages["自评"], stages["整改"], stages["问责"], stages["已办结"]) == (4, 1, 1, 1)
+    assert (stages["自评"], stages["整改"], stages["问责"], stages["已办结"]) == (5, 1, 1, 1)
     assert {label: n for label, n, _share in t["ratings"]} == {"好": 1, "较好": 0, "一般": 1, "差": 1}
     assert t["rated"] == 3 and t["vetoes"] == 1
     assert t["rectification"] == {"total": 2, "open": 1, "reported": 0, "verified": 1, "overdue": 1}
@@ -143,7 +143,7 @@ def test_the_good_cap_is_checked(year):
 def test_a_subtree_report_takes_the_same_queries_whatever_its_size(year):
     counts = []
     by = h.county_officer()
-    for code in ("JC-QS-HT", "JC-QS"):  # 3 and 7 assessed villages
+    for code in ("JC-QS-HT", "JC-QS"):  # 4 and 8 assessed villages
         cycle, root = ReviewCycle.objects.get(pk=year.pk), org(code)  # nothing cached from the previous round
         with CaptureQueriesContext(connection) as queries:
             report = annual_report(cycle=cycle, organisation=root, subtree=True, by=by)
@@ -203,14 +203,14 @@ def test_the_excel_holds_the_same_content(year):
     main = wb["书面报告"]
     assert main["A1"].value == report["title"]
     facts = {r[0]: r[1] for r in main.iter_rows(min_row=3, values_only=True) if r[0]}
-    assert facts["参加考核的党组织"] == 7 and facts["已评定等次"] == 3
+    assert facts["参加考核的党组织"] == 8 and facts["已评定等次"] == 3
     assert facts["逾期未完成"] == 1 and facts["已验收"] == 1
     table = wb["各党组织考核结果"]
     assert [c.value for c in table[3]][:4] == ["序号", "党组织", "组织编码", "领域"]
     rows = {r[2]: r for r in table.iter_rows(min_row=4, values_only=True)}
     a = h.assessment_of(year, AVERAGE)
     assert rows[AVERAGE][7] == float(a.combined_score) and rows[AVERAGE][8] == "一般"
-    assert len(rows) == 7
+    assert len(rows) == 8
     assert table.print_title_rows == "$1:$3" and int(table.page_setup.paperSize) == 9
 
 
@@ -303,9 +303,9 @@ def test_a_village_secretary_finds_their_own_report_only(client, year):
 def test_a_big_subtree_is_rendered_by_the_background_job(client, year, settings, tmp_path):
     from flows.models import ExcelJob, JobState
 
-    settings.EXCEL_BACKGROUND_ROWS = 3  # the county's 7 villages are "big" here
+    settings.EXCEL_BACKGROUND_ROWS = 3  # the county's 8 villages are "big" here
     page = _get(client, h.county_officer(), "annual_report", year, org="JC-QS", scope="subtree").content.decode()
-    assert "参加考核的党组织共 7 个：文件将在后台生成" in page and "report-choice" in page
+    assert "参加考核的党组织共 8 个：文件将在后台生成" in page and "report-choice" in page
     response = _get(client, h.county_officer(), "annual_report_pdf", year, org="JC-QS", scope="subtree")
     assert response.status_code == 302
     job = ExcelJob.objects.latest("pk")
@@ -342,7 +342,7 @@ def test_the_word_version_holds_the_same_report(year):
     results = document.tables[-1]
     assert [c.text for c in results.rows[0].cells][:2] == ["序号", "党组织"]
     assert results.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
-    assert len(results.rows) == 1 + 7
+    assert len(results.rows) == 1 + 8
     average = next(r for r in results.rows if r.cells[1].text == org(AVERAGE).name)
     assert average.cells[5].text == f"{float(h.assessment_of(year, AVERAGE).combined_score):g}"
 

@@ -21,6 +21,7 @@ QS_VILLAGES = {
     "JC-QS-HT-01",
     "JC-QS-HT-02",
     "JC-QS-HT-03",
+    "JC-QS-HT-05",
     "JC-QS-SQ-01",
     "JC-QS-SQ-01-01",
     "JC-QS-SQ-01-02",

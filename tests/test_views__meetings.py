@@ -426,3 +426,28 @@ def test_the_menus_one_query_agrees_with_the_meetings_each_person_sees(office):
             "menu-inactive",
         )
     )
+
+
+def test_the_township_office_downloads_its_cadres_ledger_from_the_meeting_page(client, demo):
+    """The cadre ledger of the cycle, linked from the confirmed meeting: the township's office gets its own
+    organisations' results (it is not the cycle's office, so nothing beyond its scope)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.meeting_helpers import confirmed_meeting
+
+    meeting = confirmed_meeting()
+    client.force_login(User.objects.get(username="lvminghui"))
+    page = client.get(reverse("meeting_detail", args=[meeting.pk])).content.decode()
+    link = reverse("excel_export_cadres", args=[meeting.cycle_id])
+    assert f'href="{link}"' in page
+    response = client.get(link)
+    assert response.status_code == 200
+    rows = list(
+        load_workbook(
+            io.BytesIO(b"".join(response.streaming_content if response.streaming else [response.content]))
+        ).active.iter_rows(values_only=True)
+    )
+    names = {row[1] for row in rows if row and isinstance(row[0], int)}
+    assert {r.person.real_name for r in meeting.reporters.select_related("person")} <= names

@@ -115,8 +115,15 @@ def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
     return report
 
 
+# Printed logins with something to look at besides their 待办: the township office that held the demo's finished
+# 述职评议会 (the meetings: `_demo_meetings`)
+DEMO_LOGIN_NOTES = {
+    "lvminghui": "河塘镇述职评议会已开完、结果已确认：菜单“述职评议”",
+}
+
+
 def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
-    """The demo accounts worth trying, each with what it holds today."""
+    """The demo accounts worth trying, each with what it holds today (and, for some, what to look at)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     names = [DEMO_ADMIN] + [p["username"] for p in data["people"][:DEMO_LOGIN_COUNT]]
     village = RoleAssignment.objects.current().filter(user__username=names[1]).select_related("organisation").first()
@@ -124,6 +131,7 @@ def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
         from flows.policy import access
 
         names += [u.username for u in access.reviewers_of(village.organisation)]
+    names += [name for name in DEMO_LOGIN_NOTES if name not in names]
     users = {u.username: u for u in User.objects.filter(username__in=names)}
     out = []
     for name in names:
@@ -140,6 +148,8 @@ def demo_logins(path: Path = DEMO_FILE) -> list[tuple[User, list[str]]]:
         ]
         if user.is_superuser:
             held.append("superuser / 系统管理员")
+        if name in DEMO_LOGIN_NOTES:
+            held.append(DEMO_LOGIN_NOTES[name])
         out.append((user, held))
     return out
 
@@ -158,6 +168,9 @@ DEMO_WALKTHROUGH = [
     ("zuzhibu", "在“待认领”中认领并结束群众评议"),
     ("dingxuejun", "上级考评：评分、定等次，需要时列出整改事项和期限"),
     ("zuzhibu", "等次审定：四个机关支部的“好”超过 30% 上限，调低或说明理由后审定，再到考核周期页面公示"),
+    ("lvminghui", "菜单“述职评议”→ 河塘镇12月1日的述职评议会：五位村（社区）书记的述职报告、测评票数、点评和结果"),
+    ("shuji", "本人的结果：点页面右上角的姓名，个人页面列出历年结果、述职报告和领导点评"),
+    ("dingxuejun", "提交述职报告：县委12月18日召开乡镇党委书记述职评议会，石桥镇的已提交、河塘镇的待提交"),
 ]
 
 
@@ -173,7 +186,10 @@ def demo_cycle(*, path: Path = DEMO_FILE):
     from flows.services.indicators import templates_load_defaults
 
     office = OversightOffice.objects.get(code="JC-ZZB")
-    if ReviewCycle.objects.filter(office=office, year=DEMO_CYCLE_YEAR).exists():
+    existing = ReviewCycle.objects.filter(office=office, year=DEMO_CYCLE_YEAR).first()
+    if existing is not None:  # a city loaded before the meetings were in the demo gets them (else nothing is added):
+        cycle_svc.cycle_launch(cycle=existing)  # 北山村, added to the demo since, gets its assessment
+        _demo_meetings(existing)
         return None
     templates_load_defaults()
     officer = User.objects.get(username="zuzhibu")
@@ -214,6 +230,7 @@ def demo_cycle(*, path: Path = DEMO_FILE):
     _demo_results(cycle, officer)
     _demo_spot_check()
     _demo_staffing(cycle, officer)
+    _demo_meetings(cycle)
     return cycle
 
 
@@ -255,6 +272,187 @@ def _demo_staffing(cycle, officer):
         to=User.objects.get(username="houhongmei"),
         reason="河塘镇的群众评议由县委组织部侯红梅跟进",
     )
+
+
+# 述职评议会 (issue 19). 河塘镇's office (党建办: 吕明辉 and a clerk) held its meeting of the village (and community)
+# secretaries on 1 December: written reports, the appraisal on phones (one code per attendee covers every reporter)
+# with one reporter's paper count typed and confirmed by the two officers, the township secretary's comments, the
+# appraisal closed and every reporter's result confirmed. The county's meeting of its township secretaries is coming
+# up on 18 December: 石桥镇's report is in, 河塘镇's secretary (dingxuejun, a printed login) still has it to submit.
+DEMO_MEETING_DONE = {
+    "holder": "JC-QS-HT",
+    "office": "HT-DJB",
+    "officers": ("lvminghui", "songjiaqi"),
+    "title": f"河塘镇{DEMO_CYCLE_YEAR}年度村（社区）党组织书记抓基层党建工作述职评议会",
+    "date": datetime.date(DEMO_CYCLE_YEAR, 12, 1),
+    "place": "河塘镇政府三楼会议室",
+    "attendees": "镇党委委员，镇机关党员代表，各村（社区）党员代表和群众代表",
+    "commenter": "dingxuejun",
+    # speaking order: (organisation, written report, the leader's rating, comment, problems pointed out)
+    "reporters": [
+        (
+            "JC-QS-HT-01",
+            "2026年，东坪村党支部以“三会一课”为抓手，全年召开支部党员大会4次、支委会12次，书记讲党课3次。"
+            "党支部领办蔬菜专业合作社，发展高山蔬菜360亩，带动48户农户增收，村集体经营性收入达到23万元。"
+            "发展党员1名，培养入党积极分子2名。不足是党员教育方式还比较单一，流动党员管理有待加强。",
+            "good",
+            "刘建国同志抓党建思路清晰，支部领办合作社带动群众增收成效明显。希望在流动党员管理上再下功夫，"
+            "把党员教育做实做细。",
+            "",
+        ),
+        (
+            "JC-QS-HT-02",
+            "我于今年4月接任西岭村党支部书记。接任后先理清班子分工，逐户走访全村63名党员和困难群众，建立问题清单"
+            "17项，已办结14项。落实“四议两公开”，村级重大事项全部经党员大会讨论。完成3个村民小组道路硬化。"
+            "不足在于接任时间短，产业发展思路还不够清晰，明年将重点谋划茶叶产业。",
+            "fairly_good",
+            "赵芳同志接任以来工作积极主动，班子团结，群众认可。要尽快明确产业发展方向，把支部的组织优势转化为"
+            "发展优势。",
+            "",
+        ),
+        (
+            "JC-QS-HT-03",
+            "南坳村党支部坚持“支部+合作社+农户”模式，发展油茶1200亩，村集体经济收入突破40万元。深化党员积分"
+            "管理，设岗定责，32名党员全部认领岗位。年内调处矛盾纠纷11起，做到小事不出村。下一步将加强后备干部"
+            "培养，选好配强村“两委”班子接班人。",
+            "good",
+            "南坳村党支部战斗堡垒作用发挥充分，集体经济发展走在全镇前列。要注重后备力量培养，防止出现断层。",
+            "",
+        ),
+        (
+            "JC-QS-HT-05",
+            "北山村党支部全年召开支部党员大会4次，组织党员参加义务植树、防汛值守等活动。争取项目资金修缮村级"
+            "活动场所，改善了党员活动条件。对照要求，支部“三会一课”记录不够规范，连续两年没有发展党员，村集体"
+            "经济仍以土地租金为主、收入不足10万元，这些都是我作为书记的责任。",
+            "average",
+            "郑海涛同志述职实事求是，对问题认识比较清醒，但支部基础工作薄弱，抓党建的办法不多。要对照指出的问题"
+            "逐项整改，限期到位。",
+            "“三会一课”记录不规范，部分支委会没有会议记录\n连续两年未发展党员，后备力量培养不足",
+        ),
+        (
+            "JC-QS-HT-04",
+            "河塘社区党支部推行网格化管理，划分8个网格、配备网格长8名，党员亮身份、进网格，全年为居民办实事56件。"
+            "联合镇直单位开展“双报到”，21家单位党组织、136名在职党员到社区报到服务。存在的问题是老旧小区物业"
+            "矛盾较多，居民议事协商机制还不健全。",
+            "fairly_good",
+            "江德明同志网格化管理抓得实，“双报到”有成效。要针对老旧小区物业矛盾，健全居民议事协商机制。",
+            "",
+        ),
+    ],
+    # one string per ballot, a letter per reporter in speaking order: 好 G, 较好 F, 一般 A, 差 P
+    "ballots": {
+        "镇党委委员": (7, ["GFGAF", "GFGAF", "FFGAA", "GGGAF", "GFGFF", "FGGAF", "GFGAA"]),
+        "党员和群众代表": (8, ["GFGAF", "FFGPA", "GGGAF", "GFFAA", "GFGFF", "FAGAF", "GFGPA"]),  # one did not vote
+    },
+    "paper": ("JC-QS-HT-01", {"good": "2", "fairly_good": "1", "average": "0", "poor": "0"}),  # 3 paper ballots
+    "attendance": "18",
+}
+DEMO_MEETING_COMING = {
+    "holder": "JC-QS",
+    "office": "QS-ZZB",
+    "officers": ("shaoning",),
+    "title": f"青山县{DEMO_CYCLE_YEAR}年度乡镇党委书记抓基层党建工作述职评议会",
+    "date": datetime.date(DEMO_CYCLE_YEAR, 12, 18),
+    "place": "青山县委二楼大会议室",
+    "attendees": "县委常委，县直有关部门主要负责同志，乡镇党员代表和群众代表",
+    "commenter": "xianshuji",
+    "reporters": [
+        ("JC-QS-HT", "", "", "", ""),  # 丁学军's written report is still due: 提交述职报告 waits in his 我的待办
+        (
+            "JC-QS-SQ",
+            "2026年，石桥镇党委认真履行抓基层党建第一责任，召开党建工作专题会议6次，书记带头联系柳湾村、新华社区。"
+            "全面推行村党组织书记“擂台比武”，整顿提升软弱涣散村党组织1个；统筹资金280万元扶持村级集体经济，"
+            "各村集体经营性收入均超过10万元。不足是非公企业党建覆盖仍有空白，党建引领基层治理的办法还不多。",
+            "",
+            "",
+            "",
+        ),
+    ],
+}
+_MARKS = {"G": "good", "F": "fairly_good", "A": "average", "P": "poor"}
+
+
+def _demo_meetings(cycle):
+    """The two report-and-review meetings above, through the services (each skipped when it exists)."""
+    from flows.models import ReportMeeting
+
+    for spec in (DEMO_MEETING_DONE, DEMO_MEETING_COMING):
+        if not ReportMeeting.objects.filter(cycle=cycle, holder__code=spec["holder"]).exists():
+            _demo_meeting(cycle, spec)
+
+
+def _demo_meeting(cycle, spec):
+    from viewflow.workflow.models import Task
+
+    from flows.models import Role
+    from flows.models.people import today
+    from flows.selectors.holders import OPEN_STATUSES
+    from flows.services import ballots, meetings
+    from flows.services.tasks import tasks_claim
+
+    holders = {
+        (r.organisation.code, r.role): r.user
+        for r in RoleAssignment.objects.current(spec["date"])
+        .filter(organisation__code__in=[spec["holder"]] + [row[0] for row in spec["reporters"]], role=Role.SECRETARY)
+        .select_related("organisation", "user")
+    }
+    orgs = {o.code: o for o in Organisation.objects.filter(code__in=[row[0] for row in spec["reporters"]])}
+    commenter = User.objects.get(username=spec["commenter"])
+    officers = [User.objects.get(username=u) for u in spec["officers"]]
+    office = OversightOffice.objects.get(code=spec["office"])
+    meeting = meetings.meeting_create(
+        by=officers[0],
+        cycle=cycle,
+        holder=office.scope,
+        office=office,
+        title=spec["title"],
+        date=spec["date"],
+        place=spec["place"],
+        attendees=spec["attendees"],
+        reporters=[
+            {
+                "person": holders[(code, Role.SECRETARY)],
+                "organisation": orgs[code],
+                "commenter": commenter,
+                "title": holders[(code, Role.SECRETARY)].title,
+            }
+            for code, *_rest in spec["reporters"]
+        ],
+    )
+    reporters = list(meeting.reporters.select_related("person", "organisation").order_by("order"))
+    for r, (_code, report, *_rest) in zip(reporters, spec["reporters"], strict=True):
+        if report:  # submitted, and its receipt recorded by the office
+            meetings.report_submit(reporter=r, by=r.person, report=report)
+            meetings.report_receive(reporter=r, by=officers[0])
+    if "ballots" not in spec:  # coming up: the reports are still due; the officer takes the meeting's next step
+        hold = Task.objects.get(process=meeting.process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
+        tasks_claim(by=officers[0], task_ids=[hold.pk])
+        return meeting
+
+    campaign = ballots.campaign_open(by=officers[0], campaign=meeting.campaign)
+    subjects = [r.subject_id for r in reporters]
+    for group, (issued, cast) in spec["ballots"].items():
+        _batch, codes = ballots.tokens_issue(by=officers[0], campaign=campaign, count=issued, group=group)
+        for code, letters in zip(codes, cast, strict=False):
+            marks = {(s, ""): _MARKS[letter] for s, letter in zip(subjects, letters, strict=True)}
+            ballots.ballot_cast(campaign=campaign, code=code, marks=marks)
+    meetings.meeting_hold(meeting=meeting, by=officers[0], attendance=spec["attendance"])
+    paper_code, counts = spec["paper"]
+    on_paper = next(r for r in reporters if r.organisation.code == paper_code)
+    meetings.paper_count_enter(reporter=on_paper, by=officers[0], counts=counts)
+    meetings.paper_count_confirm(reporter=on_paper, by=officers[1])
+    due = max(datetime.date(cycle.year + 1, 3, 31), today() + datetime.timedelta(days=30))
+    for r, (_code, _report, rating, comment, problems) in zip(reporters, spec["reporters"], strict=True):
+        meetings.comment_submit(
+            reporter=r,
+            by=commenter,
+            comment=comment,
+            rating=rating,
+            problems=problems,
+            problems_due=due if problems else None,
+        )
+    meetings.appraisal_close(meeting=meeting, by=officers[0])
+    return meetings.results_confirm(meeting=meeting, by=officers[0])
 
 
 # Reviews submitted for four agency branches (three 好, over the cycle's 30% cap), a reviewer's draft for 柳湾村 (not
@@ -353,6 +551,9 @@ def _demo_spot_check():
 
 
 DEMO_PAST_YEARS = (2024, 2025)
+# Organisations added to the demo file after its past years were written (北山村, for the 述职评议会): numbered after
+# the others, so that every other organisation keeps the 2024 and 2025 ratings (and history) it had
+DEMO_ADDED_LATER = frozenset({"JC-QS-HT-05"})
 DEMO_WEAK_AND_LAX = {  # on the list, and since when (杨家坪村 is flagged in the fixture; 马家沟村 joins it)
     "JC-BH-LS-02": ("2024-03-15", "班子不团结、组织生活不正常，群众意见较大"),
     "JC-BH-LS-03": ("2025-04-10", "村党组织书记长期空缺，“三会一课”流于形式"),
@@ -412,7 +613,7 @@ def demo_past_cycles() -> list:
             **cycle_svc.due_dates_for_year(year),
         )
         cycle = cycle_svc.cycle_open(by=officer, cycle=cycle)
-        orgs = list(cycle_svc.cycle_scope(cycle).order_by("path"))
+        orgs = sorted(cycle_svc.cycle_scope(cycle).order_by("path"), key=lambda o: o.code in DEMO_ADDED_LATER)
         rows = []
         for n, org in enumerate(orgs):
             rating = _past_rating(year, n, standing[org.pk], org.code in DEMO_WEAK_AND_LAX)
@@ -443,7 +644,8 @@ def demo_past_cycles() -> list:
         Assessment.objects.bulk_create(rows)
         audit = []
         entered_at = timezone.make_aware(datetime.datetime(year + 1, 3, 31, 17, 0))
-        for n, a in enumerate(cycle.assessments.order_by("organisation__path")):
+        in_order = cycle.assessments.select_related("organisation").order_by("organisation__path")
+        for n, a in enumerate(sorted(in_order, key=lambda a: a.organisation.code in DEMO_ADDED_LATER)):
             path = [
                 ("assessment.launch", "", Stage.SELF_ASSESSMENT),
                 ("assessment.submit_self", Stage.SELF_ASSESSMENT, Stage.SELF_APPROVAL),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from flows.ballot_door import ratelimit
 from flows.ballot_door.workers import on_ballot_worker
-from flows.models import CampaignState, MemberRating, Satisfaction
+from flows.models import AppraisalMark, CampaignState, MemberRating, Satisfaction
 from flows.services import ballots as svc
 
 BUCKET = "ballot-code"
@@ -119,7 +119,8 @@ def ballot_results(request, public_id):
     campaign = _campaign(public_id)
     context = {"campaign": campaign, "closed": campaign.state == CampaignState.CLOSED}
     if context["closed"]:
-        words = dict(Satisfaction.choices) | dict(MemberRating.choices)  # a mark in words, never its code
+        # a mark in words, never its code
+        words = dict(Satisfaction.choices) | dict(MemberRating.choices) | dict(AppraisalMark.choices)
         receipts = [
             r | {"marks": [(label, dim, str(words.get(value, value))) for label, dim, value in r["marks"]]}
             for r in svc.published_receipts(campaign)
