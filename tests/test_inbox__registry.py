@@ -170,7 +170,8 @@ def every_flow(db, demo):
     def open_task(process, node):
         return Task.objects.get(process=process, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
 
-    settlement = RatingSettlement.objects.create(cycle=h.open_cycle(year=2025))  # another year's, to settle
+    last_year = h.open_cycle(year=2025)  # another year's: its ratings to settle, its meeting's written report due
+    settlement = RatingSettlement.objects.create(cycle=last_year)
     flow_start("RatingSettlementFlow", settlement=settlement)
 
     # a report-and-review meeting: one written report still due (another meeting of the same secretaries), one to
@@ -181,7 +182,7 @@ def every_flow(db, demo):
     for r in received:
         meeting_svc.report_receive(reporter=r, by=meeting_officer)
     meeting_svc.meeting_hold(meeting=meeting, by=meeting_officer, attendance="20")
-    upcoming, _o, _s = mh.new_meeting(cycle, date=datetime.date(2027, 1, 15))
+    upcoming, _o, _s = mh.new_meeting(last_year, date=datetime.date(2026, 12, 28))
     due_report = upcoming.reporters.order_by("order").first()
 
     comment = a.guidance_comments.get()
