@@ -12,6 +12,15 @@ from flows.models.indicators import HUNDRED, IndicatorKind
 TWO = Decimal("0.01")
 
 
+def _weighted_mean(parts) -> Decimal | None:
+    """Σ w·s / Σ w over the (score, weight) parts that have a score and a positive weight; None for none."""
+    used = [(Decimal(s), Decimal(w)) for s, w in parts if s is not None and w > 0]
+    total_weight = sum(w for _s, w in used)
+    if not total_weight:
+        return None
+    return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
 def combined_score(cycle, *, self_score, mass_score, superior_score, social_score=None) -> Decimal:
     parts = [
         (self_score, cycle.weight_self),
@@ -19,11 +28,8 @@ def combined_score(cycle, *, self_score, mass_score, superior_score, social_scor
         (superior_score, cycle.weight_superior),
         (social_score, cycle.weight_social),
     ]
-    used = [(Decimal(s), Decimal(w)) for s, w in parts if s is not None and w > 0]
-    total_weight = sum(w for _s, w in used)
-    if not total_weight:
-        return Decimal(0)
-    return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+    score = _weighted_mean(parts)
+    return Decimal(0) if score is None else score
 
 
 def person_score(cycle, *, appraisal, comment_points, organisation_score) -> Decimal | None:
@@ -35,11 +41,7 @@ def person_score(cycle, *, appraisal, comment_points, organisation_score) -> Dec
         (comment_points, cycle.weight_meeting_comment),
         (organisation_score, cycle.weight_meeting_organisation),
     ]
-    used = [(Decimal(s), Decimal(w)) for s, w in parts if s is not None and w > 0]
-    total_weight = sum(w for _s, w in used)
-    if not total_weight:
-        return None
-    return (sum(s * w for s, w in used) / total_weight).quantize(TWO, rounding=ROUND_HALF_UP)
+    return _weighted_mean(parts)
 
 
 def points_total(template, indicators, points: dict) -> Decimal:
