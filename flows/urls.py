@@ -112,6 +112,7 @@ urlpatterns = [
     path("meetings/", meetings.meeting_list, name="meeting_list"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/excuse/<int:reporter>/", meetings.reporter_excuse, name="meeting_reporter_excuse"),
     path("meetings/<int:pk>/paper/<int:reporter>/", meetings.paper_count_enter, name="meeting_paper_enter"),
     path("meetings/<int:pk>/paper/<int:reporter>/confirm/", meetings.paper_count_confirm, name="meeting_paper_confirm"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],

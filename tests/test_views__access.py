@@ -88,6 +88,7 @@ ACTIONS = {
     "acting_head": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     "handover": ({"code": "JC-QS-HT-01"}, "xianshuji"),
     # the paper count: a reporter and the commenting leader see the meeting but do not run it
+    "meeting_reporter_excuse": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "shuji"),
     "meeting_paper_enter": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "shuji"),
     "meeting_paper_confirm": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "dingxuejun"),
 }

@@ -78,10 +78,11 @@ class ReportMeeting(ConcurrentTransitionMixin, models.Model):
         return self.holder
 
     def all_reports_in(self):
-        return not self.reporters.filter(report_submitted_at__isnull=True).exists()
+        """Every reporter's written report is in, or the reporter is excused from reporting."""
+        return not self.reporters.filter(report_submitted_at__isnull=True, excused_at__isnull=True).exists()
 
     def all_comments_in(self):
-        return not self.reporters.filter(commented_at__isnull=True).exists()
+        return not self.reporters.filter(commented_at__isnull=True, excused_at__isnull=True).exists()
 
     @transition(
         field=state, source=MeetingState.PREPARED, target=MeetingState.REPORTS_SUBMITTED, conditions=[all_reports_in]
@@ -126,6 +127,13 @@ class MeetingReporter(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     report_received_at = models.DateTimeField(_("report received"), null=True, blank=True)
+    # excused from reporting at this meeting (请假: ill, on secondment…), recorded by the holding level's office with
+    # the reason; an excused reporter is not appraised or commented on and gets no result from this meeting
+    excused_reason = models.CharField(_("reason excused"), max_length=200, blank=True)
+    excused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    excused_at = models.DateTimeField(_("excused"), null=True, blank=True)
     commenter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("leader who comments")
     )

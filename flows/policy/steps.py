@@ -184,6 +184,7 @@ for name, rule in {
     "reportmeeting.confirm": meeting_officer,
     "meetingreporter.submit_report": the_reporter,
     "meetingreporter.receive_report": meeting_officer,
+    "meetingreporter.excuse": meeting_officer,
     "meetingreporter.comment": the_commenting_leader,
     "meetingreporter.paper_enter": meeting_officer,
     "meetingreporter.paper_confirm": meeting_officer & not_the_typist,

@@ -38,6 +38,8 @@ def meeting_page(user, meeting) -> dict:
     score shown per the rules above)."""
     everything = sees_everything(user, meeting)
     confirmed = meeting.state == MeetingState.CONFIRMED
+    runs = access.can_run_meeting(user, meeting)
+    before = meeting.state in (MeetingState.PREPARED, MeetingState.REPORTS_SUBMITTED)
     rows = []
     for r in meeting.reporters.select_related("person", "organisation", "commenter", "paper_entered_by"):
         own = r.person_id == user.pk or r.commenter_id == user.pk
@@ -50,16 +52,18 @@ def meeting_page(user, meeting) -> dict:
                 "show_comment": everything or confirmed or own,
                 "paper_waiting": bool(r.paper_counts) and r.paper_confirmed_by_id is None,
                 "result": result,
+                "may_excuse": runs and before and r.excused_at is None,
             }
         )
     return {
         "meeting": meeting,
         "rows": rows,
         "everything": everything,
-        "runs": access.can_run_meeting(user, meeting),
+        "runs": runs,
         "confirmed": confirmed,
         "reports_in": sum(1 for row in rows if row["reporter"].report_submitted_at),
         "comments_in": sum(1 for row in rows if row["reporter"].commented_at),
+        "excused": sum(1 for row in rows if row["reporter"].excused_at),
     }
 
 

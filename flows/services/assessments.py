@@ -336,6 +336,9 @@ def review_submit(
         )
     task_complete(a.process, "AssessmentFlow.review", by=by, activation=activation)
     results_services.after_review_submitted(a.cycle)
+    from flows.services.meetings import results_follow_organisation  # meetings build on assessments' services
+
+    results_follow_organisation(a)
     for item in items:
         rectification_item_create(
             assessment=a,

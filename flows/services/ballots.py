@@ -474,7 +474,8 @@ class Tally:
     campaign: Campaign
     ballots: int
     issued: int
-    subjects: list  # per subject: {"subject", "counts": {dimension: Counter}, "n", "score", "shown", "mass_score"}
+    subjects: list  # per subject: {"subject", "counts": {dimension: Counter}, "n", "score", "shown", "mass_score",
+    # "weighted"}
     groups: list  # per voter group: {"group", "n", "shown", "counts"}
     total_shown: bool
     weights: list = None  # per voter group: {"group", "issued", "weight", "weight_text"} (published with the tally)
@@ -489,13 +490,18 @@ def _score(counter: Counter) -> Decimal | None:
     return (Decimal(points) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _weighted_score(by_group: dict, weight_of: dict) -> Decimal | None:
-    """Σ_g w_g·points_g / Σ_g w_g·marks_g: each mark counts its group's weight times (equal weights: the mean)."""
+def weighted_sums(by_group: dict, weight_of: dict) -> tuple[Decimal, Decimal]:
+    """(Σ_g w_g·points_g, Σ_g w_g·marks_g): each mark counts its group's weight times."""
     points = sum((weight_of[g] * POINTS_BY_VALUE[v] * c for g, counter in by_group.items() for v, c in counter.items()))
     marks = sum((weight_of[g] * c for g, counter in by_group.items() for c in counter.values()))
+    return Decimal(points), Decimal(marks)
+
+
+def weighted_score(points: Decimal, marks: Decimal) -> Decimal | None:
+    """Σ_g w_g·points_g / Σ_g w_g·marks_g (equal weights: the mean), to two places; None without marks."""
     if not marks:
         return None
-    return (Decimal(points) / Decimal(marks)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (points / marks).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def group_weights(campaign: Campaign) -> list[dict]:
@@ -595,7 +601,8 @@ def tally(campaign: Campaign) -> Tally:
     for s in campaign.subjects.select_related("assessment", "organisation", "person"):
         counts = per_subject.get(s.pk, {})
         n = max((sum(c.values()) for c in counts.values()), default=0)
-        score = _weighted_score(per_subject_group.get(s.pk, {}), weight_of) if n >= k else None
+        sums = weighted_sums(per_subject_group.get(s.pk, {}), weight_of)
+        score = weighted_score(*sums) if n >= k else None
         subjects.append(
             {
                 "subject": s,
@@ -604,6 +611,7 @@ def tally(campaign: Campaign) -> Tally:
                 "score": score,
                 "shown": n >= k,
                 "mass_score": score if check["met"] else None,
+                "weighted": sums,  # (weighted points, weighted marks), for a meeting adding its paper count
             }
         )
     groups = [

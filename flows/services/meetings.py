@@ -17,7 +17,7 @@
 
 import datetime
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -50,7 +50,7 @@ from flows.services import ballots, handoffs
 from flows.services.assessments import rectification_item_create
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
-from flows.services.tasks import AlreadyHandled, flow_start, task_complete
+from flows.services.tasks import AlreadyHandled, flow_start, open_task, task_complete
 
 MARKS = [value for value, _label in AppraisalMark.choices]
 
@@ -225,6 +225,8 @@ def report_submit(*, reporter, by, report: str, activation=None) -> MeetingRepor
     r = _lock_reporter(reporter)
     meeting = _lock(r.meeting)
     _allowed(by, "meetingreporter.submit_report", r, _("Only the reporter submits their written report."))
+    if r.excused_at:
+        raise AlreadyHandled(_("You are excused from this meeting: no written report is expected."))
     if meeting.state != MeetingState.PREPARED or r.report_submitted_at:
         raise ValidationError(_("The written report has already been submitted."))
     report = report.strip()
@@ -255,6 +257,37 @@ def report_receive(*, reporter, by, activation=None) -> MeetingReporter:
     return r
 
 
+@transaction.atomic
+def reporter_excuse(*, reporter, by, reason: str) -> MeetingReporter:
+    """The holding level's office excuses a reporter from this meeting (请假: ill, on secondment…) with the reason,
+    before the meeting is held. The reporter's written-report task ends, they are not appraised or commented on and
+    get no result from this meeting; the meeting no longer waits for their report."""
+    r = _lock_reporter(reporter)
+    meeting = _lock(r.meeting)
+    _allowed(by, "meetingreporter.excuse", r, _("Only officers of the office holding the meeting run it."))
+    if r.excused_at:
+        raise AlreadyHandled(_("This reporter has already been excused."))
+    if meeting.state not in (MeetingState.PREPARED, MeetingState.REPORTS_SUBMITTED):
+        raise ValidationError(_("A reporter is excused before the meeting is held."))
+    reason = " ".join(reason.split())
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("Say why the reporter is excused (e.g. 因病住院).")})
+    if len(reason) > 200:
+        raise ValidationError({"reason": _("Keep the reason under 200 characters.")})
+    if not meeting.reporters.exclude(pk=r.pk).filter(excused_at__isnull=True).exists():
+        raise ValidationError(_("Every other reporter is excused: postpone the meeting instead."))
+    r.excused_reason, r.excused_by, r.excused_at = reason, by, timezone.now()
+    r.save(update_fields=["excused_reason", "excused_by", "excused_at"])
+    audit_record(actor=by, action="meeting.excuse", subject=meeting, to_value=str(r.person_id), comment=reason)
+    if r.process_id:  # the report task (and its receipt, when there is no report to receive) end on nobody's behalf
+        for ref in ("MeetingReportFlow.report", "MeetingReportFlow.receive"):
+            if open_task(r.process, ref) is not None and (ref.endswith("report") or not r.report_submitted_at):
+                task_complete(r.process, ref, by=None, system=True)
+    if meeting.state == MeetingState.PREPARED and meeting.all_reports_in():
+        _meeting_step(meeting, "reports_in", by=None, system=True)
+    return r
+
+
 # ---- the meeting -------------------------------------------------------------------------------------------------
 
 
@@ -269,13 +302,13 @@ def meeting_hold(*, meeting, by, attendance, activation=None) -> ReportMeeting:
     if n is None:
         raise ValidationError({"attendance": _("Say how many attended.")})
     if m.state == MeetingState.PREPARED:
-        missing = m.reporters.filter(report_submitted_at__isnull=True).count()
+        missing = m.reporters.filter(report_submitted_at__isnull=True, excused_at__isnull=True).count()
         raise ValidationError(
             _("%(n)s written report(s) have not been submitted yet: the meeting hears them first.") % {"n": missing}
         )
     _meeting_step(m, "hold", by=by, params={"attendance": int(n)})
     task_complete(m.process, "ReportMeetingFlow.hold", by=by, activation=activation)
-    for r in m.reporters.select_related("meeting"):
+    for r in m.reporters.filter(excused_at__isnull=True).select_related("meeting"):
         flow_start("MeetingCommentFlow", reporter=r)
     return m
 
@@ -302,6 +335,8 @@ def paper_count_enter(*, reporter, by, counts: dict) -> MeetingReporter:
     _allowed(by, "meetingreporter.paper_enter", r, _("Only officers of the office holding the meeting run it."))
     if meeting.state != MeetingState.HELD:
         raise ValidationError(_("The paper count is typed after the meeting and before the appraisal is closed."))
+    if r.excused_at:
+        raise ValidationError(_("This reporter was excused from the meeting and is not appraised."))
     r.paper_counts, r.paper_entered_by, r.paper_confirmed_by = _counts_from(counts), by, None
     r.save(update_fields=["paper_counts", "paper_entered_by", "paper_confirmed_by"])
     audit_record(actor=by, action="meeting.paper_count", subject=meeting, to_value=_counts_text(r.paper_counts))
@@ -367,16 +402,21 @@ def comment_submit(
 # ---- after the meeting -------------------------------------------------------------------------------------------
 
 
-def _appraisal(r: MeetingReporter, electronic: Counter, k: int) -> tuple[dict, Decimal | None]:
-    """The reporter's counts per answer and the appraisal score (the mean of the answers' points; None under k)."""
+def _appraisal(r: MeetingReporter, row: dict | None, k: int) -> tuple[dict, Decimal | None]:
+    """The reporter's counts per answer and the appraisal score: the ballots cast on phones weighted by their voter
+    group's weight (as in a mass evaluation, `ballots.tally`), with a confirmed paper count as one more group of
+    weight 1; None under k marks in all."""
+    electronic = row["counts"].get("", Counter()) if row else Counter()
     counts = Counter({m: electronic.get(m, 0) for m in MARKS})
+    points, marks = row["weighted"] if row else (Decimal(0), Decimal(0))
     if r.paper_confirmed_by_id:
-        counts.update({m: int(r.paper_counts.get(m, 0)) for m in MARKS})
-    n = sum(counts.values())
-    if n < k:
+        paper = {m: int(r.paper_counts.get(m, 0)) for m in MARKS}
+        counts.update(paper)
+        points += sum(POINTS_BY_VALUE[m] * c for m, c in paper.items())
+        marks += sum(paper.values())
+    if sum(counts.values()) < k:
         return dict(counts), None
-    points = sum(POINTS_BY_VALUE[m] * c for m, c in counts.items())
-    return dict(counts), (Decimal(points) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return dict(counts), ballots.weighted_score(points, marks)
 
 
 @transaction.atomic
@@ -396,11 +436,9 @@ def appraisal_close(*, meeting, by, activation=None) -> ReportMeeting:
     campaign = m.campaign
     if campaign.state == CampaignState.OPEN:
         ballots.campaign_close(by=by, campaign=campaign)
-    by_subject = {row["subject"].pk: row["counts"].get("", Counter()) for row in ballots.tally(campaign).subjects}
-    for r in m.reporters.all():
-        r.appraisal_counts, r.appraisal_score = _appraisal(
-            r, by_subject.get(r.subject_id, Counter()), campaign.k_threshold
-        )
+    by_subject = {row["subject"].pk: row for row in ballots.tally(campaign).subjects}
+    for r in m.reporters.filter(excused_at__isnull=True):
+        r.appraisal_counts, r.appraisal_score = _appraisal(r, by_subject.get(r.subject_id), campaign.k_threshold)
         r.save(update_fields=["appraisal_counts", "appraisal_score"])
     task_complete(m.process, "ReportMeetingFlow.close", by=by, activation=activation)
     return m
@@ -411,6 +449,32 @@ def organisation_result(cycle, organisation) -> Assessment | None:
     return results.cycle_results(cycle).filter(organisation=organisation).first()
 
 
+def _reporter_result(meeting, r: MeetingReporter, counted: Assessment | None) -> dict:
+    """A reporter's organisation score, combined score, rating and the sentence saying how they were reached."""
+    cycle = meeting.cycle
+    org_score = counted.combined_score if counted else None
+    comment_points = COMMENT_POINTS[r.comment_rating]
+    score = scoring.person_score(
+        cycle, appraisal=r.appraisal_score, comment_points=comment_points, organisation_score=org_score
+    )
+    with translation.override("zh-hans"):
+        parts = [
+            _("appraisal %(s)s") % {"s": r.appraisal_score}
+            if r.appraisal_score is not None
+            else _("appraisal not counted (fewer than %(k)s marks)") % {"k": meeting.campaign.k_threshold},
+            _("leader's comment %(r)s (%(p)s points)") % {"r": Rating(r.comment_rating).label, "p": comment_points},
+            _("organisation %(s)s") % {"s": org_score}
+            if org_score is not None
+            else _("the organisation's assessment has no result yet"),
+        ]
+    return {
+        "organisation_score": org_score,
+        "score": score,
+        "rating": cycle.rating_for(score),
+        "basis": "；".join(parts),
+    }
+
+
 @transaction.atomic
 def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
     """Each reporter's result for the year, the person in direct charge's from the organisation's assessment, and
@@ -419,7 +483,7 @@ def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
     if m.state in (MeetingState.PREPARED, MeetingState.REPORTS_SUBMITTED, MeetingState.HELD):
         raise ValidationError(_("Close the appraisal first: the results are confirmed from its final counts."))
     if m.state == MeetingState.APPRAISAL_CLOSED and not m.all_comments_in():
-        missing = m.reporters.filter(commented_at__isnull=True).select_related("person")
+        missing = m.reporters.filter(commented_at__isnull=True, excused_at__isnull=True).select_related("person")
         raise ValidationError(
             _("The leader's comment is still missing for: %(names)s")
             % {"names": "、".join(str(r.person) for r in missing)}
@@ -431,20 +495,9 @@ def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
         for r in m.reporters.select_related("person", "organisation"):
             assessment = Assessment.objects.filter(cycle=cycle, organisation=r.organisation).first()
             counted = organisation_result(cycle, r.organisation)
-            org_score = counted.combined_score if counted else None
-            comment_points = COMMENT_POINTS[r.comment_rating]
-            score = scoring.person_score(
-                cycle, appraisal=r.appraisal_score, comment_points=comment_points, organisation_score=org_score
-            )
-            parts = [
-                _("appraisal %(s)s") % {"s": r.appraisal_score}
-                if r.appraisal_score is not None
-                else _("appraisal not counted (fewer than %(k)s marks)") % {"k": m.campaign.k_threshold},
-                _("leader's comment %(r)s (%(p)s points)") % {"r": Rating(r.comment_rating).label, "p": comment_points},
-                _("organisation %(s)s") % {"s": org_score}
-                if org_score is not None
-                else _("the organisation's assessment has no result yet"),
-            ]
+            if r.excused_at:  # not appraised here: no result of their own from this meeting
+                _direct_charge_result(m, r, counted, by=by, at=now)
+                continue
             PersonResult.objects.create(
                 person=r.person,
                 year=cycle.year,
@@ -456,10 +509,7 @@ def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
                 reporter=r,
                 appraisal_score=r.appraisal_score,
                 comment_rating=r.comment_rating,
-                organisation_score=org_score,
-                score=score,
-                rating=cycle.rating_for(score),
-                basis="；".join(parts),
+                **_reporter_result(m, r, counted),
                 confirmed_by=by,
                 confirmed_at=now,
             )
@@ -474,7 +524,9 @@ def results_confirm(*, meeting, by, activation=None) -> ReportMeeting:
                     due=r.problems_due,
                 )
             _direct_charge_result(m, r, counted, by=by, at=now)
-    audit_record(actor=by, action="meeting.results", subject=m, to_value=str(m.reporters.count()))
+    audit_record(
+        actor=by, action="meeting.results", subject=m, to_value=str(m.reporters.filter(excused_at__isnull=True).count())
+    )
     task_complete(m.process, "ReportMeetingFlow.confirm", by=by, activation=activation)
     with translation.override("zh-hans"):
         title = _("Your result from %(meeting)s has been confirmed") % {"meeting": m.title}
@@ -514,3 +566,41 @@ def _direct_charge_result(meeting, reporter, counted, *, by, at) -> None:
             "confirmed_at": at,
         },
     )
+
+
+def results_follow_organisation(assessment) -> int:
+    """The organisation's assessment got its result (a review submitted) after a meeting of the same cycle confirmed
+    its secretary's result without it: the secretary's result takes the organisation's score in (its rating may
+    change, the basis says so) and the person in direct charge gets theirs. Called inside the review's transaction;
+    returns how many results changed or were added."""
+    counted = organisation_result(assessment.cycle, assessment.organisation)
+    if counted is None:
+        return 0
+    changed = 0
+    waiting = PersonResult.objects.select_for_update().filter(
+        cycle=assessment.cycle,
+        organisation=assessment.organisation,
+        source=PersonResultSource.MEETING,
+        organisation_score__isnull=True,
+        reporter__isnull=False,
+    )
+    for result in waiting.select_related("reporter__meeting__cycle", "reporter__meeting__campaign"):
+        r, before = result.reporter, result.get_rating_display()
+        fields = _reporter_result(r.meeting, r, counted)
+        with translation.override("zh-hans"):
+            fields["basis"] += "；" + _("the organisation's result was added on %(date)s") % {
+                "date": timezone.localdate().isoformat()
+            }
+        for name, value in fields.items():
+            setattr(result, name, value)
+        result.save(update_fields=list(fields))
+        audit_record(
+            actor=None,
+            action="meeting.result_follows",
+            subject=r.meeting,
+            from_value=before,
+            to_value=f"{r.person_id} {result.get_rating_display()}",
+        )
+        _direct_charge_result(r.meeting, r, counted, by=result.confirmed_by, at=timezone.now())
+        changed += 1
+    return changed

@@ -292,7 +292,7 @@ def _meeting_or_404(user, pk) -> ReportMeeting:
     return meeting
 
 
-def _detail(request, meeting, *, paper_form=None, paper_for=None, paper_error="", status=200):
+def _detail(request, meeting, *, paper_form=None, paper_for=None, paper_error="", excuse=None, status=200):
     page = selectors.meeting_page(request.user, meeting)
     paper = []
     if meeting.state != MeetingState.HELD and (paper_error or paper_form is not None):  # no paper section to show it
@@ -300,6 +300,8 @@ def _detail(request, meeting, *, paper_form=None, paper_for=None, paper_error=""
     if page["runs"] and meeting.state == MeetingState.HELD:
         for row in page["rows"]:
             r = row["reporter"]
+            if r.excused_at:
+                continue
             mine = paper_for is not None and r.pk == paper_for
             form = paper_form if mine and paper_form is not None else None
             if form is None:
@@ -325,6 +327,7 @@ def _detail(request, meeting, *, paper_form=None, paper_for=None, paper_error=""
                 for n, (value, label) in enumerate(MeetingState.choices)
             ],
             "paper": paper,
+            "excuse": excuse or {},
             "results": [row for row in page["rows"] if row["result"]],
         },
         status=status,
@@ -385,3 +388,20 @@ def paper_count_confirm(request, pk, reporter):
         request, _("The paper count for %(name)s is confirmed: it counts in the appraisal.") % {"name": _name(row)}
     )
     return redirect(reverse("meeting_detail", args=[meeting.pk]) + "#paper")
+
+
+@login_required
+@require_POST
+def reporter_excuse(request, pk, reporter):
+    """The office excuses a reporter from the meeting (请假) with the reason; a refusal keeps the typed reason."""
+    meeting, row = _paper_target(request, pk, reporter)
+    reason = request.POST.get("reason", "")[:1000]
+    try:
+        services.reporter_excuse(reporter=row, by=request.user, reason=reason)
+    except REFUSALS as exc:
+        excuse = {"for": row.pk, "error": error_text(exc), "reason": reason}
+        return _detail(request, meeting, excuse=excuse, status=400)
+    messages.success(
+        request, _("%(name)s is excused from the meeting: no written report is expected.") % {"name": _name(row)}
+    )
+    return redirect(reverse("meeting_detail", args=[meeting.pk]))
