@@ -18,7 +18,12 @@ class CampaignForm(forms.Form):
     office = forms.ModelChoiceField(
         label=_("Oversight office"), queryset=OversightOffice.objects.none(), required=False
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=CampaignKind.choices, initial=CampaignKind.MASS)
+    # a report-and-review meeting's appraisal is prepared with its meeting (述职评议), not here
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(v, label) for v, label in CampaignKind.choices if v != CampaignKind.REPORT_MEETING],
+        initial=CampaignKind.MASS,
+    )
     form = forms.ChoiceField(label=_("Ballot form"), choices=BallotForm.choices, initial=BallotForm.SATISFACTION)
     title = forms.CharField(label=_("Title"), max_length=160)
     closes_at = forms.DateTimeField(
@@ -45,8 +50,8 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "For a report-and-review meeting: the organisations whose secretaries report. For an appraisal "
-            "of Party members: the one branch whose members are rated. Not needed for an assessment."
+            "For an appraisal of Party members: the one branch whose members are rated. Not needed for an "
+            "assessment. A report-and-review meeting is prepared under 述职评议."
         ),
     )
 

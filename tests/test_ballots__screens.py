@@ -162,15 +162,36 @@ def test_a_report_meeting_belongs_to_the_office_the_officer_chooses(client, demo
     own = OversightOffice.objects.get(code="QS-ZZB")
     foreign = OversightOffice.objects.get(code="BH-ZZB")
     data = {
-        "kind": CampaignKind.REPORT_MEETING,
-        "form": "satisfaction",
-        "title": "述职评议会",
+        "kind": CampaignKind.MEMBER_PEER,
+        "form": "member_rating",
+        "title": "东坪村党支部民主评议党员",
         "closes_at": "2099-12-31T18:00",
         "k_threshold": 5,
-        "subjects": "JC-QS-HT\nJC-QS-SQ",
+        "subjects": "JC-QS-HT-01",
     }
     refused = client.post(reverse("campaign_create"), data | {"office": foreign.pk})
-    assert refused.status_code == 400 and not Campaign.objects.filter(title="述职评议会").exists()
+    assert refused.status_code == 400 and not Campaign.objects.filter(title=data["title"]).exists()
     assert client.post(reverse("campaign_create"), data | {"office": own.pk}).status_code == 302
-    c = Campaign.objects.get(title="述职评议会")
-    assert c.office == own and c.subjects.count() == 2
+    c = Campaign.objects.get(title=data["title"])
+    assert c.office == own and c.subjects.count() >= 2  # the branch's leaders, each rated
+
+
+def test_a_report_meetings_appraisal_is_made_with_its_meeting_not_on_its_own(client, demo):
+    """Ballots of a meeting made on the evaluation screen would reach no result: the kind is not offered there,
+    and a forged post is refused with a pointer to where meetings are prepared."""
+    from flows.models import Campaign, CampaignKind, OversightOffice
+
+    officer = h.county_officer()
+    client.force_login(officer)
+    assert "述职评议会" not in client.get(reverse("campaign_create")).content.decode().split("<form", 1)[1]
+    data = {
+        "office": OversightOffice.objects.get(code="QS-ZZB").pk,
+        "kind": CampaignKind.REPORT_MEETING,
+        "form": "appraisal",
+        "title": "单独的述职评议测评",
+        "closes_at": "2099-12-31T18:00",
+        "k_threshold": 5,
+        "subjects": "JC-QS-HT",
+    }
+    refused = client.post(reverse("campaign_create"), data)
+    assert refused.status_code == 400 and not Campaign.objects.filter(title=data["title"]).exists()

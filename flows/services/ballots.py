@@ -129,12 +129,34 @@ def _min_turnout(value) -> Decimal:
 
 @transaction.atomic
 def campaign_create(
-    *, by, office, kind, form, title, closes_at, subjects, cycle=None, k_threshold=5, min_turnout_percent=0
+    *,
+    by,
+    office,
+    kind,
+    form,
+    title,
+    closes_at,
+    subjects,
+    cycle=None,
+    k_threshold=5,
+    min_turnout_percent=0,
+    for_meeting=False,
 ) -> Campaign:
     """`subjects`: a list of {"organisation", "assessment" (optional), "person" (optional), "label"}.
-    `min_turnout_percent`: the share of issued codes that must vote before a mass score counts (0 = none)."""
+    `min_turnout_percent`: the share of issued codes that must vote before a mass score counts (0 = none).
+    A report-and-review meeting's appraisal is made only with its meeting (`meetings.meeting_create`,
+    `for_meeting`), which turns its ballots into each reporter's result; on its own it would reach no result."""
     if office.pk not in access.offices_of(by):
         raise PermissionDenied(_("Only officers of the oversight office run its evaluations."))
+    if kind == CampaignKind.REPORT_MEETING and not for_meeting:
+        raise ValidationError(
+            {
+                "kind": _(
+                    "The appraisal of a report-and-review meeting is prepared with the meeting itself "
+                    "(述职评议 → 新建述职评议会), so that its ballots give each reporter a result."
+                )
+            }
+        )
     min_turnout_percent = _min_turnout(min_turnout_percent)
     if not subjects:
         raise ValidationError({"subjects": _("Choose who is evaluated.")})

@@ -181,6 +181,7 @@ def meeting_create(
             }
             for r in reporters
         ],
+        for_meeting=True,
     )
     meeting = ReportMeeting.objects.create(
         cycle=cycle,
