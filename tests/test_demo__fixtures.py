@@ -171,8 +171,12 @@ def test_a_township_held_its_report_and_review_meeting_and_the_countys_is_coming
         datetime.date(2026, 12, 18),
         "QS-ZZB",
     )
-    assert coming.reporters.count() == 2 and coming.reporters.filter(report_submitted_at__isnull=False).count() == 1
-    due = coming.reporters.select_related("person").get(report_submitted_at__isnull=True)
+    assert coming.reporters.count() == 3 and coming.reporters.filter(report_submitted_at__isnull=False).count() == 1
+    # 开发区's joint branch secretary is excused (away on county business): no report and no task is waited for
+    excused = coming.reporters.select_related("person").get(excused_at__isnull=False)
+    assert excused.person.username == "wangli" and "请假" in excused.excused_reason
+    assert not Task.objects.filter(process=excused.process, status__in=OPEN_STATUSES).exists()
+    due = coming.reporters.select_related("person").get(report_submitted_at__isnull=True, excused_at__isnull=True)
     assert due.person.username == "dingxuejun"  # the township secretary, a printed login
     waiting = Task.objects.filter(owner=due.person, status__in=OPEN_STATUSES)
     assert "提交述职报告" in {str(t.flow_task.task_title) for t in waiting}

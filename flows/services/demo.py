@@ -278,7 +278,8 @@ def _demo_staffing(cycle, officer):
 # secretaries on 1 December: written reports, the appraisal on phones (one code per attendee covers every reporter)
 # with one reporter's paper count typed and confirmed by the two officers, the township secretary's comments, the
 # appraisal closed and every reporter's result confirmed. The county's meeting of its township secretaries is coming
-# up on 18 December: 石桥镇's report is in, 河塘镇's secretary (dingxuejun, a printed login) still has it to submit.
+# up on 18 December: 石桥镇's report is in, 河塘镇's secretary (dingxuejun, a printed login) still has it to submit,
+# and 开发区's joint branch secretary is excused (请假, away on county business).
 DEMO_MEETING_DONE = {
     "holder": "JC-QS-HT",
     "office": "HT-DJB",
@@ -351,7 +352,7 @@ DEMO_MEETING_COMING = {
     "holder": "JC-QS",
     "office": "QS-ZZB",
     "officers": ("shaoning",),
-    "title": f"青山县{DEMO_CYCLE_YEAR}年度乡镇党委书记抓基层党建工作述职评议会",
+    "title": f"青山县{DEMO_CYCLE_YEAR}年度乡镇党委和县直属基层党组织书记抓基层党建工作述职评议会",
     "date": datetime.date(DEMO_CYCLE_YEAR, 12, 18),
     "place": "青山县委二楼大会议室",
     "attendees": "县委常委，县直有关部门主要负责同志，乡镇党员代表和群众代表",
@@ -367,6 +368,8 @@ DEMO_MEETING_COMING = {
             "",
             "",
         ),
+        # 开发区's joint branch secretary (王丽) is away on county business: the office excused her, with the reason
+        ("JC-QS-KFQ", "", "", "", "", "受县委派赴外省开展招商引资工作，经县委组织部同意请假"),
     ],
 }
 _MARKS = {"G": "good", "F": "fairly_good", "A": "average", "P": "poor"}
@@ -420,10 +423,12 @@ def _demo_meeting(cycle, spec):
         ],
     )
     reporters = list(meeting.reporters.select_related("person", "organisation").order_by("order"))
-    for r, (_code, report, *_rest) in zip(reporters, spec["reporters"], strict=True):
+    for r, (_code, report, *rest) in zip(reporters, spec["reporters"], strict=True):
         if report:  # submitted, and its receipt recorded by the office
             meetings.report_submit(reporter=r, by=r.person, report=report)
             meetings.report_receive(reporter=r, by=officers[0])
+        elif len(rest) > 3:  # excused from the meeting, with the reason
+            meetings.reporter_excuse(reporter=r, by=officers[0], reason=rest[3])
     if "ballots" not in spec:  # coming up: the reports are still due; the officer takes the meeting's next step
         hold = Task.objects.get(process=meeting.process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
         tasks_claim(by=officers[0], task_ids=[hold.pk])
