@@ -210,3 +210,32 @@ def test_a_report_and_review_meeting_from_preparation_to_the_results(as_user, de
     # the voter's pages and the leader's fit a phone's 390 px and have no serious accessibility fault
     assert all(width <= 392 and not faults for width, faults in seen.values()), seen
     assert re.search(r"\d", office_page.locator("table.results").inner_text())
+
+
+def test_the_county_office_excuses_a_reporter_on_a_phone_and_the_meeting_stops_waiting(as_user, demo, live_server):
+    """The demo's coming county meeting: 开发区's secretary is already excused; 丁学军 falls ill before his report is
+    in, and the county officer excuses him from her phone — a refusal first (no reason) keeps the page as it was."""
+    from flows.models import MeetingState, ReportMeeting
+
+    meeting = ReportMeeting.objects.get(holder__code="JC-QS", date=datetime.date(2026, 12, 18))
+    page = as_user("shaoning", phone=True, checked=True)
+    page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
+    row = page.locator("table.reporters tr[data-reporter=wangli]")
+    expect(row).to_contain_text("请假")
+    expect(row).to_contain_text("招商引资")
+    ding = page.locator("table.reporters tr[data-reporter=dingxuejun]")
+    ding.locator("summary", has_text="请假").click()
+    assert axe_violations(page) == []
+    assert page_width(page) <= PHONE["viewport"]["width"]
+    ding.locator("input[name=reason]").fill("  ")  # only spaces: the browser lets it through, the service refuses
+    ding.locator("button", has_text="办理请假").click()
+    ding = page.locator("table.reporters tr[data-reporter=dingxuejun]")
+    expect(ding.locator("[role=alert]")).to_contain_text("请填写请假原因")
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.PREPARED
+    ding.locator("input[name=reason]").fill("突发疾病住院治疗")
+    ding.locator("button", has_text="办理请假").click()
+    expect(page.locator(".messages")).to_contain_text("已请假")
+    expect(page.locator("table.reporters tr[data-reporter=dingxuejun]")).to_contain_text("突发疾病住院治疗")
+    meeting.refresh_from_db()
+    assert meeting.state == MeetingState.REPORTS_SUBMITTED  # 石桥镇's report is in; nobody else is waited for
