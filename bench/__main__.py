@@ -51,7 +51,7 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import annual_report, ballots, broadcast, dashboard, excel, inbox, launch, yearly
+    from bench import annual_report, audit_during_import, ballots, broadcast, dashboard, excel, inbox, launch, yearly
 
     results = []
     for name, fn in [
@@ -63,6 +63,7 @@ def main(argv=None):
         ("excel", excel.run),
         ("yearly", yearly.run),
         ("annual_report", annual_report.run),
+        ("audit_during_import", audit_during_import.run),
     ]:
         if args.only and args.only not in name:
             continue

@@ -247,4 +247,4 @@ def test_celery_beat_runs_the_same_sweeps(demo, settings):
     assert settings.CELERY_BEAT_SCHEDULE["periodic-sweeps"]["task"] == "flows.jobs.periodic_sweeps"
     h.open_cycle()
     result = periodic_sweeps.apply().get()
-    assert set(result) == {"evaluations_closed", "deadline_steps"}
+    assert set(result) == {"evaluations_closed", "deadline_steps", "audit_linked"}

@@ -1,22 +1,36 @@
-"""Checking the audit chain (read only): walk the rows in seq order, a chunk at a time, recompute every hash and
-check every link, then compare the last row with the recorded head.
+"""Checking the audit chain (read only): walk the linked rows in seq order, a chunk at a time, recompute every hash
+and check every link, then compare the last row with the recorded head; and look for rows left unlinked too long.
 
 What it finds: a changed row (its content no longer hashes to its stored hash), a changed hash, a row re-hashed
 after a change (the next row's link no longer matches), a deleted row (a gap in seq), rows cut from the tail
-(the head records a later seq), a missing head. What it cannot find on its own: someone with write access to the
-database who rewrites a row AND re-hashes every row after it AND moves the head — nothing inside the database
-can tell that from the truth. Keep the head printed by `verify_audit` somewhere else (a report, a letter) and
-pass it back with `--expect SEQ:HASH`: a rewrite before that point then shows.
+(the head records a later seq), a row added after the head, a missing head, and rows that have waited longer than
+the grace period to be linked (a row is linked moments after its transaction commits, or by the next periodic
+sweep; until it is linked, a change to it or its deletion would not show). What it cannot find on its own:
+someone with write access to the database who rewrites a row AND re-hashes every row after it AND moves the head —
+nothing inside the database can tell that from the truth. Keep the head printed by `verify_audit` somewhere else
+(a report, a letter) and pass it back with `--expect SEQ:HASH`: a rewrite before that point then shows.
+
+Rows linked while the walk runs are walked too: when the head has moved past the last row read, the walk goes on
+from there before it compares.
 """
 
+import datetime
+import time
 from dataclasses import dataclass, field
 
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from flows.audit import chain as audit_chain
 
 CHUNK = 2000
 COLUMNS = ("id", "seq", *audit_chain.FIELDS, "prev_hash", "hash")
+# A row is linked moments after its writer commits, or else by the next sweep (every 5 minutes): one waiting longer
+# than two sweeps is a fault to look into. Its time is the writer's, taken before the commit, so a row of a long
+# transaction can look old when it commits: rows found too old are looked at again SETTLE seconds later.
+GRACE = datetime.timedelta(minutes=10)
+SETTLE = 5.0
 
 
 @dataclass
@@ -25,7 +39,7 @@ class Break:
     id: int | None
     at: object
     action: str
-    problem: str  # "content", "hash", "link", "gap", "tail", "head", "anchor"
+    problem: str  # "content", "hash", "link", "gap", "tail", "head", "anchor", "unlinked"
     detail: str
 
 
@@ -36,19 +50,21 @@ class ChainReport:
     head_hash: str = audit_chain.GENESIS
     broken: Break | None = None
     warnings: list[str] = field(default_factory=list)
+    waiting: int = 0  # rows not yet linked, within the grace period
 
     @property
     def ok(self) -> bool:
         return self.broken is None
 
 
-def _rows(chunk: int):
-    """Every row as a dict, in seq order: keyset pages of `chunk` rows, so memory stays bounded."""
+def _rows(chunk: int, after: int = 0):
+    """Every linked row after seq `after` as a dict, in seq order: keyset pages of `chunk` rows, so memory stays
+    bounded."""
     from flows.models import AuditEntry
 
-    last = 0
+    last = after
     while True:
-        page = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq").values(*COLUMNS)[:chunk])
+        page = list(AuditEntry.objects.filter(seq__gt=last).order_by(F("seq").asc()).values(*COLUMNS)[:chunk])
         yield from page
         if len(page) < chunk:
             return
@@ -63,7 +79,24 @@ def _break(row, problem, detail) -> Break:
     return Break(row["seq"], row["id"], row["at"], row["action"], problem, detail)
 
 
-def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -> ChainReport:
+def _unlinked(before=None, ids=None):
+    from flows.models import AuditEntry
+
+    rows = AuditEntry.objects.filter(seq__isnull=True)
+    if before is not None:
+        rows = rows.filter(at__lt=before)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows
+
+
+def verify_chain(
+    *,
+    chunk: int = CHUNK,
+    expect: tuple[int, str] | None = None,
+    grace: datetime.timedelta = GRACE,
+    settle: float | None = None,
+) -> ChainReport:
     from django.db import connection
 
     from flows.audit import guard as audit_guard
@@ -76,6 +109,9 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
             _("The database's guard on the audit log is missing (%(names)s): rows can be changed in SQL unnoticed.")
             % {"names": ", ".join(missing)}
         )
+    started, clock = timezone.now(), time.monotonic()
+    overdue = list(_unlinked(before=started - grace).order_by("id").values_list("id", flat=True)[:1000])
+
     expected_seq, prev = 1, audit_chain.GENESIS
     pending = None  # a row whose hash does not match: the next row's link tells what was changed
 
@@ -95,37 +131,44 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
         )
 
     last = None
-    for row in _rows(chunk):
-        if pending is not None:
-            report.broken = judge_pending(row["prev_hash"])
-            return report
-        if row["seq"] != expected_seq:
-            report.broken = _break(
-                row,
-                "gap",
-                _("the rows %(first)s–%(last)s before it are missing.")
-                % {"first": expected_seq, "last": row["seq"] - 1},
-            )
-            return report
-        if row["prev_hash"] != prev:
-            report.broken = _break(
-                row,
-                "link",
-                _(
-                    "it records %(got)s as the previous row's hash, but the previous row hashes to "
-                    "%(want)s (one of the two rows was rewritten)."
+    while True:
+        walked = 0
+        for row in _rows(chunk, after=expected_seq - 1 if pending is None else pending["seq"]):
+            walked += 1
+            if pending is not None:
+                report.broken = judge_pending(row["prev_hash"])
+                return report
+            if row["seq"] != expected_seq:
+                report.broken = _break(
+                    row,
+                    "gap",
+                    _("the rows %(first)s–%(last)s before it are missing.")
+                    % {"first": expected_seq, "last": row["seq"] - 1},
                 )
-                % {"got": row["prev_hash"], "want": prev},
-            )
-            return report
-        recomputed = _recomputed(row)
-        if recomputed != row["hash"]:
-            pending = {**row, "recomputed": recomputed}
-            continue
-        report.verified += 1
-        expected_seq, prev, last = row["seq"] + 1, row["hash"], row
+                return report
+            if row["prev_hash"] != prev:
+                report.broken = _break(
+                    row,
+                    "link",
+                    _(
+                        "it records %(got)s as the previous row's hash, but the previous row hashes to "
+                        "%(want)s (one of the two rows was rewritten)."
+                    )
+                    % {"got": row["prev_hash"], "want": prev},
+                )
+                return report
+            recomputed = _recomputed(row)
+            if recomputed != row["hash"]:
+                pending = {**row, "recomputed": recomputed}
+                continue
+            report.verified += 1
+            expected_seq, prev, last = row["seq"] + 1, row["hash"], row
+        head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
+        read_up_to = pending["seq"] if pending is not None else expected_seq - 1
+        if walked and head is not None and head[0] > read_up_to:
+            continue  # rows were linked while the walk ran: walk them too
+        break
 
-    head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
     if pending is not None:
         report.broken = judge_pending(head[1] if head and head[0] == pending["seq"] else None)
         return report
@@ -156,7 +199,43 @@ def verify_chain(*, chunk: int = CHUNK, expect: tuple[int, str] | None = None) -
         return report
     if expect is not None:
         report.broken = _anchor(expect, report)
+        if report.broken is not None:
+            return report
+    settle = SETTLE if settle is None else settle
+    report.broken = _overdue(overdue, started - grace, settle - (time.monotonic() - clock))
+    report.waiting = _unlinked().count()
     return report
+
+
+def _overdue(ids, before, wait: float) -> Break | None:
+    """Rows found unlinked past the grace period at the start, still unlinked a moment later (a row of a long
+    transaction that has just committed is linked within that moment)."""
+    if not ids:
+        return None
+    if wait > 0:
+        time.sleep(wait)
+    still = list(_unlinked(ids=ids).order_by("id").values("id", "at", "action"))
+    if not still:
+        return None
+    oldest = min(still, key=lambda r: (r["at"], r["id"]))
+    total = _unlinked(before=before).count()
+    return Break(
+        None,
+        oldest["id"],
+        oldest["at"],
+        oldest["action"],
+        "unlinked",
+        _(
+            "%(n)s audit rows written before %(time)s are still not linked into the chain (the oldest is id %(id)s): "
+            "until they are linked, a change to them or their deletion would not show. Rows are linked when their "
+            "transaction commits and by the periodic sweeps: run `manage.py run_sweeps`, then check again."
+        )
+        % {
+            "n": max(total, len(still)),
+            "time": timezone.localtime(before).strftime("%Y-%m-%d %H:%M:%S"),
+            "id": oldest["id"],
+        },
+    )
 
 
 def _anchor(expect, report) -> Break | None:

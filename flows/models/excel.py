@@ -1,5 +1,6 @@
 """Excel imports and exports that run as background jobs: the uploaded or produced file, its preview report and
-where it stands. Progress while running is kept in the cache (see services.excel_jobs); the row keeps the rest."""
+where it stands. Progress while running is kept in the cache (see flows/excel/jobs.py); the row keeps the rest,
+including the lease of the run working on it (see flows/jobs.py)."""
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +39,12 @@ class ExcelJob(models.Model):
     message = models.TextField(blank=True)
     # how many times a worker has started on it: a job is run again when its worker dies, and given up after a few
     runs = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The lease of the run working on it: taken by a conditional update when a run starts (only if the job is not
+    # finished and nobody holds a live lease), renewed by the run's heartbeat, released when the run ends. A lease
+    # that has run out means its worker died: the job sweep marks the job interrupted and queues it again.
+    lease_owner = models.CharField(max_length=200, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    interrupted_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,11 +53,29 @@ class ExcelJob(models.Model):
         verbose_name = _("Excel job")
         verbose_name_plural = _("Excel jobs")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["created_by", "-created_at"])]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"]),
+            # the job sweep's look-up: only jobs with a lease taken and not released are in it
+            models.Index(
+                fields=["lease_until"], condition=models.Q(lease_until__isnull=False), name="flows_excel_job_lease"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.kind} #{self.pk}"
 
     @property
     def running(self) -> bool:
-        return self.state in (JobState.QUEUED, JobState.CHECKING, JobState.APPLYING)
+        return self.state in RUNNING_STATES
+
+    @property
+    def interrupted(self) -> bool:
+        """Its worker died while it ran, and it is being resumed (queued again, or running again)."""
+        return self.running and self.interrupted_at is not None
+
+    @property
+    def status_label(self) -> str:
+        return str(_("Interrupted, resuming")) if self.interrupted else self.get_state_display()
+
+
+RUNNING_STATES = (JobState.QUEUED, JobState.CHECKING, JobState.APPLYING)

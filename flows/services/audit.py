@@ -1,8 +1,14 @@
-"""Writing audit rows. Called by services inside their transaction, never after it."""
+"""Writing audit rows. Called by services inside their transaction, never after it.
+
+A row is inserted unlinked and takes no lock on the audit chain, so a writer never waits on another writer's
+transaction, however long; it is linked into the chain by a short step of its own once the transaction commits
+(flows/audit/chain.py), and by `audit_link_pending` in the periodic sweeps for any row left waiting (a process
+that died between its commit and its linking step)."""
 
 from django.db import transaction
 
 from flows.models import AuditEntry
+from flows.models.audit import link_pending
 
 
 def audit_record(*, actor, action: str, subject, from_value="", to_value="", comment="") -> AuditEntry:
@@ -17,3 +23,10 @@ def audit_record(*, actor, action: str, subject, from_value="", to_value="", com
         to_value=str(to_value or ""),
         comment=comment,
     )
+
+
+def audit_link_pending() -> int:
+    """Link every committed audit row still waiting (the sweeps run it); returns how many were linked. Outside a
+    transaction. It stops rather than wait while another linking step is at work (a big import's): the next sweep
+    links what is left."""
+    return link_pending(wait=False)

@@ -106,7 +106,7 @@ def _file(request, pk, ext: str):
         kind, params = f"annual_report_{ext}", {"cycle": cycle.pk, "org": org.code, "subtree": True}
         filename = f"{report_title(org, cycle).replace(' ', '')}（含所属党组织）.{ext}"
         job = excel_jobs.export_start(by=request.user, kind=kind, params=params, filename=filename)
-        jobs.excel_export.delay(job.pk)
+        jobs.job_send("excel_export", job.pk)
         messages.info(request, _("The report is being prepared; download it from this page when it is ready."))
         return redirect("excel_job", pk=job.pk)
     report = annual_report(cycle=cycle, organisation=org, subtree=subtree, by=request.user)

@@ -130,8 +130,16 @@ def cycle_open(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("cycle_detail", pk=pk)
-    jobs.launch_cycle.delay(cycle.pk)
-    messages.success(request, _("The cycle is open; assessments are being launched."))
+    if jobs.job_send("launch_cycle", cycle.pk):
+        messages.success(request, _("The cycle is open; assessments are being launched."))
+    else:
+        messages.warning(
+            request,
+            _(
+                "The cycle is open. The job queue is unavailable just now: the assessments are launched "
+                "automatically once it is back."
+            ),
+        )
     return redirect("cycle_detail", pk=pk)
 
 

@@ -59,7 +59,7 @@ def excel_home(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            jobs.excel_import_check.delay(job.pk)
+            jobs.job_send("excel_import_check", job.pk)
             return redirect("excel_job", pk=job.pk)
     scope = access.scope_for(request.user)
     return render(
@@ -91,7 +91,13 @@ def excel_job(request, pk):
 def excel_job_status(request, pk):
     job = _job_or_404(request.user, pk)
     return JsonResponse(
-        {"state": job.state, "label": job.get_state_display(), "running": job.running, **services.progress_of(job)}
+        {
+            "state": job.state,
+            "label": job.status_label,  # 已中断，正在恢复 while a job whose worker died is being resumed
+            "running": job.running,
+            "interrupted": job.interrupted,
+            **services.progress_of(job),
+        }
     )
 
 
@@ -104,7 +110,7 @@ def excel_job_confirm(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("excel_job", pk=pk)
-    jobs.excel_import_apply.delay(job.pk)
+    jobs.job_send("excel_import_apply", job.pk)
     return redirect("excel_job", pk=pk)
 
 
@@ -128,7 +134,7 @@ def _export(request, kind: str, params: dict):
     filename = exports.EXPORT_NAMES[kind]
     if rows > settings.EXCEL_BACKGROUND_ROWS:
         job = services.export_start(by=request.user, kind=kind, params=params, filename=filename)
-        jobs.excel_export.delay(job.pk)
+        jobs.job_send("excel_export", job.pk)
         messages.info(request, _("The export is being prepared; download it from this page when it is ready."))
         return redirect("excel_job", pk=job.pk)
     return _xlsx(exports.build(kind, request.user, params), filename)

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "flows.web.database_errors.DatabaseUnavailableMiddleware",
+    "flows.web.redis_errors.RedisUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
@@ -87,18 +88,29 @@ def sqlite_or_url(default_path: Path) -> dict:
                 ),
             }
         )
-    elif env.bool("DATABASE_POOL", default=True):
-        # PostgreSQL: a pool of connections per process (Django's own, on psycopg_pool). Under ASGI each request runs
-        # in a thread of its own, so without a pool every request opened a connection (3 ms on loopback, a server
-        # process forked each time) and persistent connections would leak one per thread.
-        db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=20),
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=20),  # seconds a request waits for a connection
-        }
-        db["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool at the end of each request
     else:
-        db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+        # PostgreSQL: a server that is down or unreachable is given up on in seconds, never left to hang a request
+        db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+        db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a restart is replaced before a request uses it
+        if env.bool("DATABASE_POOL", default=True):
+            # A pool of connections per process (Django's own, on psycopg_pool). Under ASGI each request runs in a
+            # thread of its own, so without a pool every request opened a connection (3 ms on loopback, a server
+            # process forked each time) and persistent connections would leak one per thread.
+            db["OPTIONS"]["pool"] = {
+                "min_size": env.int("DATABASE_POOL_MIN", default=2),
+                "max_size": env.int("DATABASE_POOL_MAX", default=20),
+                # Seconds a request waits for a connection. While the database is down the pool has none to give,
+                # so this is how long a request takes to get the 503 page: short (it was 20 s). A request holds a
+                # connection for milliseconds; a pool that cannot give one within this is overloaded anyway.
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=1.5),
+                # psycopg_pool retries a failed connection with a doubling pause (1, 2, 4 … s) until this many
+                # seconds have passed, then the next request starts again from a 1 s pause. Its default (300 s) let
+                # the pause grow past the outage, so requests stalled for seconds after the database was back.
+                "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_TIMEOUT", default=2),
+            }
+            db["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool at the end of each request
+        else:
+            db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     db["ATOMIC_REQUESTS"] = False
     return db
 
@@ -112,15 +124,35 @@ BALLOT_WORKERS = env.int(
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    # Redis restarting or away must not take pages down. A command on a connection that a restart broke is sent
+    # again once on a new connection (redis-py retries only when told to), and an unreachable Redis is given up on
+    # within a second instead of hanging a request. What uses it: the ballot guess counter, an Excel job's progress,
+    # job leases; a request that needs it while it is away gets the 503 page (flows/web/redis_errors.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+            },
+        }
+    }
     # The channel layer's connections have no socket timeout. redis-py 8 defaults to 5 s, the same 5 s channels_redis
     # blocks in BZPOPMIN, so reads timed out now and again and websockets were dropped (1011). Any timeout at all
     # makes redis-py send through asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as the
     # send completes: the receive loop of a websocket closed at that moment then never ends (BZPOPMIN every 5 s,
-    # for ever). A Redis that vanishes is noticed by TCP keepalive instead, in about 25 s.
+    # for ever). A Redis that vanishes is noticed by TCP keepalive instead, in about 25 s. As for the cache, a command
+    # on a connection broken by a Redis restart is sent again once; a push that cannot reach Redis at all is dropped
+    # (flows/live/layer.py): the change is committed, and open pages poll until their socket is back.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "flows.live.layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -132,6 +164,7 @@ if REDIS_URL:
                             socket.TCP_KEEPINTVL: 5,
                             socket.TCP_KEEPCNT: 3,
                         },
+                        "retry": AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), 1),
                     }
                 ]
             },
@@ -139,8 +172,10 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
-    # A job whose worker died is given to another worker after this many seconds unacknowledged; it must exceed
-    # the longest job (a launch of 100,000 organisations takes about 5 minutes on 2 cores).
+    # A message left unacknowledged this many seconds is given to a worker again. A job whose worker died does not
+    # wait for it (the job sweep resumes it, see CELERY_JOB_LEASE_SECONDS), and a second delivery of a job that is
+    # running or finished does nothing (it finds the job's lease held or the job done); it only has to exceed the
+    # longest job so that such deliveries stay rare (a launch of 100,000 organisations takes about 5 minutes).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         # how often a worker looks for such jobs: every interval × throttle seconds (kombu's defaults: 10 × 10)
@@ -152,16 +187,23 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True  # embedded default: background work runs in-process
-# With Redis, sessions are read from it and written through to the database: a cache read spares a database query
-# on every request, and logging out deletes both. Without Redis they stay in the database: a cache in each process's
-# memory would let a session ended in one server process live on in another's (0.2 ms a page on SQLite is the price).
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
+# Sessions live in the database only, with or without Redis: one primary-key read a page (on loopback PostgreSQL the
+# round trip costs what a Redis GET does, 0.03 ms). Read through Redis (cached_db), every page and every login failed
+# while Redis was away, and a session ended while Redis was away would have lived on in it afterwards. A cache in each
+# process's memory would let a session ended in one server process live on in another's.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Jobs are acknowledged when they finish, and one whose worker process died is put back on the queue: each
 # job's effect is idempotent (the launch resumes, an import is marked done in its own transaction).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A running job holds a lease (an Excel job on its row, a cycle launch in the cache) that its heartbeat renews every
+# third of this; a lease that ran out means the worker died, and the job sweep (every CELERY_JOB_SWEEP_SECONDS, by
+# Celery beat) marks the job interrupted (已中断，正在恢复) and queues it again: resumed within about 45 s.
+CELERY_JOB_LEASE_SECONDS = env.int("CELERY_JOB_LEASE_SECONDS", default=30)
+CELERY_JOB_SWEEP_SECONDS = env.int("CELERY_JOB_SWEEP_SECONDS", default=15)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")  # where jobs and resumed jobs go
 
 AUTH_USER_MODEL = "flows.User"
 LOGIN_URL = "login"
@@ -261,6 +303,12 @@ ESCALATE_WORKING_DAYS = env.int("ESCALATE_WORKING_DAYS", default=3)  # to the of
 SCHEDULER_SECONDS = env.int("SCHEDULER_SECONDS", default=300)  # embedded scheduler: how often the sweeps run
 CELERY_BEAT_SCHEDULE = {
     "periodic-sweeps": {"task": "flows.jobs.periodic_sweeps", "schedule": float(SCHEDULER_SECONDS)},
+    # jobs whose worker died, resumed; a sweep not run in time is dropped (the next one does the same)
+    "job-sweep": {
+        "task": "flows.jobs.jobs_sweep",
+        "schedule": float(CELERY_JOB_SWEEP_SECONDS),
+        "options": {"expires": float(CELERY_JOB_SWEEP_SECONDS)},
+    },
 }
 SCHEDULER_ENABLED = env.bool("SCHEDULER_ENABLED", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -37,11 +37,15 @@ if (turnout) {
 }
 
 // The live inbox: the server says "your inbox changed"; the page re-reads its counts (and the list, on the inbox)
-// over HTTP. After a lost connection it reconnects with a growing pause and re-reads everything.
+// over HTTP. When the socket closes it reconnects at once, then with a growing pause of at most `every` seconds.
+// While it stays down (Redis away, a server restarting) the page says so ("offline, refreshing every N s") and
+// re-reads every N s instead; when the socket is back the notice goes and the page re-reads everything.
 (function () {
   const live = document.body.dataset.liveInbox;
   if (!live || !("WebSocket" in window)) return;
-  let pause = 1000;
+  const every = 1000 * (Number(document.body.dataset.livePoll) || 10);
+  const banner = document.querySelector("[data-live-banner]");
+  let pause = 1000, failures = 0, polling = null;
 
   function toast(text) {
     if (!text) return;
@@ -71,14 +75,31 @@ if (turnout) {
     }
   }
 
+  function offline() {
+    if (polling) return;
+    if (banner) { banner.textContent = document.body.dataset.liveOffline || ""; banner.hidden = false; }
+    polling = setInterval(() => refresh().catch(() => {}), every);
+  }
+
+  function online() {
+    if (banner) banner.hidden = true;
+    if (polling) { clearInterval(polling); polling = null; }
+  }
+
   function connect() {
     const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/");
-    socket.onopen = () => { pause = 1000; refresh(); };
+    socket.onopen = () => { pause = 1000; failures = 0; online(); refresh(); };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "inbox") { refresh(); toast(message.title && (document.body.dataset.newTask || "") + message.title); }
     };
-    socket.onclose = () => { setTimeout(connect, pause); pause = Math.min(pause * 2, 30000); };
+    socket.onclose = () => {
+      // one close is a server process restarting (the next one takes over at once); two in a row is an outage
+      failures += 1;
+      if (failures >= 2) offline();
+      setTimeout(connect, failures === 1 ? 200 : pause);
+      if (failures > 1) pause = Math.min(pause * 2, every);
+    };
   }
   connect();
   setInterval(refresh, 60000);  // work offered to a whole office arrives in 待认领 without a message to each
