@@ -54,7 +54,7 @@ def _prepare(n_http: int, n_floor: int):
     c = svc.campaign_create(
         by=officer,
         office=office,
-        kind=CampaignKind.REPORT_MEETING,
+        kind=CampaignKind.MASS,
         form=BallotForm.SATISFACTION,
         title="基准测评",
         subjects=[{"organisation": branch, "label": "基准支部"}],

@@ -140,13 +140,40 @@ class PlanForm(forms.ModelForm):
         }
 
 
+class FreezeForm(forms.Form):
+    source = forms.CharField(
+        label=_("Where the witnessed numbers will come from"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Announced on the public notice, e.g. a public lottery draw held after today, or dice thrown at the "
+            "draw meeting."
+        ),
+    )
+
+
 class DrawForm(forms.Form):
+    numbers = forms.CharField(
+        label=_("Numbers read aloud by the witnesses"),
+        required=False,
+        max_length=200,
+        help_text=_("At least 5 digits, in the order read, e.g. a public lottery result or dice: “3 6 1 5 2”."),
+    )
+    witnesses = forms.CharField(
+        label=_("Witnesses (at least two, one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     entropy = forms.CharField(
         label=_("Public entropy (optional)"),
         required=False,
         max_length=200,
         help_text=_("Numbers drawn in front of witnesses, e.g. dice thrown at the meeting; recorded with the draw."),
     )
+
+    def witness_names(self) -> list[str]:
+        text = self.cleaned_data.get("witnesses") or ""
+        return [n for n in re.split(r"[\n\r、,，;；]+", text) if n.strip()]
 
 
 class CancelForm(forms.Form):

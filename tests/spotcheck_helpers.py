@@ -33,10 +33,14 @@ def make_plan(*, by="zuzhibu", office="JC-ZZB", pool=INSPECTORS, **fields):
     )
 
 
-def drawn_plan(**fields):
+NUMBERS = "3 6 1 5 2 4"  # dice thrown at the draw meeting
+WITNESSES = ("王建华（纪委监委派驻纪检组）", "李秀英（群众代表）")
+
+
+def drawn_plan(*, numbers=NUMBERS, witnesses=WITNESSES, **fields):
     plan = make_plan(**fields)
-    svc.plan_freeze(by=plan.created_by, plan=plan)
-    return svc.plan_draw(by=plan.created_by, plan=plan)
+    svc.plan_freeze(by=plan.created_by, plan=plan, source="督查室会议现场掷骰")
+    return svc.plan_draw(by=plan.created_by, plan=plan, numbers=numbers, witnesses=witnesses)
 
 
 def seats(inspection):

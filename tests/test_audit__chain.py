@@ -1,5 +1,8 @@
 """The audit log is append-only and hash-chained: `verify_audit` finds any change, deletion or cut, names the first
-broken row, and exits 1; nothing changes or deletes a row through the ORM, the admin or (guarded) SQL."""
+broken row, and exits 1; nothing changes or deletes a row through the ORM, the admin or (guarded) SQL.
+
+Rows are written unlinked and linked after their transaction commits (tests/test_audit__linking.py); these tests
+run inside one rolled-back transaction, so they link what they wrote with `link_now` before looking at the chain."""
 
 import datetime
 import hashlib
@@ -15,7 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from flows.audit import chain as audit_chain
 from flows.audit import guard as audit_guard
 from flows.models import AuditEntry, Organisation, User
-from flows.models.audit import AppendOnlyError, AuditHead
+from flows.models.audit import AppendOnlyError, AuditHead, link_now
 from flows.services.audit import audit_record
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +37,18 @@ def verify(*args):
 
 
 def write(n, action="test.step"):
+    """n rows, linked (inside the test's transaction: there is no commit to link them after)."""
     org = Organisation.objects.get(code="JC")
     actor = User.objects.get(username="zuzhibu")
     with transaction.atomic():
-        return [
+        rows = [
             audit_record(actor=actor, action=action, subject=org, from_value=i, to_value=i + 1, comment=f"第{i}步")
             for i in range(n)
         ]
+    link_now()
+    for row in rows:
+        row.refresh_from_db()
+    return rows
 
 
 def tamper(sql, params=()):
@@ -88,17 +96,26 @@ def test_the_hash_is_the_documented_serialisation():
     assert AuditHead.objects.get().seq == row.seq and AuditHead.objects.get().hash == row.hash
 
 
-def test_a_write_costs_one_extra_small_query(demo):
+def test_a_write_asks_nothing_of_the_chain_inside_its_transaction(demo):
+    """The writer's transaction inserts its row and nothing else: no read, no lock of the chain head (on PostgreSQL
+    the head was row-locked until the writer committed, so one long import held up every audited write). Linking
+    is left to after the commit, once per transaction."""
     from django.test.utils import CaptureQueriesContext
+
+    from flows.models.audit import _Linker
 
     org = Organisation.objects.get(code="JC")
     with transaction.atomic():
         audit_record(actor=None, action="warm", subject=org)
         with CaptureQueriesContext(connection) as queries:
-            audit_record(actor=None, action="test.step", subject=org)
+            row = audit_record(actor=None, action="test.step", subject=org)
+            AuditEntry.objects.bulk_create([AuditEntry(action="bulk", subject_type="x", subject_id="1")])
+        linkers = [entry[1] for entry in connection.run_on_commit if isinstance(entry[1], _Linker)]
     sql = [q["sql"] for q in queries.captured_queries]
-    assert len(sql) == 2, sql  # the chain head, then the row (the trigger moves the head)
-    assert "flows_audithead" in sql[0] and sql[1].startswith("INSERT")
+    assert len(sql) == 2 and all(q.startswith("INSERT") for q in sql), sql
+    assert not any("flows_audithead" in q for q in sql)
+    assert (row.seq, row.prev_hash, row.hash) == (None, "", "")
+    assert len(linkers) == 1 and len(linkers[0].ids) == 3  # one step, for the three rows
 
 
 def test_bulk_writers_chain_their_rows(demo):
@@ -107,6 +124,9 @@ def test_bulk_writers_chain_their_rows(demo):
         made = AuditEntry.objects.bulk_create(
             [AuditEntry(action="bulk", subject_type="x", subject_id=str(i)) for i in range(30)], batch_size=7
         )
+    assert all(m.seq is None for m in made)
+    assert link_now(chunk=8) == 30  # several short chunks, each after the last
+    made = list(AuditEntry.objects.filter(pk__in=[m.pk for m in made]).order_by("id"))
     assert [m.seq for m in made] == list(range(first.seq + 1, first.seq + 31))
     from flows.services.people import roster_import
 
@@ -120,6 +140,7 @@ def test_bulk_writers_chain_their_rows(demo):
                 for i in range(3)
             ],
         )
+    assert link_now() == 6
     assert AuditEntry.objects.filter(action__in=["person.create", "role.assign"], seq__gt=made[-1].seq).count() == 6
     assert verify()[0] == 0
 
@@ -148,19 +169,42 @@ def test_the_database_refuses_update_delete_and_an_insert_off_the_chain(demo):
     row = write(1)[0]
     for sql in (
         "UPDATE flows_auditentry SET comment = 'x' WHERE id = %s",
+        "UPDATE flows_auditentry SET seq = NULL, prev_hash = '', hash = '' WHERE id = %s",  # unlinking
         "DELETE FROM flows_auditentry WHERE id = %s",
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
             c.execute(sql, [row.pk])
-    with pytest.raises(DatabaseError, match="continue the chain"), transaction.atomic(), connection.cursor() as c:
+    with pytest.raises(DatabaseError, match="inserted unlinked"), transaction.atomic(), connection.cursor() as c:
         c.execute(
             "INSERT INTO flows_auditentry (seq, at, action, subject_type, subject_id, from_value, to_value, comment,"
             " prev_hash, hash) VALUES (%s, %s, 'forged', 'x', '1', '', '', '', %s, %s)",
-            [row.seq + 5, row.at, row.hash, "f" * 64],
+            [row.seq + 1, row.at, row.hash, "f" * 64],
         )
     assert AuditEntry.objects.filter(pk=row.pk, comment="第0步").exists()
     assert not AuditEntry.objects.filter(action="forged").exists()
     assert audit_guard.missing(connection) == []
+
+
+def test_the_database_accepts_only_a_link_that_continues_the_head_and_keeps_the_content(demo):
+    last = write(1)[0]
+    org = Organisation.objects.get(code="JC")
+    with transaction.atomic():
+        row = audit_record(actor=None, action="test.step", subject=org, to_value="原值")
+    link = "UPDATE flows_auditentry SET seq = %s, prev_hash = %s, hash = %s{more} WHERE id = %s"
+    for more, seq, prev, match in (
+        ("", last.seq + 2, last.hash, "continue the chain"),  # a gap
+        ("", last.seq + 1, "e" * 64, "continue the chain"),  # not after the head's hash
+        (", to_value = '改过'", last.seq + 1, last.hash, "append-only"),  # a link that changes the content
+    ):
+        with pytest.raises(DatabaseError, match=match), transaction.atomic(), connection.cursor() as c:
+            c.execute(link.format(more=more), [seq, prev, "d" * 64, row.pk])
+    row.refresh_from_db()
+    assert (row.seq, row.hash, row.to_value) == (None, "", "原值")
+    assert link_now() == 1
+    row.refresh_from_db()
+    assert (row.seq, row.prev_hash) == (last.seq + 1, last.hash)
+    assert AuditHead.objects.get().seq == row.seq and AuditHead.objects.get().hash == row.hash
+    assert verify()[0] == 0
 
 
 def test_the_admin_shows_the_log_read_only(demo, client):
@@ -325,3 +369,40 @@ def test_flush_empties_the_log_and_puts_the_guard_back(demo):
     assert AuditEntry.objects.order_by("seq").first().prev_hash == audit_chain.GENESIS
     assert AuditEntry.objects.order_by("seq").first().seq == 1
     assert verify()[0] == 0
+
+
+def test_heads_printed_earlier_are_checked_from_a_file(demo, tmp_path):
+    """Issue 22: the heads printed on results pages, notices and Excel sheets, collected in a file (either form),
+    are all checked; a tail rewritten and re-hashed after any of them is caught."""
+    rows = write(6)
+    heads = tmp_path / "heads.txt"
+    heads.write_text(f"审计链头 {rows[2].seq} · {rows[2].hash}\n{rows[-1].seq}:{rows[-1].hash}\n", encoding="utf-8")
+    status, out = verify("--expect-file", str(heads))
+    assert status == 0 and "2" in out
+    prev = rows[3].hash
+    audit_guard.lift(connection)
+    for r in rows[4:]:
+        to_value = "伪造" if r is rows[4] else r.to_value
+        digest = audit_chain.row_hash(
+            r.seq,
+            r.at,
+            r.actor_id,
+            r.action,
+            r.subject_type,
+            r.subject_id,
+            r.from_value,
+            to_value,
+            r.comment,
+            prev_hash=prev,
+        )
+        tamper(
+            "UPDATE flows_auditentry SET to_value = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [to_value, prev, digest, r.pk],
+        )
+        prev = digest
+    tamper("UPDATE flows_audithead SET hash = %s", [prev])
+    assert verify()[0] == 0  # without a head kept elsewhere the rewrite does not show
+    assert verify("--expect-file", str(heads))[0] == 1
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a head\n", encoding="utf-8")
+    assert verify("--expect-file", str(bad))[0] == 2

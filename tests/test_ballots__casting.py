@@ -144,8 +144,10 @@ def test_published_receipts_allow_a_recount(demo):
     assert svc.published_receipts(c) == []  # nothing is published before the close
     svc.campaign_close(by=officer, campaign=c)
     published = svc.published_receipts(c)
-    assert {p["receipt_hash"] for p in published} == {svc.receipt_hash(r) for r in receipts}
-    assert [p["receipt_hash"] for p in published] == sorted(p["receipt_hash"] for p in published)
+    # each ballot is published by its seal (binding the evaluation, the receipt and the marks), sorted by it
+    seal_of = dict(c.ballots.values_list("receipt_hash", "seal"))
+    assert {p["hash"] for p in published} == {seal_of[svc.receipt_hash(r)] for r in receipts}
+    assert [p["hash"] for p in published] == sorted(p["hash"] for p in published)
     recount = sum(1 for p in published for _label, _d, v in p["marks"] if v == Satisfaction.SATISFIED)
     assert recount == 3 == BallotMark.objects.filter(ballot__campaign=c, value=Satisfaction.SATISFIED).count()
 

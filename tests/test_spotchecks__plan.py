@@ -66,7 +66,9 @@ def test_freezing_records_hash_and_commitment_but_keeps_the_seed_secret_until_th
     plan.refresh_from_db()
     assert plan.state == PlanState.FROZEN
     assert plan.snapshot_hash == draw.snapshot_hash(plan.snapshot)
-    assert plan.seed_commitment == draw.commitment(plan.seed)
+    # the commitment binds the population digest: C = sha256("zrz-draw-2|commit|" + seed + "|" + D)
+    assert plan.seed_commitment == draw.commitment_v2(plan.seed, plan.snapshot_hash)
+    assert plan.algorithm == "zrz-draw-2" and plan.public_token and len(plan.public_token) >= 32
     assert {t["code"] for t in plan.snapshot["population"]} == QS_VILLAGES
     assert {i["name"] for i in plan.snapshot["pool"]} == {"孙志刚", "沈凯", "蔡刚"}
     entry = AuditEntry.objects.get(action="spotcheck.freeze", subject_id=str(plan.pk))
@@ -100,9 +102,9 @@ def test_the_draw_creates_one_inspection_per_sampled_organisation_in_the_lead_in
 def test_a_double_clicked_draw_draws_once(demo):
     plan = h.make_plan()
     svc.plan_freeze(by=plan.created_by, plan=plan)
-    svc.plan_draw(by=plan.created_by, plan=plan)
+    svc.plan_draw(by=plan.created_by, plan=plan, numbers=h.NUMBERS, witnesses=h.WITNESSES)
     with pytest.raises(AlreadyHandled):
-        svc.plan_draw(by=plan.created_by, plan=plan)
+        svc.plan_draw(by=plan.created_by, plan=plan, numbers=h.NUMBERS, witnesses=h.WITNESSES)
     assert Inspection.objects.filter(plan=plan).count() == 4
 
 

@@ -33,6 +33,8 @@ CASES = {
     "spotcheck_certificate": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", "verify_draw"),
     "spotcheck_certificate_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "jiguan", None),
     "spotcheck_results_xlsx": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "lianghao", None),
+    "spotcheck_certificate_pdf": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "xianshuji", None),
+    "spotcheck_certificate_json": (lambda c: {"pk": c["plan"].pk}, "zuzhibu", "shuji", "zrz-draw-2"),
     "inspection_detail": (lambda c: {"pk": c["inspection"].pk}, "zuzhibu", "xianshuji", "三会一课"),
     "finding_evidence_download": (lambda c: {"pk": c["finding_evidence"].pk}, "zuzhibu", "shuji", None),
     "excel_job": (lambda c: {"pk": c["excel_job"].pk}, "county_officer", "zuzhibu", "roster.xlsx"),
@@ -111,8 +113,12 @@ OWN_VIEWS = {
     "meeting_list": "述职评议",
 }
 PUBLIC_VIEWS = {"login", "logout"}
-# the anonymous ballot pages: public by design (tested in test_ballots__screens)
-BALLOT_VIEWS = {"ballot_enter", "ballot_cast", "ballot_results"}
+# the anonymous ballot pages: public by design (tested in test_ballots__screens; the results file, published only
+# after the close, in test_ballots__sealed)
+BALLOT_VIEWS = {"ballot_enter", "ballot_cast", "ballot_results", "ballot_results_file"}
+# a spot check's draw notice: public by design to anyone holding its unguessable link, no login (issue 22; a
+# wrong link is refused below, the pages themselves are tested in test_draw__witnessed)
+DRAW_NOTICE_VIEWS = {"spotcheck_notice", "spotcheck_notice_pdf", "spotcheck_notice_certificate_json"}
 # POST actions on the user's own reach only (claiming acts on tasks the user may take; see test_views__cycle)
 OWN_ACTIONS = {"queue_claim", "notification_open", "notifications_read"}
 OWN_ACTION_KWARGS = {"notification_open": {"pk": 1}}
@@ -215,7 +221,19 @@ def user_for(name, outsiders):
 
 def test_every_flows_url_is_covered_here():
     names = {p.name for p in get_resolver("flows.urls").url_patterns if isinstance(p, URLPattern)}
-    assert names == set(CASES) | set(ACTIONS) | set(OWN_VIEWS) | PUBLIC_VIEWS | OWN_ACTIONS | BALLOT_VIEWS
+    assert names == (
+        set(CASES) | set(ACTIONS) | set(OWN_VIEWS) | PUBLIC_VIEWS | OWN_ACTIONS | BALLOT_VIEWS | DRAW_NOTICE_VIEWS
+    )
+
+
+@pytest.mark.parametrize("name", sorted(DRAW_NOTICE_VIEWS))
+def test_a_draw_notice_opens_only_with_its_own_link(name, client, ctx):
+    """Public by design, but only through the token: a guessed or a truncated token is the same 404."""
+    token = ctx["plan"].public_token
+    assert token and len(token) >= 32
+    assert client.get(reverse(name, kwargs={"token": token})).status_code == 200
+    for wrong in ("x" * len(token), token[:-1], "None"):
+        assert client.get(reverse(name, kwargs={"token": wrong})).status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

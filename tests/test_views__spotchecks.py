@@ -60,11 +60,17 @@ def test_the_office_plans_freezes_and_draws_on_screen(client, demo):
     detail = client.get(reverse("spotcheck_detail", args=[plan.pk])).content.decode()
     assert plan.seed_commitment in detail and plan.seed not in detail  # committed, not revealed
 
-    client.post(reverse("spotcheck_draw", args=[plan.pk]), {"entropy": "骰子 3 5 2"})
-    again = client.post(reverse("spotcheck_draw", args=[plan.pk]), {"entropy": "再来一次"}, follow=True)
+    witnessed = {"numbers": "骰子 3 5 2 6 1", "witnesses": "王建华\n李秀英"}
+    one_witness = client.post(reverse("spotcheck_draw", args=[plan.pk]), witnessed | {"witnesses": "王建华"})
+    assert one_witness.status_code == 302
+    plan.refresh_from_db()
+    assert plan.state == PlanState.FROZEN  # one witness is not enough: nothing is drawn
+    client.post(reverse("spotcheck_draw", args=[plan.pk]), witnessed)
+    again = client.post(reverse("spotcheck_draw", args=[plan.pk]), witnessed | {"numbers": "9 9 9 9 9"}, follow=True)
     assert "已抽签" in messages_of(again)  # a double click is told the state, and nothing is drawn twice
     plan.refresh_from_db()
-    assert plan.state == PlanState.DRAWN and plan.public_entropy == "骰子 3 5 2"
+    assert plan.state == PlanState.DRAWN and plan.witnessed_numbers == "3,5,2,6,1"
+    assert plan.witnesses == ["王建华", "李秀英"] and not plan.public_entropy
     assert plan.inspections.count() == 4
     detail = client.get(reverse("spotcheck_detail", args=[plan.pk])).content.decode()
     assert plan.seed in detail

@@ -208,10 +208,10 @@ def _cast_batch(casts: list[Cast]) -> list[str | None]:
     except Exception:  # the whole batch rolled back: nothing stored, Django casts each one again
         log.exception("a batch of casts failed; Django answers each of them")
         return pages
-    for (n, view), outcome in zip(views, outcomes, strict=True):
+    for (n, view), cast, outcome in zip(views, wanted, outcomes, strict=True):
         if isinstance(outcome, str):
             with translation.override(casts[n].language):
-                pages[n] = _receipt_page(view, outcome)
+                pages[n] = _receipt_page(view, outcome, cast["marks"])
     return pages
 
 

@@ -217,9 +217,11 @@ def build(kind: str, user, params: dict, progress=None) -> bytes:
         return ledgers.cadre_ledger(cycle, results, level=level, progress=progress)
     if kind == "ballot_tally":
         from flows.models.state_groups import Phase, phase_of
-        from flows.services.ballots import tally
+        from flows.services.ballots import sealed_count, tally
 
-        return ledgers.ballot_tally(obj, tally(obj) if phase_of(obj, obj.state) == Phase.DONE else None)
+        if phase_of(obj, obj.state) != Phase.DONE:
+            return ledgers.ballot_tally(obj, None)
+        return ledgers.ballot_tally(obj, tally(obj), sealed_count(obj))
     if kind in ANNUAL_REPORT_KINDS:
         from flows.reports.annual import annual_report
         from flows.reports.formats import render

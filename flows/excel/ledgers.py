@@ -181,7 +181,7 @@ def cadre_ledger(cycle, results, *, level: str = "", progress=None) -> bytes:
     return writing.to_bytes(wb)
 
 
-def ballot_tally(campaign, tally=None) -> bytes:
+def ballot_tally(campaign, tally=None, sealed=None) -> bytes:
     """An evaluation's tally: per subject the ballots, the score and the count per answer. Counts below the
     campaign's threshold stay hidden, as on the screen; before the voting closes there is no tally at all (a
     running count could reveal how the last voter voted)."""
@@ -231,4 +231,11 @@ def ballot_tally(campaign, tally=None) -> bytes:
             ws.append([None, safe(w["group"] or "—"), w["issued"], _num(w["weight"])])
     if tally.turnout and tally.turnout.get("note"):
         ws.append([None, safe(str(tally.turnout["note"]))])
+    if sealed:
+        ws.append([])
+        ws.append([None, _bold(ws, "计票封存摘要（SHA-256）"), sealed["digest"]])
+        ws.append([None, "封存票数", sealed["ballots"]])
+        changed = "与封存不一致：投票结束后计票数据被改动，请报告监督机构"
+        ws.append([None, "核验", "与封存一致" if sealed["matches"] else changed])
+        ws.append([None, "核验方法", "在结果页下载结果文件（JSON），运行 python -m zerenzhi_verify tally 结果文件"])
     return writing.to_bytes(wb)

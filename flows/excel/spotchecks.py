@@ -9,7 +9,7 @@ from flows.excel.cells import safe
 JSON_LINE = 70  # characters of the frozen input per row: printable, and the rows joined give the JSON back
 
 
-def draw_certificate(*, plan, rows, strata, verification) -> bytes:
+def draw_certificate(*, plan, rows, strata, verification, rules=(), cancelled=(), **_shown) -> bytes:
     """抽查抽签证书: the inputs, hashes, seed, sample and assignments, as printed and filed."""
     wb = writing.new_workbook()
     # a document more than a table: portrait, no pane (the sample's header sits below the facts)
@@ -22,10 +22,26 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
     )
     ws.append([])
     facts = [
-        ("抽查对象快照哈希 (SHA-256)", plan.snapshot_hash),
-        ("抽签前公布的种子承诺 sha256(种子)", plan.seed_commitment),
+        ("对象摘要 D：冻结输入的 SHA-256", plan.snapshot_hash),
+        (
+            "抽签前公布的种子承诺 C" + ("：SHA-256(zrz-draw-2|commit|种子|D)" if plan.witnessed else "：sha256(种子)"),
+            plan.seed_commitment,
+        ),
         ("抽签后公开的种子", plan.seed),
-        ("现场公开随机数", plan.public_entropy or "（无）"),
+    ]
+    if plan.witnessed:
+        facts += [
+            ("见证数字 W", plan.witnessed_numbers),
+            ("见证人", "、".join(plan.witnesses or ())),
+            ("见证数字来源（冻结时公布）", plan.randomness_source or "—"),
+            (
+                "公告时审计链头（序号 哈希）",
+                f"{plan.frozen_head_seq} {plan.frozen_head_hash}" if plan.frozen_head_seq else "—",
+            ),
+        ]
+    else:
+        facts.append(("现场公开随机数（旧算法 zrz-draw-1，无见证数字）", plan.public_entropy or "（无）"))
+    facts += [
         ("抽样比例 / 每层至少", f"{plan.rate_percent}% / {plan.minimum_per_stratum}"),
         ("每个对象督查员人数", plan.inspectors_per_target),
         ("复核结果", "一致" if verification.ok else "不一致"),
@@ -40,7 +56,7 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
         ws.append(
             [
                 r["n"],
-                safe(r["org"].name if r["org"] else r["code"]),
+                safe(r["name"]),
                 safe(r["code"]),
                 safe(names),
                 stratum_of[r["code"]],
@@ -51,6 +67,15 @@ def draw_certificate(*, plan, rows, strata, verification) -> bytes:
     writing.header_row(ws2, ["分层（领域/层级）", "总数", "应抽", "实抽"])
     for s in strata:
         ws2.append([safe(f"{s['label']}（{s['stratum']}）"), s["population"], s["sample"], s["drawn"] or 0])
+
+    ws_rules = writing.printed_sheet(wb, "抽签规则", columns=[6, 100], header_rows=1, freeze=None, landscape=False)
+    writing.header_row(ws_rules, ["步骤", "规则（可据此独立复算；反引号内为原文，不翻译）"])
+    for n, text in enumerate(rules, 1):
+        writing.wrapped_row(ws_rules, n + 1, [n, safe(str(text))], [6, 100])
+    ws_c = writing.printed_sheet(wb, "此前取消的方案", columns=[8, 30, 22, 66, 40], header_rows=1, landscape=False)
+    writing.header_row(ws_c, ["编号", "方案", "冻结时间", "承诺 C", "取消原因"])
+    for c in cancelled:
+        ws_c.append([c["plan"], safe(c["name"]), safe(c["frozen_at"] or ""), c["commitment"], safe(c["reason"] or "—")])
 
     ws3 = writing.printed_sheet(wb, "冻结输入", columns=[JSON_LINE + 5], freeze=None, landscape=False)
     note = "以下为抽签输入的规范 JSON（各行依次首尾相接），其 SHA-256 即上方快照哈希；任何人可据此与种子复算抽签结果。"

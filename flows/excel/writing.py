@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from flows.excel.cells import safe
+from flows.selectors.audit_head import audit_head_text
 
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -146,6 +147,11 @@ def print_setup(ws, *, header_rows: int, landscape=True):
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    # the audit chain's head when the sheet was made, on every printed page (verify_audit --expect SEQ:HASH)
+    head = audit_head_text()
+    if head:
+        ws.oddFooter.left.text = head
+        ws.oddFooter.left.size = 7
 
 
 def printed_sheet(wb, name: str, *, columns: list, header_rows: int = 0, freeze: str | None = "", landscape=True):

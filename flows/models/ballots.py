@@ -220,12 +220,21 @@ class Ballot(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="ballots")
     group = models.CharField(max_length=40)
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    receipt_hash = models.CharField(max_length=64, unique=True)  # SHA-256 of the receipt alone: to find it
+    # SHA-256 binding the evaluation, the receipt and the marks (flows/domain/ballot_seal.py); published after the
+    # close. Empty for ballots cast before seals existed (their published line is the receipt's hash).
+    seal = models.CharField(max_length=64, blank=True, default="")
+    # the row's place among the campaign's ballot rows (0, 1, 2 … in the order the rows were added): a cast puts
+    # the new ballot into the rows of a uniformly random slot and that slot's earlier ballot into a new slot, so
+    # which ballot sits where is a random permutation of the casting order (flows/services/ballots.py)
+    slot = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
         ordering = ["receipt_hash"]
+        # a cast takes the place of a random earlier ballot of its campaign, found by its slot
+        indexes = [models.Index(fields=["campaign", "slot"], name="ballot_campaign_slot")]
 
     def __str__(self):
         return self.receipt_hash[:12]

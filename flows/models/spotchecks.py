@@ -7,7 +7,7 @@
                         └──────send back─────┘
 
 Freezing records the population snapshot, its hash and the commitment (hash) of a secret seed; the draw
-reveals the seed. The algorithm is documented in `flows/domain/draw.py`.
+reveals the seed. The algorithm is documented in `flows/domain/draw.py` and stated on every certificate.
 """
 
 import uuid
@@ -76,6 +76,16 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
     seed = models.CharField(_("seed"), max_length=64, blank=True)  # secret until the draw
     public_entropy = models.CharField(_("public entropy added at the draw"), max_length=200, blank=True)
     result = models.JSONField(_("sample and assignments"), null=True, blank=True)
+    # zrz-draw-2: the public notice (an unguessable link, no login), the audit head when it was published, the
+    # announced source of the witnessed numbers, and the numbers and witnesses recorded at the draw
+    public_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    randomness_source = models.CharField(_("source of the witnessed numbers"), max_length=200, blank=True)
+    frozen_head_seq = models.BigIntegerField(_("audit chain head at freezing (seq)"), null=True, blank=True)
+    frozen_head_hash = models.CharField(_("audit chain head at freezing (hash)"), max_length=64, blank=True)
+    witnessed_numbers = models.CharField(_("witnessed numbers"), max_length=200, blank=True)
+    witnesses = models.JSONField(_("witnesses"), default=list, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,22 +129,32 @@ class SpotCheckPlan(ConcurrentTransitionMixin, models.Model):
     def seed_revealed(self) -> bool:
         return self.state in PLANS_DRAWN
 
+    @property
+    def witnessed(self) -> bool:
+        """Drawn (or to be drawn) with numbers read aloud by witnesses (zrz-draw-2), not the server's seed alone."""
+        return self.algorithm == "zrz-draw-2"
+
     @transition(field=state, source=PlanState.DRAFT, target=PlanState.FROZEN)
-    def freeze(self, *, snapshot, snapshot_hash, seed, commitment, algorithm, at):
+    def freeze(self, *, snapshot, snapshot_hash, seed, commitment, algorithm, at, token=None, source="", head=None):
         self.snapshot, self.snapshot_hash = snapshot, snapshot_hash
         self.seed, self.seed_commitment, self.algorithm, self.frozen_at = seed, commitment, algorithm, at
+        self.public_token, self.randomness_source = token, source
+        self.frozen_head_seq, self.frozen_head_hash = head or (None, "")
 
     @transition(field=state, source=PlanState.FROZEN, target=PlanState.DRAWN)
-    def draw(self, *, result, entropy, by, at):
+    def draw(self, *, result, entropy, by, at, numbers="", witnesses=()):
         self.result, self.public_entropy, self.drawn_by, self.drawn_at = result, entropy, by, at
+        self.witnessed_numbers, self.witnesses = numbers, list(witnesses)
 
     @transition(field=state, source=PlanState.DRAWN, target=PlanState.CLOSED)
     def close(self):
         """Every inspection has been reviewed."""
 
     @transition(field=state, source=[PlanState.DRAFT, PlanState.FROZEN], target=PlanState.CANCELLED)
-    def cancel(self):
-        """Withdrawn before the draw (a frozen plan's commitment stays on record)."""
+    def cancel(self, *, reason="", at=None):
+        """Withdrawn before the draw (a frozen plan's commitment stays on record, and every later plan of the same
+        office lists it on its certificate)."""
+        self.cancel_reason, self.cancelled_at = reason, at
 
 
 class ChecklistItem(models.Model):

@@ -95,6 +95,7 @@ ACTIONS = {
     "campaign.weights": _("Voter group weights set"),
     "campaign.open": _("Voting opened"),
     "campaign.close": _("Voting closed"),
+    "campaign.seal": _("Count sealed (digest of every ballot)"),
     "organisation.create": _("Organisation created"),
     "organisation.leading": _("Leading organisation changed"),
     "organisation.guide_add": _("Guiding organisation added"),

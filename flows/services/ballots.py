@@ -21,12 +21,14 @@ audit row of the close and shown with the results.
 import functools
 import hashlib
 import hmac
+import json
 import secrets
 import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,10 +37,11 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from flows.domain import numbers
+from flows.domain import ballot_seal, numbers
 from flows.models import (
     POINTS_BY_VALUE,
     AppraisalMark,
+    AuditEntry,
     Ballot,
     BallotForm,
     BallotMark,
@@ -54,6 +57,7 @@ from flows.models import (
 )
 from flows.models.ballots import VoterGroup
 from flows.policy import access
+from flows.selectors.audit_head import audit_head
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
 
@@ -303,6 +307,16 @@ def campaign_close(*, by, campaign, system=False) -> Campaign:
     c = Campaign.objects.select_for_update().get(pk=campaign.pk)
     check = turnout_check(c)
     _move(c, "close", by=by, system=system, comment=check["note"] if c.min_turnout_percent else "")
+    digest, counts = count_digest(c)  # the count is sealed with the close, in its transaction
+    head = audit_head()  # the audit chain's end when the count was sealed, printed with the results
+    counts["audit_head"] = {"seq": head[0], "hash": head[1]} if head else None
+    audit_record(
+        actor=None if system else by,
+        action="campaign.seal",
+        subject=c,
+        to_value=digest,
+        comment=json.dumps(counts, ensure_ascii=False, separators=(",", ":")),
+    )
     if c.kind == CampaignKind.MASS:
         result = tally(c)
         for row in result.subjects:
@@ -426,12 +440,24 @@ def _cast_sql() -> dict:
     backend; every value is a query parameter."""
     q = connection.ops.quote_name
     campaign, token, ballot, mark = (q(m._meta.db_table) for m in (Campaign, VoterToken, Ballot, BallotMark))
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""  # SQLite has one writer
     return {
         "open": f"SELECT 1 FROM {campaign} WHERE id = %s AND state = %s AND closes_at > %s",  # noqa: S608
         "redeem": f"UPDATE {token} SET used = %s WHERE campaign_id = %s AND code_hash = %s AND used = %s "  # noqa: S608
         f"RETURNING {q('group')}",
-        "ballot": f"INSERT INTO {ballot} (id, campaign_id, {q('group')}, receipt_hash) VALUES (%s, %s, %s, %s)",  # noqa: S608
+        "ballot": f"INSERT INTO {ballot} (id, campaign_id, {q('group')}, receipt_hash, seal, slot) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s, %s)",
         "mark": f"INSERT INTO {mark} (id, ballot_id, subject_id, dimension, value) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+        # taking the place of a random earlier ballot of the campaign (see _take_a_random_place)
+        "count": f"SELECT COUNT(*) FROM {ballot} WHERE campaign_id = %s",  # noqa: S608
+        "pick": f"SELECT id, {q('group')}, receipt_hash, seal FROM {ballot} "  # noqa: S608
+        f"WHERE campaign_id = %s AND slot = %s LIMIT 1{lock}",
+        "marks_of": f"SELECT id, subject_id, dimension, value FROM {mark} "  # noqa: S608
+        "WHERE ballot_id = %s ORDER BY subject_id, dimension",
+        "take_place": f"UPDATE {ballot} SET id = %s, {q('group')} = %s, receipt_hash = %s, seal = %s "  # noqa: S608
+        "WHERE id = %s",
+        "mark_take_place": f"UPDATE {mark} SET id = %s, ballot_id = %s, subject_id = %s, dimension = %s, value = %s "  # noqa: S608
+        "WHERE id = %s",
     }
 
 
@@ -460,9 +486,42 @@ def ballot_cast(*, campaign: Campaign, code: str, marks: dict, subjects=None, di
         if len(redeemed) != 1:
             check_code(campaign, code)  # says why: unknown, foreign or used
             raise BallotRefused(_("This code has already been used to vote. Each code votes once."))
-        cur.execute(sql["ballot"], [ballot_id, campaign.pk, redeemed[0][0], receipt_hash(receipt)])
-        cur.executemany(sql["mark"], [[uuid_value(uuid.uuid4(), connection), ballot_id, s, d, v] for s, d, v in rows])
+        sealed = ballot_seal.seal(campaign.public_id, receipt, ballot_seal.marks_text(rows))
+        new_ballot = [ballot_id, campaign.pk, redeemed[0][0], receipt_hash(receipt), sealed]
+        new_marks = [[uuid_value(uuid.uuid4(), connection), ballot_id, s, d, v] for s, d, v in sorted(rows)]
+        _store(cur, sql, campaign, new_ballot, new_marks)
     return format_code(receipt)
+
+
+def _store(cur, sql, campaign, new_ballot, new_marks) -> None:
+    """Store a cast so that the rows' storage order (SQLite's rowid, PostgreSQL's ctid) is at every moment a random
+    permutation of the casting order — the inside-out shuffle: with n ballots stored, a slot j is drawn uniformly
+    from 0…n; for j < n the new ballot is written into the rows of slot j (an update in place: SQLite keeps the
+    rowid, PostgreSQL keeps the row on its page, for which fillfactor 30 leaves room) and slot j's earlier ballot,
+    unchanged, into new rows as slot n; for j = n the new ballot is added as slot n. A slot being moved by a
+    concurrent cast is skipped (SKIP LOCKED): the new ballot is then simply added."""
+    cur.execute(sql["count"], [campaign.pk])
+    n = cur.fetchone()[0]
+    j = secrets.randbelow(n + 1)
+    earlier = None
+    if j < n:
+        cur.execute(sql["pick"], [campaign.pk, j])
+        earlier = cur.fetchone()
+    old_marks = []
+    if earlier is not None:
+        cur.execute(sql["marks_of"], [earlier[0]])
+        old_marks = cur.fetchall()
+    if earlier is not None and len(old_marks) == len(new_marks):
+        cur.execute(sql["take_place"], [*new_ballot[:1], *new_ballot[2:], earlier[0]])
+        if cur.rowcount == 1:
+            cur.execute(sql["ballot"], [earlier[0], campaign.pk, *earlier[1:], n])
+            cur.executemany(
+                sql["mark_take_place"], [[*new, old[0]] for new, old in zip(new_marks, old_marks, strict=True)]
+            )
+            cur.executemany(sql["mark"], [[old[0], earlier[0], *old[1:]] for old in old_marks])
+            return
+    cur.execute(sql["ballot"], [*new_ballot, n])
+    cur.executemany(sql["mark"], new_marks)
 
 
 def ballots_cast_together(*, casts: list[dict]) -> list[str | BallotRefused]:
@@ -612,6 +671,7 @@ def tally(campaign: Campaign) -> Tally:
         hidden.add(visible[0][1])
     weights = group_weights(campaign)
     weight_of = defaultdict(lambda: Decimal(1), {w["group"]: w["weight"] for w in weights})
+    weight_of_given = weight_of.copy()
     pooled = _pooled_groups(group_sizes, hidden, k)
     if pooled:
         pooled_ballots = sum(group_sizes[g] for g in pooled)
@@ -619,6 +679,11 @@ def tally(campaign: Campaign) -> Tally:
         for g in pooled:
             weight_of[g] = common
     check = turnout_check(campaign, issued=sum(w["issued"] for w in weights), voted=total)
+    pooled_weight = (
+        Fraction(sum(int(weight_of_given[g] * 100) * group_sizes[g] for g in pooled), 100 * pooled_ballots)
+        if pooled
+        else None
+    )
     subjects = []
     for s in campaign.subjects.select_related("assessment", "organisation", "person"):
         counts = per_subject.get(s.pk, {})
@@ -634,6 +699,9 @@ def tally(campaign: Campaign) -> Tally:
                 "shown": n >= k,
                 "mass_score": score if check["met"] else None,
                 "weighted": sums,  # (weighted points, weighted marks), for a meeting adding its paper count
+                "by_group": _subject_by_group(per_subject_group.get(s.pk, {}), weight_of_given, pooled, pooled_weight)
+                if n >= k
+                else None,
             }
         )
     groups = [
@@ -657,6 +725,23 @@ def tally(campaign: Campaign) -> Tally:
     )
 
 
+def _subject_by_group(by_group: dict, weight_of: dict, pooled: set, pooled_weight: Fraction | None) -> list[dict]:
+    """A shown subject's counts per voter group with the group's weight, as published for a recount: the groups
+    too small to show merged into one line with their common weight (an exact fraction, e.g. "7/4")."""
+    rows, merged = [], Counter()
+    for g in sorted(by_group):
+        if g in pooled:
+            merged.update(by_group[g])
+        else:
+            rows.append({"group": g, "weight": _plain(weight_of[g]), "counts": dict(sorted(by_group[g].items()))})
+    if merged:
+        weight = f"{pooled_weight.numerator}/{pooled_weight.denominator}"
+        rows.append(
+            {"group": _("smaller groups counted together"), "weight": weight, "counts": dict(sorted(merged.items()))}
+        )
+    return rows
+
+
 def turnout(campaign: Campaign) -> dict:
     issued = campaign.tokens.count()
     voted = campaign.ballots.count()
@@ -668,20 +753,75 @@ def turnout(campaign: Campaign) -> dict:
     }
 
 
+def _ballot_lines(campaign: Campaign) -> list[dict]:
+    """Every ballot of the campaign: its published hash (the seal; the receipt's hash for a ballot cast before
+    seals existed), its marks as (subject label, dimension, answer) and as the sealed marks text."""
+    marks, labels = defaultdict(list), {}
+    for ballot_id, subject_id, label, dim, value in BallotMark.objects.filter(ballot__campaign=campaign).values_list(
+        "ballot_id", "subject_id", "subject__label", "dimension", "value"
+    ):
+        marks[ballot_id].append((subject_id, dim, value))
+        labels[subject_id] = label
+    lines = []
+    for b, receipt_h, seal in campaign.ballots.values_list("id", "receipt_hash", "seal"):
+        rows = sorted(marks[b])
+        lines.append(
+            {
+                "hash": seal or receipt_h,
+                "sealed": bool(seal),
+                "receipt_hash": receipt_h,
+                "marks": [(labels[s], d, v) for s, d, v in rows],
+                "marks_text": ballot_seal.marks_text(rows),
+            }
+        )
+    lines.sort(key=lambda line: line["hash"])  # sorted by hash, so no order can be read
+    return lines
+
+
 def published_receipts(campaign: Campaign) -> list[dict]:
-    """After the close: every ballot's receipt hash with its marks, sorted by hash (so no order can be read)."""
+    """After the close: every ballot's published hash with its marks, sorted by hash (so no order can be read)."""
     campaign.refresh_from_db(fields=["state"])
     if campaign.state != CampaignState.CLOSED:
         return []
-    marks = defaultdict(list)
-    for ballot_id, label, dim, value in BallotMark.objects.filter(ballot__campaign=campaign).values_list(
-        "ballot_id", "subject__label", "dimension", "value"
-    ):
-        marks[ballot_id].append((label, dim, value))
-    return [
-        {"receipt_hash": h, "marks": sorted(marks[b])}
-        for b, h in campaign.ballots.order_by("receipt_hash").values_list("id", "receipt_hash")
-    ]
+    return _ballot_lines(campaign)
+
+
+def count_digest(campaign: Campaign) -> tuple[str, dict]:
+    """The digest of the count as it stands (ballot_seal.digest over every ballot's line) and the totals per
+    subject, dimension and answer: {"ballots": n, "totals": {"<subject>:<dimension>:<answer>": count}}."""
+    lines = _ballot_lines(campaign)
+    totals = Counter()
+    for line in lines:
+        for mark in line["marks_text"].split(","):
+            if mark:
+                totals[mark] += 1
+    return ballot_seal.digest((line["hash"], line["marks_text"]) for line in lines), {
+        "ballots": len(lines),
+        "totals": dict(sorted(totals.items())),
+    }
+
+
+def sealed_count(campaign: Campaign) -> dict | None:
+    """What closing wrote (the `campaign.seal` audit row): {"digest", "ballots", "totals", "at", "matches"}, where
+    `matches` says whether the ballots stored now still give the same digest. None before the close (or for a
+    campaign closed before closing sealed the count)."""
+    row = (
+        AuditEntry.objects.filter(action="campaign.seal", subject_type="flows.campaign", subject_id=str(campaign.pk))
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if row is None:
+        return None
+    recorded = json.loads(row.comment or "{}")
+    digest_now, _counts = count_digest(campaign)
+    return {
+        "digest": row.to_value,
+        "ballots": recorded.get("ballots"),
+        "totals": recorded.get("totals", {}),
+        "audit_head": recorded.get("audit_head"),
+        "at": row.at,
+        "matches": digest_now == row.to_value,
+    }
 
 
 def may_comment(user, subject: CampaignSubject) -> bool:
@@ -738,3 +878,54 @@ def subjects_from_codes(*, kind: str, codes: list[str], office) -> list[dict]:
         label = f"{org.short_name or org.name} · {person.real_name}" if person else org.name
         out.append({"organisation": org, "person": person, "label": label})
     return out
+
+
+RESULTS_FORMAT = "zerenzhi-results-1"
+
+
+def results_file(campaign: Campaign) -> dict:
+    """The closed count as a file anyone can recount without the database (`python -m zerenzhi_verify tally`):
+    the rules in words, each answer's points, the subjects, every ballot's published line, the digest and totals
+    that closing sealed, and each shown subject's counts per voter group with the weights and its score."""
+    result = tally(campaign)
+    sealed = sealed_count(campaign)
+    return {
+        "format": RESULTS_FORMAT,
+        "evaluation": campaign.public_id,
+        "title": campaign.title,
+        "k": campaign.k_threshold,
+        "rules": {
+            "marks": _(
+                "A ballot's marks: one subject:dimension:answer per mark (subject number, dimension code, "
+                "answer code; the codes percent-encoded as in a URL), sorted as strings, joined with commas."
+            ),
+            "seal": _(
+                "A ballot's seal: SHA-256, lower-case hex, of the UTF-8 text "
+                "zerenzhi-ballot-2|<evaluation>|<receipt without its dash, in capitals>|<marks>."
+            ),
+            "digest": _(
+                "The count's digest: SHA-256 of the UTF-8 text of one line '<published hash> <marks>' per "
+                "ballot, each line ending with a newline, the lines sorted as strings."
+            ),
+            "score": _(
+                "A subject's score: the sum over voter groups of weight × points of each answer × its count, "
+                "divided by the sum of weight × count, rounded half up to two places; shown only from k "
+                "ballots on."
+            ),
+        },
+        "points": {value: POINTS_BY_VALUE[value] for value, _label in answers_for(campaign)},
+        "subjects": [{"number": s.pk, "label": s.label} for s in campaign.subjects.all()],
+        "ballots": [
+            {"hash": line["hash"], "sealed": line["sealed"], "marks": line["marks_text"]}
+            for line in published_receipts(campaign)
+        ],
+        "sealed": None if sealed is None else {k: sealed[k] for k in ("digest", "ballots", "totals", "audit_head")},
+        "scores": [
+            {
+                "subject": row["subject"].pk,
+                "score": None if row["score"] is None else str(row["score"]),
+                "by_group": row["by_group"],
+            }
+            for row in result.subjects
+        ],
+    }

@@ -551,8 +551,10 @@ def _demo_spot_check():
         inspectors_per_target=2,
         due=datetime.date(DEMO_CYCLE_YEAR, 12, 25),
     )
-    spotchecks.plan_freeze(by=officer, plan=plan)
-    spotchecks.plan_draw(by=officer, plan=plan, entropy="督查室周例会现场掷骰：3 6 1")
+    spotchecks.plan_freeze(by=officer, plan=plan, source="督查室周例会上由两名见证人现场掷骰")
+    spotchecks.plan_draw(
+        by=officer, plan=plan, numbers="3 6 1 4 4 2", witnesses=["王建华（派驻纪检组）", "李秀英（群众代表）"]
+    )
 
 
 DEMO_PAST_YEARS = (2024, 2025)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from flows.models.spotchecks import (
 )
 from flows.models.state_groups import PLANS_DRAWN
 from flows.policy import access
+from flows.selectors.audit_head import audit_head
 from flows.selectors.spotchecks import build_snapshot, pool_choices
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
@@ -81,9 +83,11 @@ def _names(codes, limit=20) -> str:
 
 
 @transaction.atomic
-def plan_freeze(*, by, plan) -> SpotCheckPlan:
-    """Freeze the population and the pool, commit to a secret seed. Refused if any organisation could not be
-    covered by enough conflict-free inspectors: that does not depend on the seed, so it is known now."""
+def plan_freeze(*, by, plan, source: str = "") -> SpotCheckPlan:
+    """Freeze the population and the pool, commit to a secret seed bound to the population digest, and open the
+    plan's public notice (`source`: where the witnessed numbers will come from, announced on it). Refused if any
+    organisation could not be covered by enough conflict-free inspectors: that does not depend on the seed, so it
+    is known now."""
     p = _lock(plan, expected=PlanState.DRAFT)
     _require_officer(by, p)
     if not ChecklistItem.objects.filter(active=True).exists():
@@ -106,13 +110,16 @@ def plan_freeze(*, by, plan) -> SpotCheckPlan:
             % {"need": p.inspectors_per_target, "orgs": _names(missing)}
         )
     seed = secrets.token_hex(32)
-    digest, commitment = draw.snapshot_hash(snapshot), draw.commitment(seed)
+    digest = draw.snapshot_hash(snapshot)
+    commitment = draw.commitment_v2(seed, digest)
+    source = (source or "").strip()[:200]
     step_take(
         p,
         "freeze",
         by=by,
         action="spotcheck.freeze",
-        comment=f"population={digest} commitment={commitment} n={len(snapshot['population'])}",
+        comment=f"population={digest} commitment={commitment} n={len(snapshot['population'])} "
+        f"algorithm={draw.ALGORITHM}" + (f" source={source}" if source else ""),
         params={
             "snapshot": snapshot,
             "snapshot_hash": digest,
@@ -120,6 +127,9 @@ def plan_freeze(*, by, plan) -> SpotCheckPlan:
             "commitment": commitment,
             "algorithm": draw.ALGORITHM,
             "at": timezone.now(),
+            "token": secrets.token_urlsafe(24),
+            "source": source,
+            "head": audit_head(),
         },
     )
     return p
@@ -132,20 +142,59 @@ def checklist_for(sector: str) -> list[ChecklistItem]:
     return sorted(items + [g for g in general if g.code not in codes], key=lambda i: (i.order, i.code))
 
 
+def witnesses_clean(witnesses) -> list[str]:
+    names = []
+    for name in witnesses or ():
+        name = " ".join(str(name).split())[:60]
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 @transaction.atomic
-def plan_draw(*, by, plan, entropy: str = "") -> SpotCheckPlan:
-    """Draw targets and inspectors from the frozen inputs, reveal the seed, and start one inspection per target."""
+def plan_draw(*, by, plan, numbers: str = "", witnesses=(), entropy: str = "") -> SpotCheckPlan:
+    """Draw targets and inspectors from the frozen inputs, reveal the seed, and start one inspection per target.
+
+    A plan frozen under zrz-draw-2 is drawn with `numbers` read aloud by at least two `witnesses` (named); a plan
+    frozen before (zrz-draw-1) keeps its old rule, the optional `entropy` appended to the seed."""
     p = _lock(plan, expected=PlanState.FROZEN)
     _require_officer(by, p)
-    entropy = (entropy or "").strip()[:200]
-    result = draw.draw(p.snapshot, p.seed, entropy)
+    at = timezone.now()
+    if p.witnessed:
+        numbers, names = draw.normalise_numbers(numbers), witnesses_clean(witnesses)
+        errors = {}
+        if draw.digit_count(numbers) < draw.MIN_WITNESSED_DIGITS:
+            errors["numbers"] = _(
+                "Record at least %(n)s digits read aloud by the witnesses (a public lottery result or dice)."
+            ) % {"n": draw.MIN_WITNESSED_DIGITS}
+        elif len(numbers) > 200:
+            errors["numbers"] = _("Keep the witnessed numbers under 200 characters.")
+        if len(names) < draw.MIN_WITNESSES:
+            errors["witnesses"] = _("Name at least %(n)s witnesses of the numbers.") % {"n": draw.MIN_WITNESSES}
+        if errors:
+            raise ValidationError(errors)
+        result = draw.draw_witnessed(p.snapshot, p.seed, numbers)
+        entropy = ""
+        comment = f"seed={p.seed} numbers={numbers} witnesses={'、'.join(names)} sample={len(result.sample)}"
+    else:
+        numbers, names = "", []
+        entropy = (entropy or "").strip()[:200]
+        result = draw.draw(p.snapshot, p.seed, entropy)
+        comment = f"seed={p.seed} entropy={entropy} sample={len(result.sample)}"
     step_take(
         p,
         "draw",
         by=by,
         action="spotcheck.draw",
-        comment=f"seed={p.seed} entropy={entropy} sample={len(result.sample)}",
-        params={"result": result.as_json(), "entropy": entropy, "by": by, "at": timezone.now()},
+        comment=comment,
+        params={
+            "result": result.as_json(),
+            "entropy": entropy,
+            "by": by,
+            "at": at,
+            "numbers": numbers,
+            "witnesses": names,
+        },
     )
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=result.sample)}
     for code in result.sample:
@@ -170,8 +219,27 @@ def plan_cancel(*, by, plan, reason: str) -> SpotCheckPlan:
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the plan is cancelled.")})
     stale = AlreadyHandled(_("A plan that has been drawn cannot be cancelled."))
-    step_take(p, "cancel", by=by, action="spotcheck.cancel", comment=reason, stale=stale)
+    reason = reason.strip()
+    step_take(
+        p,
+        "cancel",
+        by=by,
+        action="spotcheck.cancel",
+        comment=reason,
+        stale=stale,
+        params={"reason": reason, "at": timezone.now()},
+    )
     return p
+
+
+def cancelled_before(plan) -> list[SpotCheckPlan]:
+    """The office's plans cancelled after they were frozen, before this plan was drawn (or now, if it has not
+    been): a frozen plan cannot be quietly dropped and frozen again until the result pleases."""
+    qs = SpotCheckPlan.objects.filter(office_id=plan.office_id, state=PlanState.CANCELLED, frozen_at__isnull=False)
+    qs = qs.exclude(pk=plan.pk)
+    if plan.drawn_at:  # (plans cancelled before issue 22 have no cancelling time: their freeze decides)
+        qs = qs.filter(Q(cancelled_at__lte=plan.drawn_at) | Q(cancelled_at__isnull=True, frozen_at__lt=plan.drawn_at))
+    return list(qs.order_by("frozen_at", "pk"))
 
 
 # ---- verification -------------------------------------------------------------------------------------------
@@ -215,13 +283,28 @@ def verify_plan(plan: SpotCheckPlan) -> Verification:
         _("The audit trail recorded the same population hash and seed commitment when the plan was frozen."),
         _("The audit trail's record of the freeze does not match the plan's population hash or seed commitment."),
     )
+    if plan.witnessed:
+        committed = draw.commitment_v2(plan.seed, digest)
+    else:
+        committed = draw.commitment(plan.seed)
     v.check(
-        draw.commitment(plan.seed) == plan.seed_commitment,
+        committed == plan.seed_commitment,
         _("The revealed seed matches the commitment made before the draw."),
         _("The revealed seed does not match the commitment made before the draw."),
     )
+    if plan.witnessed:
+        v.check(
+            draw.digit_count(plan.witnessed_numbers) >= draw.MIN_WITNESSED_DIGITS
+            and len(plan.witnesses or ()) >= draw.MIN_WITNESSES,
+            _("The draw used numbers read aloud by %(n)s named witnesses: %(numbers)s.")
+            % {"n": len(plan.witnesses or ()), "numbers": plan.witnessed_numbers},
+            _("The draw does not record enough witnessed numbers or witnesses."),
+        )
     try:
-        again = draw.draw(plan.snapshot, plan.seed, plan.public_entropy).as_json()
+        if plan.witnessed:
+            again = draw.draw_witnessed(plan.snapshot, plan.seed, plan.witnessed_numbers).as_json()
+        else:
+            again = draw.draw(plan.snapshot, plan.seed, plan.public_entropy).as_json()
     except (KeyError, TypeError, ValueError) as exc:
         v.check(False, "", _("The recorded inputs cannot be drawn again: %(e)s") % {"e": exc})
         return v

@@ -6,7 +6,7 @@ no server log ever sees a code; failed attempts per client are counted to stop g
 import secrets
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from flows.ballot_door import ratelimit
 from flows.ballot_door.workers import on_ballot_worker
+from flows.domain import ballot_seal
 from flows.models import AppraisalMark, CampaignState, MemberRating, Satisfaction
 from flows.services import ballots as svc
 
@@ -34,23 +35,42 @@ def _refuse(request, campaign, message, status=400):
     return render(request, "flows/ballots/refused.html", {"campaign": campaign, "message": message}, status=status)
 
 
-_receipt_pages: dict[tuple, list[str]] = {}
+_receipt_pages: dict[tuple, tuple[str, tuple[str, str, str]]] = {}
+_WORDS = dict(Satisfaction.choices) | dict(MemberRating.choices) | dict(AppraisalMark.choices)
 
 
-def _receipt_page(view, receipt: str) -> str:
-    """The receipt page differs from voter to voter only in the receipt code, so it is rendered once per campaign
-    snapshot and language, around a random marker, and each voter's (escaped) code is put in its place. It is
-    rendered without the request: the page uses no context processor (no user, no messages, no form)."""
+def _marks_html(view, marks: dict) -> str:
+    """The voter's own marks, in words, for their receipt page (escaped)."""
+    named = len(view.dimensions) > 1
+    items = []
+    for subject in view.subjects:
+        for dim, dim_name in view.dimensions:
+            answer = _WORDS.get(marks.get((subject.pk, dim)), marks.get((subject.pk, dim)))
+            what = f"{subject.label} · {dim_name}" if named else subject.label
+            items.append(f"<li>{escape(what)}：<strong>{escape(str(answer))}</strong></li>")
+    return "".join(items)
+
+
+def _receipt_page(view, receipt: str, marks: dict) -> str:
+    """The receipt page differs from voter to voter only in the receipt code, the voter's marks and their seal, so
+    it is rendered once per campaign snapshot and language, around random markers, and each voter's (escaped)
+    values are put in their places. It is rendered without the request: the page uses no context processor (no
+    user, no messages, no form)."""
     key = (view.campaign.public_id, view.expires, get_language())
-    parts = _receipt_pages.get(key)
-    if parts is None:
-        marker = f"receipt-{secrets.token_hex(16)}"
-        html = render_to_string("flows/ballots/receipt.html", {"campaign": view.campaign, "receipt": marker})
-        parts = html.split(marker)
+    cached = _receipt_pages.get(key)
+    if cached is None:
+        markers = tuple(f"receipt-{secrets.token_hex(16)}" for _n in range(3))
+        html = render_to_string(
+            "flows/ballots/receipt.html",
+            {"campaign": view.campaign, "receipt": markers[0], "marks_html": markers[1], "seal": markers[2]},
+        )
         if len(_receipt_pages) >= 256:
             _receipt_pages.clear()
-        _receipt_pages[key] = parts
-    return escape(receipt).join(parts)
+        cached = _receipt_pages[key] = (html, markers)
+    html, (m_receipt, m_marks, m_seal) = cached
+    rows = [(subject, dim, value) for (subject, dim), value in marks.items()]
+    sealed = ballot_seal.seal(view.campaign.public_id, svc.normalise_code(receipt), ballot_seal.marks_text(rows))
+    return html.replace(m_receipt, escape(receipt)).replace(m_marks, _marks_html(view, marks)).replace(m_seal, sealed)
 
 
 def _ballot_context(campaign, code):
@@ -109,7 +129,7 @@ def ballot_cast(request, public_id):
     except svc.BallotRefused as refusal:
         ratelimit.failed(request, BUCKET, settings.BALLOT_GUESS_WINDOW)
         return _refuse(request, campaign, str(refusal))
-    return HttpResponse(_receipt_page(view, receipt))
+    return HttpResponse(_receipt_page(view, receipt, marks))
 
 
 @never_cache
@@ -125,12 +145,27 @@ def ballot_results(request, public_id):
             r | {"marks": [(label, dim, str(words.get(value, value))) for label, dim, value in r["marks"]]}
             for r in svc.published_receipts(campaign)
         ]
-        context |= {"tally": svc.tally(campaign), "receipts": receipts}
+        context |= {"tally": svc.tally(campaign), "receipts": receipts, "sealed": svc.sealed_count(campaign)}
         if request.method == "POST":
             receipt = request.POST.get("receipt", "")
+            checked_hash = svc.receipt_hash(receipt)
+            mine = next((r for r in receipts if r["receipt_hash"] == checked_hash), None)
             context |= {
                 "checked": svc.format_code(svc.normalise_code(receipt)),
-                "counted": svc.receipt_counted(campaign, receipt),
-                "checked_hash": svc.receipt_hash(receipt),
+                "counted": mine is not None,
+                "checked_line": mine["hash"] if mine else None,
+                "my_marks": mine["marks"] if mine else None,
             }
     return render(request, "flows/ballots/results.html", context)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def ballot_results_file(request, public_id):
+    """The closed count as a JSON file for a recount without the database (python -m zerenzhi_verify tally)."""
+    campaign = _campaign(public_id)
+    if campaign.state != CampaignState.CLOSED:
+        raise Http404
+    response = JsonResponse(svc.results_file(campaign), json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="results-{campaign.public_id}.json"'
+    return response

@@ -1,5 +1,7 @@
 """The oversight office's side of spot checks: plan, freeze, draw, certificate, results; inspections read-only."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from flows import selectors
 from flows.excel import spotchecks as excel
-from flows.models import FindingEvidence, Inspection, Organisation, User
+from flows.models import FindingEvidence, Inspection, SpotCheckPlan
 from flows.policy import access
+from flows.reports import draw_certificate as cert
 from flows.services import spotchecks as svc
 from flows.services.tasks import AlreadyHandled
 from flows.views.errors import error_text
 from flows.views.evidence import private_file
-from forms.spotchecks import CancelForm, DrawForm, PlanForm
+from forms.spotchecks import CancelForm, DrawForm, FreezeForm, PlanForm
 
 
 def _plan_or_404(user, pk, *, run=False):
@@ -75,7 +78,9 @@ def plan_detail(request, pk):
             "pool": plan.snapshot["pool"] if plan.snapshot else None,
             "results": _openable(request.user, selectors.plan_results(plan)) if plan.result else None,
             "draw_form": DrawForm(),
+            "freeze_form": FreezeForm(),
             "cancel_form": CancelForm(),
+            "cancelled": cert.cancelled_rows(plan) if plan.state == "frozen" else None,
         },
     )
 
@@ -94,8 +99,17 @@ def _plan_action(request, pk, action, done_message, **kwargs):
 @login_required
 @require_POST
 def plan_freeze(request, pk):
+    form = FreezeForm(request.POST)
+    source = form.cleaned_data["source"] if form.is_valid() else ""
     return _plan_action(
-        request, pk, svc.plan_freeze, _("The population is frozen and the seed committed. The draw can be made.")
+        request,
+        pk,
+        svc.plan_freeze,
+        _(
+            "The population is frozen and the seed committed. Publish the notice (its link needs no login) before "
+            "the witnesses take the numbers."
+        ),
+        source=source,
     )
 
 
@@ -103,13 +117,15 @@ def plan_freeze(request, pk):
 @require_POST
 def plan_draw(request, pk):
     form = DrawForm(request.POST)
-    entropy = form.cleaned_data["entropy"] if form.is_valid() else ""
+    valid = form.is_valid()
     return _plan_action(
         request,
         pk,
         svc.plan_draw,
         _("The draw is made and the seed revealed; the inspectors have their tasks."),
-        entropy=entropy,
+        numbers=form.cleaned_data["numbers"] if valid else "",
+        witnesses=form.witness_names() if valid else [],
+        entropy=form.cleaned_data["entropy"] if valid else "",
     )
 
 
@@ -121,38 +137,88 @@ def plan_cancel(request, pk):
     return _plan_action(request, pk, svc.plan_cancel, _("The plan has been cancelled."), reason=reason)
 
 
-def _certificate_context(plan):
-    orgs, people = {}, {}
-    if plan.result:
-        orgs = {o.code: o for o in Organisation.objects.filter(code__in=plan.result["sample"])}
-        ids = {pk for ids in plan.result["assignments"].values() for pk in ids}
-        people = {u.pk: u for u in User.objects.filter(pk__in=ids)}
-    rows = [
-        {
-            "n": n,
-            "code": code,
-            "org": orgs.get(code),
-            "inspectors": [people.get(pk) for pk in plan.result["assignments"][code]],
-        }
-        for n, code in enumerate((plan.result or {}).get("sample", []), 1)
-    ]
-    return {"plan": plan, "rows": rows, "strata": selectors.plan_strata(plan), "verification": svc.verify_plan(plan)}
+def _drawn_or_404(user, pk):
+    plan = _plan_or_404(user, pk)
+    if not plan.result:
+        raise Http404
+    return plan
+
+
+def _json(document: dict, filename: str) -> HttpResponse:
+    body = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True)
+    response = HttpResponse(body.encode(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
 def plan_certificate(request, pk):
-    plan = _plan_or_404(request.user, pk)
-    if not plan.result:
-        raise Http404
-    return render(request, "flows/spotchecks/certificate.html", _certificate_context(plan))
+    plan = _drawn_or_404(request.user, pk)
+    return render(request, "flows/spotchecks/certificate.html", cert.certificate_context(plan))
 
 
 @login_required
 def plan_certificate_xlsx(request, pk):
-    plan = _plan_or_404(request.user, pk)
+    plan = _drawn_or_404(request.user, pk)
+    return _xlsx(excel.draw_certificate(**cert.certificate_context(plan)), f"spot-check-{plan.pk}-certificate.xlsx")
+
+
+@login_required
+def plan_certificate_pdf(request, pk):
+    plan = _drawn_or_404(request.user, pk)
+    return _pdf(cert.certificate_pdf(cert.certificate_context(plan)), f"spot-check-{plan.pk}-certificate.pdf")
+
+
+@login_required
+def plan_certificate_json(request, pk):
+    plan = _drawn_or_404(request.user, pk)
+    return _json(cert.certificate_document(plan), f"spot-check-{plan.pk}-certificate.json")
+
+
+# ---- the public notice: anyone with the link, no login ---------------------------------------------------------
+
+
+def _public_plan_or_404(token):
+    plan = (
+        SpotCheckPlan.objects.select_related("office", "drawn_by").filter(public_token=token).first() if token else None
+    )
+    if plan is None or not plan.snapshot:
+        raise Http404
+    return plan
+
+
+def _public(response):
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the link is the key: never pass it on
+    return response
+
+
+def notice(request, token):
+    """抽签公告: the commitment and the whole frozen population, published before the witnessed numbers are taken;
+    after the draw, the result and the JSON certificate too."""
+    plan = _public_plan_or_404(token)
+    ctx = cert.notice_context(plan)
+    if plan.result:
+        ctx |= {"certificate": cert.certificate_context(plan)}
+    return _public(render(request, "flows/spotchecks/notice.html", ctx))
+
+
+def notice_pdf(request, token):
+    plan = _public_plan_or_404(token)
+    return _public(_pdf(cert.notice_pdf(cert.notice_context(plan)), f"spot-check-{plan.pk}-notice.pdf"))
+
+
+def notice_certificate_json(request, token):
+    plan = _public_plan_or_404(token)
     if not plan.result:
         raise Http404
-    return _xlsx(excel.draw_certificate(**_certificate_context(plan)), f"spot-check-{plan.pk}-certificate.xlsx")
+    return _public(_json(cert.certificate_document(plan), f"spot-check-{plan.pk}-certificate.json"))
 
 
 @login_required

@@ -8,7 +8,8 @@ from flows.services.spotchecks import verify_plan
 class Command(BaseCommand):
     help = (
         "Re-run a spot check's draw from its recorded inputs (frozen population and pool, revealed seed) and say "
-        "whether the sample and the inspector assignments match exactly. Exit status 0 only when they do."
+        "whether the sample and the inspector assignments match exactly. Exit status 0 only when they do. "
+        "Without the database, the certificate's data file is checked by `python -m zerenzhi_verify draw FILE`."
     )
 
     def add_arguments(self, parser):
