@@ -448,7 +448,7 @@ def _cast_sql() -> dict:
         "ballot": f"INSERT INTO {ballot} (id, campaign_id, {q('group')}, receipt_hash, seal, slot) "  # noqa: S608
         "VALUES (%s, %s, %s, %s, %s, %s)",
         "mark": f"INSERT INTO {mark} (id, ballot_id, subject_id, dimension, value) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-        # taking the place of a random earlier ballot of the campaign (see _take_a_random_place)
+        # taking the place of a random earlier ballot of the campaign (see _store)
         "count": f"SELECT COUNT(*) FROM {ballot} WHERE campaign_id = %s",  # noqa: S608
         "pick": f"SELECT id, {q('group')}, receipt_hash, seal FROM {ballot} "  # noqa: S608
         f"WHERE campaign_id = %s AND slot = %s LIMIT 1{lock}",
@@ -465,8 +465,9 @@ def ballot_cast(*, campaign: Campaign, code: str, marks: dict, subjects=None, di
     """Redeem the code and store the ballot, in one transaction; returns the receipt code (shown once).
 
     `marks`: {(subject_id, dimension_code or ""): answer}. This is the hot path of a voting day, so it speaks
-    SQL directly (four statements, no ORM query building): the campaign is open; `UPDATE … WHERE used = false`
-    touches exactly one token row and returns its voter group; then the ballot and its marks are inserted.
+    SQL directly (no ORM query building): the campaign is open; `UPDATE … WHERE used = false` touches exactly one
+    token row and returns its voter group; then the ballot, sealed, and its marks are stored in the place of a
+    random earlier ballot (`_store`).
     `subjects` and `dimensions`, when given, come from campaign_for_casting (they never change)."""
     if subjects is None:
         subjects = list(campaign.subjects.all())

@@ -107,7 +107,7 @@ def ballot_enter(request, public_id):
 @on_ballot_worker
 def ballot_cast(request, public_id):
     """The hot path of a voting day: the campaign comes from svc.campaign_for_casting (no query when recent), the
-    cast is four SQL statements, and the receipt page needs no context processors."""
+    cast is a few SQL statements, and the receipt page needs no context processors."""
     view = svc.campaign_for_casting(public_id)
     if view is None:
         raise Http404
