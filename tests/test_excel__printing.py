@@ -246,3 +246,15 @@ def test_the_frozen_draw_input_prints_in_lines_that_join_to_the_hashed_json(demo
     lines = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert len(lines) > 1 and all(writing.text_width(line) <= spotchecks.JSON_LINE for line in lines)
     assert hashlib.sha256("".join(lines).encode()).hexdigest() == plan.snapshot_hash
+
+
+def test_no_printed_line_of_the_frozen_input_starts_like_a_formula():
+    """A piece starting with "-" (a code such as JC-QS-…) would get a quote in front of it in the sheet, and the
+    printed lines would no longer join to the hashed input: such a break moves back."""
+    from flows.excel.cells import safe
+
+    text = '{"code":"' + "A" * (spotchecks.JSON_LINE - 9) + '-QS-HT-01","path":"0001"}'
+    lines = list(spotchecks._json_lines(text))
+    assert "".join(lines) == text and len(lines) == 2
+    assert all(safe(line) == line for line in lines)
+    assert all(writing.text_width(line) <= spotchecks.JSON_LINE for line in lines)

@@ -4,7 +4,7 @@ offices print them (flows/excel/writing.py sets the page before any row is writt
 import json
 
 from flows.excel import writing
-from flows.excel.cells import safe
+from flows.excel.cells import FORMULA_STARTS, safe
 
 JSON_LINE = 70  # characters of the frozen input per row: printable, and the rows joined give the JSON back
 
@@ -87,14 +87,22 @@ def draw_certificate(*, plan, rows, strata, verification, rules=(), cancelled=()
 
 
 def _json_lines(text):
-    """The JSON in pieces of at most JSON_LINE column-width units (a Chinese character takes two)."""
+    """The JSON in pieces of at most JSON_LINE column-width units (a Chinese character takes two). No piece starts
+    with a character a spreadsheet would take for a formula (= + - @ …): `safe` would put a quote before it, and the
+    pieces would no longer join to the hashed JSON; such a break moves back a character or more."""
     start, width = 0, 0
-    for i, ch in enumerate(text):
-        w = writing.text_width(ch)
+    i = 0
+    while i < len(text):
+        w = writing.text_width(text[i])
         if width + w > JSON_LINE:
-            yield text[start:i]
-            start, width = i, 0
+            cut = i
+            while cut > start + 1 and text[cut].startswith(FORMULA_STARTS):
+                cut -= 1
+            yield text[start:cut]
+            start, width, i = cut, 0, cut
+            continue
         width += w
+        i += 1
     if start < len(text):
         yield text[start:]
 
