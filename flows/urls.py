@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from flows.flows import FLOWS
 from flows.views import (
@@ -127,4 +127,10 @@ urlpatterns = [
     path("meetings/<int:pk>/paper/<int:reporter>/", meetings.paper_count_enter, name="meeting_paper_enter"),
     path("meetings/<int:pk>/paper/<int:reporter>/confirm/", meetings.paper_count_confirm, name="meeting_paper_confirm"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
+    # issue 20/21 work in progress; folded in above when it lands
+    path("", include("flows.urls_duties")),
+    path("", include("flows.urls_consolidation")),
+    path("", include("flows.urls_rectification")),
+    path("", include("flows.urls_contacts")),
+    path("", include("flows.urls_dashboards")),
 ]

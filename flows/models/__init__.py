@@ -163,3 +163,5 @@ __all__ = [
     "PersonResultSource",
     "ReportMeeting",
 ]
+
+from flows.models import consolidation, contacts, duties  # noqa: E402,F401  (issue 20, in progress)

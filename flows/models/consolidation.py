@@ -1,0 +1,1 @@
+"""Issue 20: consolidation (filled in by that work)."""

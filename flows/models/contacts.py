@@ -1,0 +1,1 @@
+"""Issue 20: contacts (filled in by that work)."""

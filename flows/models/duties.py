@@ -1,0 +1,1 @@
+"""Issue 20: duties (filled in by that work)."""
