@@ -376,7 +376,10 @@ def test_heads_printed_earlier_are_checked_from_a_file(demo, tmp_path):
     are all checked; a tail rewritten and re-hashed after any of them is caught."""
     rows = write(6)
     heads = tmp_path / "heads.txt"
-    heads.write_text(f"审计链头 {rows[2].seq} · {rows[2].hash}\n{rows[-1].seq}:{rows[-1].hash}\n", encoding="utf-8")
+    heads.write_text(
+        f"审计链头 序号 {rows[1].seq}，哈希 {rows[1].hash}\n{rows[2].seq} · {rows[2].hash}\n{rows[-1].seq}:{rows[-1].hash}\n",
+        encoding="utf-8",
+    )
     status, out = verify("--expect-file", str(heads))
     assert status == 0 and "2" in out
     prev = rows[3].hash

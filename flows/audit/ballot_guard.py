@@ -9,6 +9,8 @@ committing (flows/management/commands/flush.py). A migration that rebuilds flows
 SQLite drops these triggers and must call `install` again.
 """
 
+from flows.audit.triggers import TriggerSet
+
 BALLOT = "flows_ballot"
 MARK = "flows_ballotmark"
 CAMPAIGN = "flows_campaign"
@@ -23,10 +25,7 @@ _MARK_CLOSED = (
 
 
 def _sqlite(name, when, table, condition):
-    return (
-        f"CREATE TRIGGER {name} BEFORE {when} ON {table} WHEN {condition} "
-        f"BEGIN SELECT RAISE(ABORT, '{REFUSE}'); END"
-    )
+    return f"CREATE TRIGGER {name} BEFORE {when} ON {table} WHEN {condition} BEGIN SELECT RAISE(ABORT, '{REFUSE}'); END"
 
 
 SQLITE_TRIGGERS = {
@@ -78,65 +77,11 @@ PG_TRIGGERS = {
 }
 PG_FUNCTION_NAMES = ("flows_ballot_sealed()", "flows_mark_sealed()")
 
-
-def _table_of(name: str) -> str:
-    return MARK if name.startswith("flows_mark") else BALLOT
-
-
-def _triggers(vendor: str) -> dict:
-    if vendor == "postgresql":
-        return {name: sql for name, (_table, sql) in PG_TRIGGERS.items()}
-    return SQLITE_TRIGGERS
-
-
-def _drop(vendor: str, name: str) -> str:
-    if vendor == "postgresql":
-        return f"DROP TRIGGER IF EXISTS {name} ON {_table_of(name)}"
-    return f"DROP TRIGGER IF EXISTS {name}"
-
-
-def install(connection, names=None) -> None:
-    """Create the guard's triggers (all of them, or those named)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in PG_FUNCTIONS:
-                cursor.execute(sql)
-        for name, sql in _triggers(connection.vendor).items():
-            if names is None or name in names:
-                cursor.execute(_drop(connection.vendor, name))
-                cursor.execute(sql)
-
-
-def lift(connection, names=None) -> None:
-    """Drop the guard's triggers (all of them, or those named)."""
-    with connection.cursor() as cursor:
-        for name in _triggers(connection.vendor):
-            if names is None or name in names:
-                cursor.execute(_drop(connection.vendor, name))
-
-
-def uninstall(connection) -> None:
-    lift(connection)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP FUNCTION IF EXISTS {', '.join(PG_FUNCTION_NAMES)}")
-
-
-def present(connection) -> set[str]:
-    """The guard's triggers that are in the database (and enabled)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid IN (to_regclass(%s), to_regclass(%s)) "
-                "AND tgenabled <> 'D'",
-                [BALLOT, MARK],
-            )
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)", [BALLOT, MARK]
-            )
-        return {name for (name,) in cursor.fetchall()} & set(_triggers(connection.vendor))
-
-
-def missing(connection) -> list[str]:
-    return sorted(set(_triggers(connection.vendor)) - present(connection))
+GUARD = TriggerSet(
+    tables=(BALLOT, MARK),
+    sqlite=SQLITE_TRIGGERS,
+    postgresql=PG_TRIGGERS,
+    pg_functions=PG_FUNCTIONS,
+    pg_function_names=PG_FUNCTION_NAMES,
+)
+install, lift, uninstall, present, missing = GUARD.install, GUARD.lift, GUARD.uninstall, GUARD.present, GUARD.missing

@@ -12,6 +12,8 @@ flows_auditentry on SQLite (SQLite alters a table by copying it) drops these tri
 alone: a column added to flows_auditentry must be added to CONTENT.
 """
 
+from flows.audit.triggers import TriggerSet
+
 ENTRY = "flows_auditentry"
 HEAD = "flows_audithead"
 CONTENT = ("id", "at", "actor_id", "action", "subject_type", "subject_id", "from_value", "to_value", "comment")
@@ -129,63 +131,25 @@ LEGACY_PG_FUNCTIONS = ("flows_audit_advance()",)
 PG_FUNCTION_NAMES = ("flows_audit_refuse()", "flows_audit_insert_unlinked()", "flows_audit_link()")
 
 
-def _triggers(vendor: str) -> dict:
-    return PG_TRIGGERS if vendor == "postgresql" else SQLITE_TRIGGERS
-
-
-def install(connection, names=None) -> None:
-    """Create the guard's triggers (all of them, or those named)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for sql in PG_FUNCTIONS:
-                cursor.execute(sql)
-        for name, sql in _triggers(connection.vendor).items():
-            if names is None or name in names:
-                cursor.execute(_drop(connection.vendor, name))
-                cursor.execute(sql)
-
-
-def lift(connection, names=None) -> None:
-    """Drop the guard's triggers (all of them, or those named)."""
-    with connection.cursor() as cursor:
-        for name in _triggers(connection.vendor):
-            if names is None or name in names:
-                cursor.execute(_drop(connection.vendor, name))
+GUARD = TriggerSet(
+    tables=(ENTRY,),
+    sqlite=SQLITE_TRIGGERS,
+    postgresql={name: (ENTRY, sql) for name, sql in PG_TRIGGERS.items()},
+    pg_functions=PG_FUNCTIONS,
+    pg_function_names=PG_FUNCTION_NAMES,
+)
+install, lift, present, missing = GUARD.install, GUARD.lift, GUARD.present, GUARD.missing
 
 
 def lift_legacy(connection) -> None:
     """Drop the triggers (and PostgreSQL functions) of the guard before 0022."""
     with connection.cursor() as cursor:
         for name in LEGACY_TRIGGERS.get(connection.vendor, ()):
-            cursor.execute(_drop(connection.vendor, name))
-        if connection.vendor == "postgresql":
-            cursor.execute(f"DROP FUNCTION IF EXISTS {', '.join(LEGACY_PG_FUNCTIONS)}")
+            cursor.execute(GUARD.drop_sql(connection.vendor, name, ENTRY))
+    GUARD.drop_functions(connection, LEGACY_PG_FUNCTIONS)
 
 
 def uninstall(connection) -> None:
     lift(connection)
     lift_legacy(connection)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP FUNCTION IF EXISTS {', '.join(PG_FUNCTION_NAMES)}")
-
-
-def present(connection) -> set[str]:
-    """The guard's triggers that are in the database (and enabled)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgenabled <> 'D'", [ENTRY]
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [ENTRY])
-        return {name for (name,) in cursor.fetchall()} & set(_triggers(connection.vendor))
-
-
-def missing(connection) -> list[str]:
-    """The guard's triggers that are not in the database."""
-    return sorted(set(_triggers(connection.vendor)) - present(connection))
-
-
-def _drop(vendor: str, name: str) -> str:
-    return f"DROP TRIGGER IF EXISTS {name} ON {ENTRY}" if vendor == "postgresql" else f"DROP TRIGGER IF EXISTS {name}"
+    GUARD.drop_functions(connection)

@@ -24,6 +24,8 @@ class Publication(models.Model):
     note = models.TextField(_("notice"), blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(auto_now_add=True)
+    # the audit chain's end when the results were published (seq · hash), printed on the 公示 page (issue 22)
+    audit_head = models.CharField(_("audit head when published"), max_length=90, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("results publication")

@@ -35,6 +35,7 @@ from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, phase_of
 from flows.selectors import results
+from flows.selectors.audit_head import audit_head_text
 from flows.selectors.dashboards import rectification_counts
 
 SCORE_FIELDS = ("self_score", "mass_score", "superior_score", "combined_score")
@@ -105,6 +106,9 @@ def _head(*, cycle, organisation, subtree: bool, by) -> dict:
         "generated_by": str(by) if by is not None else "",
         "generated_at": stamp.strftime("%Y年%m月%d日 %H:%M"),
         "generated_on": _date(stamp.date()),
+        # the audit chain's end as the report was made, printed beside the signature so that a head kept on paper
+        # can later be checked with `verify_audit --expect` (issue 22)
+        "audit_head": audit_head_text(),
     }
 
 
@@ -143,7 +147,8 @@ def _sentences(report) -> dict:
         "intro": "根据《关于建立健全地方党委、部门党组（党委）抓基层党建工作责任制的意见》关于每年向上级党组织"
         f"书面报告抓基层党建工作情况的要求，现将{name}{c['year']}年度基层党建工作责任制落实情况报告如下。",
         "signed_by": f"{name}（盖章）",
-        "generated": f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。",
+        "generated": f"本报告由 {report['generated_by'] or '系统'} 于 {report['generated_at']}（北京时间）生成。"
+        + (f"生成时{report['audit_head']}。" if report.get("audit_head") else ""),
         "meetings": meetings_text(report.get("meetings") or []),
     }
     if report["single"]:

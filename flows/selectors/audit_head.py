@@ -15,6 +15,7 @@ def audit_head() -> tuple[int, str] | None:
 
 
 def audit_head_text() -> str:
-    """The head as printed: 审计链头 1234 · <hash>; empty while the chain is empty."""
+    """The head as printed: 审计链头 序号 1234，哈希 <hash>; empty while the chain is empty. (Words between the two,
+    not a dot: a font without the middle dot prints 1234 and the hash run together.)"""
     head = audit_head()
-    return f"审计链头 {head[0]} · {head[1]}" if head else ""
+    return f"审计链头 序号 {head[0]}，哈希 {head[1]}" if head else ""

@@ -306,10 +306,18 @@ def campaign_close(*, by, campaign, system=False) -> Campaign:
 
     c = Campaign.objects.select_for_update().get(pk=campaign.pk)
     check = turnout_check(c)
-    _move(c, "close", by=by, system=system, comment=check["note"] if c.min_turnout_percent else "")
     digest, counts = count_digest(c)  # the count is sealed with the close, in its transaction
     head = audit_head()  # the audit chain's end when the count was sealed, printed with the results
     counts["audit_head"] = {"seq": head[0], "hash": head[1]} if head else None
+    # the close's own audit row carries the seal too: digest, ballots, totals and the head (the seal row below
+    # keeps them as data for the results page and the results file)
+    sealed = (
+        f"digest={digest} ballots={counts['ballots']} totals="
+        + ",".join(f"{mark}:{n}" for mark, n in counts["totals"].items())
+        + (f" head={head[0]}:{head[1]}" if head else "")
+    )
+    note = check["note"] if c.min_turnout_percent else ""
+    _move(c, "close", by=by, system=system, comment=f"{note}\n{sealed}" if note else sealed)
     audit_record(
         actor=None if system else by,
         action="campaign.seal",

@@ -19,6 +19,7 @@ from flows.models import (
 from flows.models.people import today
 from flows.policy import access, steps
 from flows.selectors import results
+from flows.selectors.audit_head import audit_head
 from flows.services.audit import audit_record
 from flows.services.results import rating_change
 from flows.services.steps import step_take
@@ -47,8 +48,22 @@ def publication_open(*, by, cycle, working_days: int = PUBLICATION_WORKING_DAYS,
         )
     starts = today()
     ends = calendar.add_working_days(starts, working_days - 1, calendar.local_exceptions(cycle.office_id))
-    pub = Publication.objects.create(cycle=cycle, starts=starts, ends=ends, note=note.strip(), published_by=by)
-    audit_record(actor=by, action="publication.open", subject=cycle, to_value=f"{starts}–{ends}", comment=pub.note)
+    head = audit_head()
+    pub = Publication.objects.create(
+        cycle=cycle,
+        starts=starts,
+        ends=ends,
+        note=note.strip(),
+        published_by=by,
+        audit_head=f"{head[0]} · {head[1]}" if head else "",
+    )
+    audit_record(
+        actor=by,
+        action="publication.open",
+        subject=cycle,
+        to_value=f"{starts}–{ends}",
+        comment=pub.note + (f"\nhead={head[0]}:{head[1]}" if head else ""),
+    )
     return pub
 
 

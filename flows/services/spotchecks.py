@@ -67,6 +67,11 @@ def plan_create(*, by, office, pool=(), **fields) -> SpotCheckPlan:
     return plan
 
 
+def _head_words(head) -> str:
+    """The audit chain's end as the step was taken, for the step's own audit row (issue 22): ` head=seq:hash`."""
+    return f" head={head[0]}:{head[1]}" if head else ""
+
+
 def _lock(plan, *, expected):
     fresh = SpotCheckPlan.objects.select_for_update().select_related("office__scope").get(pk=plan.pk)
     if fresh.state != expected:
@@ -113,13 +118,14 @@ def plan_freeze(*, by, plan, source: str = "") -> SpotCheckPlan:
     digest = draw.snapshot_hash(snapshot)
     commitment = draw.commitment_v2(seed, digest)
     source = (source or "").strip()[:200]
+    head = audit_head()
     step_take(
         p,
         "freeze",
         by=by,
         action="spotcheck.freeze",
         comment=f"population={digest} commitment={commitment} n={len(snapshot['population'])} "
-        f"algorithm={draw.ALGORITHM}" + (f" source={source}" if source else ""),
+        f"algorithm={draw.ALGORITHM}" + (f" source={source}" if source else "") + _head_words(head),
         params={
             "snapshot": snapshot,
             "snapshot_hash": digest,
@@ -129,7 +135,7 @@ def plan_freeze(*, by, plan, source: str = "") -> SpotCheckPlan:
             "at": timezone.now(),
             "token": secrets.token_urlsafe(24),
             "source": source,
-            "head": audit_head(),
+            "head": head,
         },
     )
     return p
@@ -186,7 +192,7 @@ def plan_draw(*, by, plan, numbers: str = "", witnesses=(), entropy: str = "") -
         "draw",
         by=by,
         action="spotcheck.draw",
-        comment=comment,
+        comment=comment + _head_words(audit_head()),
         params={
             "result": result.as_json(),
             "entropy": entropy,

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             "--expect-file",
             metavar="FILE",
             help="a file of heads kept outside the database (printed on results, notices, certificates and Excel "
-            "sheets): each line SEQ:HASH, or a printed line 审计链头 SEQ · HASH; every one must still hold",
+            "sheets): each line SEQ:HASH, or a printed line 审计链头 序号 SEQ，哈希 HASH; every one must still hold",
         )
         parser.add_argument(
             "--expect",
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(str(exc), returncode=2) from None
             for line in lines:
-                m = re.search(r"(\d+)\s*(?::|·)\s*([0-9a-f]{64})", line)
+                m = re.search(r"(\d+)\s*(?::|·|，\s*哈希|,)\s*([0-9a-f]{64})", line)
                 if not m:
                     raise CommandError(
                         _("%(file)s: not a head (SEQ:HASH): %(line)s") % {"file": expect_file, "line": line[:80]},
