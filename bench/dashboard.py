@@ -1,5 +1,11 @@
-"""The cycle dashboard for 10,000 organisations: the whole page, rendered in-process through Django (view,
-queries, template), against the one grouped SQL query its figures come from. Target: under 1 s."""
+"""The cycle dashboard for 100,000 organisations (2,000 with --quick): the whole page, rendered in-process through
+Django (view, queries, template), in turn for the whole cycle, one county's subtree and the drill-down list of the
+overdue, against the floor of the one grouped SQL query over the assessments that the figures would cost without
+the kept counts. Target: p95 under 0.5 s.
+
+The year under way is written in bulk (stages and ratings spread over the organisations by UPDATE), so the bench
+rebuilds the kept counts afterwards, as every bulk writer must; then it takes one real step and checks that the
+page counts it at once."""
 
 import statistics
 import time
@@ -7,19 +13,22 @@ import time
 from bench.scene import synthetic_cycle
 
 RUNS = 15
+TARGET = 0.5  # seconds, p95 of the page
 
 
 def run(*, quick: bool, emit):
 
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
-    from flows.models import Assessment, Rating, Stage
+    from flows.models import Assessment, Organisation, Rating, Stage
+    from flows.services import counts
     from flows.services import cycles as cycle_svc
+    from flows.services.steps import step_take
 
-    n = 1_000 if quick else 10_000
+    n = 2_000 if quick else 100_000
     scene = synthetic_cycle(
         prefix="D", n=n + 1, label="看板基准", scope_code="D-000001", superuser=False, year=timezone.localdate().year
     )
@@ -37,20 +46,40 @@ def run(*, quick: bool, emit):
         (Stage.RECTIFICATION, Rating.AVERAGE),
     ]
     for i, (state, rating) in enumerate(spread):
-        Assessment.objects.filter(pk__in=ids[i :: len(spread) + 2]).update(state=state, rating=rating)
+        picked = ids[i :: len(spread) + 2]
+        for k in range(0, len(picked), 5000):
+            Assessment.objects.filter(pk__in=picked[k : k + 5000]).update(
+                state=state, rating=rating, combined_score=90 if rating else None
+            )
+    counts.cycle_counts_rebuild(cycle)
     total = len(ids)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    county = Organisation.objects.get(code="D-000002")  # the first county under the scope's top
 
     client = Client()
     client.force_login(officer)
     url = reverse("cycle_dashboard", args=[cycle.pk])
     client.get(url, HTTP_HOST="127.0.0.1")  # warm: templates compiled, first connection opened
+    variants = ["", f"?subtree={county.code}", "?rag=red"]
     times = []
-    for _ in range(RUNS):
+    for i in range(RUNS):
         started = time.perf_counter()
-        response = client.get(url, HTTP_HOST="127.0.0.1")
+        response = client.get(url + variants[i % len(variants)], HTTP_HOST="127.0.0.1")
         times.append(time.perf_counter() - started)
-        assert response.status_code == 200 and f">{total}<" in response.content.decode()
+        assert response.status_code == 200
+        if i % len(variants) == 0:
+            assert f">{total}<" in response.content.decode()
     page = statistics.quantiles(times, n=20)[18]  # p95
+
+    # a step is counted in its own transaction: the next page shows it
+    with transaction.atomic():
+        a = Assessment.objects.select_for_update().filter(cycle=cycle, state=Stage.SELF_APPROVAL).first()
+        step_take(a, "approve_self", by=None, system=True)
+    figures = client.get(reverse("cycle_dashboard_json", args=[cycle.pk]), HTTP_HOST="127.0.0.1").json()
+    by_stage = {s["stage"]: s["n"] for s in figures["stages"]}
+    assert by_stage[Stage.SELF_APPROVAL] == len(ids[0 :: len(spread) + 2]) - 1, by_stage
 
     sql = (
         "SELECT a.state, a.rating, o.sector, o.level, COUNT(*) FROM flows_assessment a "
@@ -66,13 +95,4 @@ def run(*, quick: bool, emit):
             floor_times.append(time.perf_counter() - started)
     assert sum(r[4] for r in rows) == total
     floor = statistics.median(floor_times)
-    return [
-        emit(
-            f"dashboard_{total}_orgs_p95",
-            page,
-            "s",
-            floor,
-            1.0,
-            ok=page < 1.0,
-        )
-    ]
+    return [emit(f"dashboard_{total}_orgs_p95", page, "s", floor, TARGET, ok=page <= TARGET)]

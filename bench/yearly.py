@@ -1,7 +1,8 @@
-"""Year over year for 10,000 organisations with three closed cycles: the whole page, rendered in-process through
-Django (view, queries, template), against the one grouped SQL query its chart comes from. Target: under 1 s.
-The cycles are closed through the service, which records every organisation's classification (its time is
-printed on stderr, for information)."""
+"""Year over year for 100,000 organisations (2,000 with --quick) with three closed cycles: the whole page, rendered
+in-process through Django (view, queries, template), every other time with the list of those who moved up, against
+the floor of the one grouped SQL query over the classification records that its chart would cost without the kept
+counts. Target: p95 under 0.5 s. The cycles are closed through the service, which records every organisation's
+classification and recounts the year (its time is printed on stderr, for information)."""
 
 import statistics
 import sys
@@ -10,6 +11,7 @@ import time
 from bench.scene import synthetic_office
 
 RUNS = 15
+TARGET = 0.5  # seconds, p95 of the page
 YEARS = (2023, 2024, 2025)
 
 
@@ -24,7 +26,7 @@ def run(*, quick: bool, emit):
     from flows.models.organisations import path_successor
     from flows.services import cycles as cycle_svc
 
-    n = 1_000 if quick else 10_000
+    n = 2_000 if quick else 100_000
     scene = synthetic_office(prefix="Y", n=n + 1, label="对比", scope_code="Y-000001", superuser=False)
     officer, office = scene.officer, scene.office
     top = Organisation.objects.get(code="Y-000001")
@@ -91,5 +93,5 @@ def run(*, quick: bool, emit):
     assert sum(r[3] for r in rows) == total * len(YEARS)
     floor = statistics.median(floor_times)
     return [
-        emit(f"year_over_year_{total}_orgs_{len(YEARS)}_cycles_p95", page, "s", floor, 1.0, ok=page < 1.0),
+        emit(f"year_over_year_{total}_orgs_{len(YEARS)}_cycles_p95", page, "s", floor, TARGET, ok=page <= TARGET),
     ]

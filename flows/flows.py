@@ -1,7 +1,9 @@
 """The flows that put each step in the right inbox. They read like the diagram in the assessment model.
 
 * `AssessmentFlow`: one organisation's year, started in bulk when a cycle opens.
-* `RectificationItemFlow`: one rectification item: its owner reports, a reviewer verifies or returns.
+* `RectificationItemFlow`: one rectification item: its owner reports (or asks for more time, which a reviewer
+  decides), a reviewer verifies or returns; after the cycle's interval the reviewing side re-checks it (回头看),
+  which may send it back to its owner.
 * `GuidanceCommentFlow`: a guiding organisation's non-blocking comment while the review runs.
 
 Each flow names its `subject`, the domain object behind its process (`process.<subject>`): the object each
@@ -30,7 +32,10 @@ from flows.models import (
     Stage,
 )
 from flows.policy import access
+from flows.policy import duties as duty_rules
 from flows.selectors.holders import returning_reviewer
+from flows.views import consolidation as consolidation_views
+from flows.views import duties as duty_views
 from flows.views import inspection_steps, meeting_steps, publication_steps, settlement_steps, steps
 
 # Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
@@ -162,7 +167,10 @@ class AssessmentFlow(Flow):
 class RectificationItemFlow(Flow):
     process_title = _("Rectification item")
     subject = "rectification_item"
-    inbox = InboxEntry(assessment="rectification_item__assessment", item="rectification_item")
+    # the re-check's date is the task's own due date while the item waits for it (else the item's due date)
+    inbox = InboxEntry(
+        assessment="rectification_item__assessment", item="rectification_item", due="rectification_item__recheck_due"
+    )
     lock_impl = FLOW_LOCK
 
     start = nodes.StartHandle(this.start_flow).Next(this.report)
@@ -195,8 +203,24 @@ class RectificationItemFlow(Flow):
     check_verified = (
         nodes.If(lambda act: _item_state(act) == ItemState.VERIFIED)
         .Annotation(title=_("Verified?"))
-        .Then(this.end)
+        .Then(this.await_recheck)
         .Else(this.report)
+    )
+    # 回头看: the sweep opens the re-check when the cycle's interval after verification has passed
+    await_recheck = (
+        nodes.Handle(this.recheck_falls_due).Annotation(title=_("Waiting for the re-check")).Next(this.recheck)
+    )
+    recheck = (
+        nodes.Task(steps.RecheckRectificationView.as_view())
+        .Annotation(title=_("Re-check the rectification item (回头看)"))
+        .Step("rectificationrecheck.confirm")
+        .Next(this.check_rechecked)
+    )
+    check_rechecked = (
+        nodes.If(lambda act: _item_state(act) == ItemState.OPEN)
+        .Annotation(title=_("Problem back?"))
+        .Then(this.report)
+        .Else(this.end)
     )
     end = nodes.End()
 
@@ -205,6 +229,9 @@ class RectificationItemFlow(Flow):
         item.process = activation.process
         item.save(update_fields=["process"])
         return activation.process
+
+    def recheck_falls_due(self, activation):
+        """Run by the sweep (`rechecks_open_due`) on the re-check's date."""
 
 
 class GuidanceCommentFlow(Flow):
@@ -460,6 +487,65 @@ class MeetingCommentFlow(Flow):
         return activation.process
 
 
+class DutyListFlow(Flow):
+    """责任清单: the organisation's secretary (or whoever acts for the post) confirms its duty list and yearly tasks;
+    a list the oversight office returns starts this flow again."""
+
+    process_title = _("Duty list")
+    subject = "duty_list"
+    inbox = InboxEntry(cycle_of="duty_list", about="duty_list__organisation")
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.confirm)
+    confirm = (
+        nodes.Task(duty_views.DutyListConfirmView.as_view())
+        .Annotation(title=_("Confirm the duty list and yearly tasks (责任清单)"))
+        .Assign(this.assign_confirmer)
+        .Step("dutylist.confirm")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, duty_list):
+        activation.process.save()
+        duty_list.process = activation.process
+        duty_list.save(update_fields=["process"])
+        return activation.process
+
+    def assign_confirmer(self, activation):
+        return duty_rules.sole_confirmer(activation.process.duty_list.organisation)
+
+
+class ConsolidationMilestoneFlow(Flow):
+    """整顿: one milestone of a weak-and-lax organisation's consolidation plan; its secretary reports progress and
+    that it is reached, by the milestone's due date (reminded and escalated by `consolidation.milestones_sweep`)."""
+
+    process_title = _("Consolidation milestone")
+    subject = "consolidation_milestone"
+    inbox = InboxEntry(
+        about="consolidation_milestone__plan__period__organisation",
+        due="consolidation_milestone__due",
+        run_by="consolidation_milestone__plan__office",
+    )
+    lock_impl = FLOW_LOCK
+
+    start = nodes.StartHandle(this.start_flow).Next(this.report)
+    report = (
+        nodes.Task(consolidation_views.MilestoneReportView.as_view())
+        .Annotation(title=_("Report on a consolidation milestone (整顿)"))
+        .Assign(lambda act: _current_holder(act.process.consolidation_milestone.organisation, Role.SECRETARY))
+        .Step("consolidationmilestone.complete")
+        .Next(this.end)
+    )
+    end = nodes.End()
+
+    def start_flow(self, activation, milestone):
+        activation.process.save()
+        milestone.process = activation.process
+        milestone.save(update_fields=["process"])
+        return activation.process
+
+
 FLOWS = (
     AssessmentFlow,
     RectificationItemFlow,
@@ -471,5 +557,7 @@ FLOWS = (
     ReportMeetingFlow,
     MeetingReportFlow,
     MeetingCommentFlow,
+    DutyListFlow,
+    ConsolidationMilestoneFlow,
 )
 flows_register(*FLOWS)

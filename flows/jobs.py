@@ -59,11 +59,12 @@ def run_sweeps() -> dict:
     """Everything periodic, in order; each sweep is idempotent (Celery beat, the embedded scheduler, the command)."""
     from flows.services.audit import audit_link_pending
     from flows.services.ballots import campaigns_close_due
+    from flows.services.consolidation import milestones_sweep  # issue 20: consolidation milestones
     from flows.services.deadlines import deadlines_sweep
 
     return {
         "evaluations_closed": campaigns_close_due(),
-        "deadline_steps": deadlines_sweep(),
+        "deadline_steps": deadlines_sweep() + milestones_sweep(),  # milestones: issue 20's consolidation
         # audit rows whose writer died between its commit and linking them (each writer links its own on commit)
         "audit_linked": audit_link_pending(),
     }

@@ -1,14 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
 
 from flows.flows import FLOWS
 from flows.views import (
     annual_report,
     ballots,
     campaigns,
+    consolidation,
+    contacts,
     cycles,
     dashboards,
     daysoff,
+    duties,
     evidence,
     excel,
     guide,
@@ -19,6 +22,7 @@ from flows.views import (
     people,
     publications,
     reassignment,
+    rectification,
     social,
     spotchecks,
     staffing,
@@ -127,10 +131,46 @@ urlpatterns = [
     path("meetings/<int:pk>/paper/<int:reporter>/", meetings.paper_count_enter, name="meeting_paper_enter"),
     path("meetings/<int:pk>/paper/<int:reporter>/confirm/", meetings.paper_count_confirm, name="meeting_paper_confirm"),
     *[path(f"flow/{f.instance.flow_label}/", f.instance.urls) for f in FLOWS],
-    # issue 20/21 work in progress; folded in above when it lands
-    path("", include("flows.urls_duties")),
-    path("", include("flows.urls_consolidation")),
-    path("", include("flows.urls_rectification")),
-    path("", include("flows.urls_contacts")),
-    path("", include("flows.urls_dashboards")),
+    # duties
+    path("duties/", duties.duties_home, name="duties_home"),
+    path("duties/cycle/<int:pk>/", duties.duty_overview, name="duty_overview"),
+    path("duties/cycle/<int:pk>/publish/", duties.duty_publish, name="duty_publish"),
+    path("duties/cycle/<int:pk>/export.xlsx", duties.duty_cycle_export, name="duty_cycle_export"),
+    path("duties/cycle/<int:pk>/import/", duties.duty_import, name="duty_import"),
+    path("duties/cycle/<int:pk>/import/<int:job>/", duties.duty_import_preview, name="duty_import_preview"),
+    path("duties/cycle/<int:pk>/import/<int:job>/confirm/", duties.duty_import_confirm, name="duty_import_confirm"),
+    path("duties/<int:pk>/", duties.duty_list_detail, name="duty_list_detail"),
+    path("duties/<int:pk>/edit/", duties.duty_list_edit, name="duty_list_edit"),
+    path("duties/<int:pk>/confirm/", duties.duty_list_confirm, name="duty_list_confirm"),
+    path("duties/<int:pk>/return/", duties.duty_list_return, name="duty_list_return"),
+    path("duties/<int:pk>/export.xlsx", duties.duty_list_export, name="duty_list_export"),
+    # consolidation
+    path("orgs/<str:code>/consolidation/", consolidation.organisation_periods, name="consolidation_periods"),
+    path("orgs/<str:code>/consolidation/designate/", consolidation.designate, name="consolidation_designate"),
+    path("consolidation/<int:pk>/", consolidation.period_detail, name="consolidation_period"),
+    path("consolidation/<int:pk>/plan/", consolidation.plan_save, name="consolidation_plan"),
+    path("consolidation/<int:pk>/milestones/", consolidation.milestone_add, name="consolidation_milestone_add"),
+    path("consolidation/<int:pk>/start/", consolidation.plan_start, name="consolidation_start"),
+    path("consolidation/<int:pk>/acceptance/", consolidation.acceptance, name="consolidation_acceptance"),
+    path("consolidation/<int:pk>/lift/", consolidation.lift, name="consolidation_lift"),
+    path("consolidation/milestones/<int:pk>/progress/", consolidation.progress, name="consolidation_progress"),
+    # rectification
+    path("rectification/items/<int:pk>/", rectification.item_detail, name="rectification_item"),
+    path("rectification/items/<int:pk>/plan/", rectification.item_plan, name="rectification_item_plan"),
+    path("rectification/items/<int:pk>/progress/", rectification.item_progress, name="rectification_item_progress"),
+    path(
+        "rectification/cycles/<int:pk>/recheck-interval/",
+        rectification.cycle_recheck_interval,
+        name="cycle_recheck_interval",
+    ),
+    # contacts
+    path("contacts/", contacts.contacts_mine, name="contacts_mine"),
+    path("contacts/points/add/", contacts.contact_point_add, name="contact_point_add"),
+    path("contacts/points/<int:pk>/remove/", contacts.contact_point_remove, name="contact_point_remove"),
+    path("contacts/problems/<int:pk>/rectify/", contacts.visit_problem_rectify, name="visit_problem_rectify"),
+    path("contacts/offices/", contacts.contacts_offices, name="contacts_offices"),
+    path("contacts/offices/<int:pk>/", contacts.contacts_office, name="contacts_office"),
+    path("contacts/offices/<int:pk>/ledger.xlsx", contacts.contacts_export, name="contacts_export"),
+    path("contacts/offices/<int:pk>/import/", contacts.contacts_import, name="contacts_import"),
+    path("orgs/<str:code>/visits/", contacts.organisation_visits, name="contacts_organisation"),
 ]

@@ -47,6 +47,10 @@ class CycleForm(forms.ModelForm):
     good_cap_percent = PlainDecimalField(
         label=_("cap on the share of good (%)"), required=False, min_value=0, max_value=100, decimal_places=2
     )
+    # 回头看 (issue 20): empty is the usual 90 days; changed later on the cycle's page
+    recheck_interval_days = forms.IntegerField(
+        label=_("re-check after (days)"), required=False, min_value=1, max_value=730
+    )
 
     class Meta:
         model = ReviewCycle
@@ -69,6 +73,7 @@ class CycleForm(forms.ModelForm):
             "average_min",
             "good_cap_percent",
             "social_source",
+            "recheck_interval_days",
         ]
         widgets = {
             f: forms.DateInput(attrs={"type": "date"})
@@ -97,6 +102,9 @@ class CycleForm(forms.ModelForm):
 
     def clean_weight_meeting_organisation(self):
         return self._weight_or_default("weight_meeting_organisation")
+
+    def clean_recheck_interval_days(self):
+        return self._weight_or_default("recheck_interval_days")
 
     def clean_scope_code(self):
         return organisation_by_code(self.cleaned_data["scope_code"])

@@ -7,6 +7,7 @@ IMPORT_KINDS = [
     ("scores", _("Score sheet (self-assessment or superior review)")),
     ("rectification", _("Rectification list (reports of the owners)")),
     ("social", _("Social evaluation scores (entered by the oversight office)")),
+    ("contacts", _("Contact points and visits (the office's ledger)")),
 ]
 
 

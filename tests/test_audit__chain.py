@@ -377,7 +377,8 @@ def test_heads_printed_earlier_are_checked_from_a_file(demo, tmp_path):
     rows = write(6)
     heads = tmp_path / "heads.txt"
     heads.write_text(
-        f"审计链头 序号 {rows[1].seq}，哈希 {rows[1].hash}\n{rows[2].seq} · {rows[2].hash}\n{rows[-1].seq}:{rows[-1].hash}\n",
+        f"审计链头 序号 {rows[1].seq}，哈希 {rows[1].hash}\n"
+        f"{rows[2].seq} · {rows[2].hash}\n{rows[-1].seq}:{rows[-1].hash}\n",
         encoding="utf-8",
     )
     status, out = verify("--expect-file", str(heads))

@@ -18,6 +18,8 @@ from flows.flow_registry import InboxEntry, human_nodes, inbox_entry, registered
 from flows.flows import (
     FLOWS,
     AssessmentFlow,
+    ConsolidationMilestoneFlow,
+    DutyListFlow,
     GuidanceCommentFlow,
     InspectionFlow,
     MeetingCommentFlow,
@@ -69,7 +71,8 @@ def test_every_flow_registers_what_its_tasks_are_about():
     for flow in registered_flows():
         entry = inbox_entry(flow)
         assert isinstance(entry, InboxEntry) and entry is flow.inbox, flow.__name__
-        assert entry.assessment or entry.inspection or entry.cycle_of, f"{flow.__name__}: a task is about something"
+        # something within an assessment, an inspection or a cycle, or (a consolidation) an organisation alone
+        assert entry.assessment or entry.inspection or entry.cycle_of or entry.about, f"{flow.__name__}: about what"
         for kind, model in KINDS.items():
             path = getattr(entry, kind)
             if path:
@@ -186,7 +189,12 @@ def every_flow(db, demo):
     due_report = upcoming.reporters.order_by("order").first()
 
     comment = a.guidance_comments.get()
+    # the demo's: a duty list still to confirm (the city's cycle), a consolidation milestone to report on
+    duty = _open_human_tasks().filter(flow_task=DutyListFlow.confirm).order_by("pk").first()
+    milestone = _open_human_tasks().filter(flow_task=ConsolidationMilestoneFlow.report).order_by("pk").first()
     return {
+        "duty_list": (duty, (None, None, None)),
+        "milestone": (milestone, (None, None, None)),
         "meeting_report": (open_task(due_report.process, MeetingReportFlow.report), (None, None, None)),
         "meeting_receive": (open_task(unreceived.process, MeetingReportFlow.receive), (None, None, None)),
         "meeting_close": (open_task(meeting.process, ReportMeetingFlow.close), (None, None, None)),
@@ -232,7 +240,9 @@ def test_my_tasks_sql_and_the_orm_lists_say_the_same_of_every_flows_tasks(every_
         row = {k: str(v) if k == "title" else v for k, v in row.items() if k != "task"}
         assert {k: str(v) if k == "title" else v for k, v in by_sql[task_id].items()} == row, task_id
     settling = every_flow["settlement"][0].pk
-    assert all(row["context"] for row in by_sql.values()), [r for r in by_sql.values() if not r["context"]]
+    # every task names its cycle or plan, but a consolidation milestone: it is about an organisation alone
+    with_context = [row for row in by_sql.values() if "/consolidationmilestone/" not in row["url"]]
+    assert all(row["context"] for row in with_context), [r for r in with_context if not r["context"]]
     # settling a cycle's ratings (the demo city's, and the fixture's) is about a cycle, not an organisation
     about_organisations = [row for row in by_sql.values() if "/ratingsettlement/" not in row["url"]]
     missing = [row for row in about_organisations if not (row["organisation"] and row["organisation_url"])]

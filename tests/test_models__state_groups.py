@@ -196,7 +196,13 @@ def test_the_dashboard_counts_closed_years_by_phase(rectifying, monkeypatch):
     monkeypatch.setitem(sg.PHASES[Stage], Stage.RECTIFICATION, Phase.DONE)
     [village] = _dashboard(cycle)["sectors"]
     assert village["closed"] == 1
+    # a state written past the step service: the kept counts do not see it, their drift check does, and once they
+    # are recounted the dashboard refuses the state it has no phase for
+    from flows.services import counts
+
     Assessment.objects.filter(cycle=cycle, organisation__code=WEAK).update(state="archived")
+    assert any(key[1] == "archived" for key in counts.cycle_counts_drift(cycle))
+    counts.cycle_counts_rebuild(cycle)
     with pytest.raises(UnknownState, match="archived"):
         _dashboard(cycle)
 

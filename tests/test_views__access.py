@@ -7,6 +7,8 @@ import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
 from flows.models import Organisation, Publication, Role, User
+from tests import duty_helpers as dh  # issue 20: duty lists
+from tests import rectification_helpers as rh  # issue 20: rectification in depth
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +69,42 @@ CASES = {
     "annual_report_pdf": (lambda c: {"pk": c["cycle"].pk}, "fenguan", "dangyuan", None),
     "annual_report_xlsx": (lambda c: {"pk": c["cycle"].pk}, "shuji", "ducha", None),
     "annual_report_docx": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "jiguan", None),
+    # rectification in depth (issue 20): an item of the village's year, seen by its secretary
+    "rectification_item": (lambda c: {"pk": rh.ctx_item(c).pk}, "shuji", "xianshuji_of_other_county", "党员发展台账"),
+    # contact points and visits (issue 20): an office's ledger, an organisation's visits
+    "contacts_offices": ({}, "admin", "shuji", "中共青山县委组织部"),
+    "contacts_office": (lambda c: {"pk": c["cycle"].office_id}, "county_officer", "xianshuji", "西岭村"),
+    "contacts_export": (lambda c: {"pk": c["cycle"].office_id}, "county_officer", "dingxuejun", None),
+    "contacts_organisation": ({"code": "JC-QS-HT-05"}, "dingxuejun", "xianshuji_of_other_county", "支部班子分工不明确"),
+    # duty lists (issue 20): the city cycle's lists, piloted in 河塘镇 (tests/duty_helpers.py)
+    "duty_overview": (lambda c: {"pk": dh.city_cycle().pk}, "zuzhibu", "dangyuan", "东坪村"),
+    "duty_publish": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "zuzhibu", "青山县村党组织"),
+    "duty_cycle_export": (lambda c: {"pk": dh.city_cycle().pk}, "zuzhibu", "dangyuan", None),
+    "duty_import": (lambda c: {"pk": dh.city_cycle().pk}, "zuzhibu", "shuji", "江川市基层党建"),
+    "duty_import_preview": (
+        lambda c: {"pk": dh.city_cycle().pk, "job": dh.preview_job().pk},
+        "zuzhibu",
+        "county_officer",
+        "duties.xlsx",
+    ),
+    "duty_list_detail": (lambda c: {"pk": dh.pk_of("JC-QS-HT-01")}, "shuji", "xianshuji_of_other_county", "东坪村"),
+    "duty_list_edit": (lambda c: {"pk": dh.pk_of("JC-QS-HT-03")}, "zuzhibu", "shuji", "南坳村"),
+    "duty_list_export": (lambda c: {"pk": dh.pk_of("JC-QS-HT-01")}, "shuji", "dangyuan_elsewhere", None),
+    # consolidation of weak-and-lax organisations (issue 20): the demo's 杨家坪村, consolidated by the offices above
+    "consolidation_periods": ({"code": "JC-BH-LS-02"}, "zuzhibu", "shuji", "杨家坪村"),
+    "consolidation_designate": ({"code": "JC-QS-HT-01"}, "zuzhibu", "shuji", "东坪村"),
+    "consolidation_period": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying", "shuji", "杨家坪村"),
 }
+
+
+def WEAK_PERIOD():  # noqa: N802 - issue 20: the demo's 杨家坪村, under consolidation
+    return Organisation.objects.get(code="JC-BH-LS-02").weak_and_lax_periods.get(end=None).pk
+
+
+def OPEN_MILESTONE():  # noqa: N802 - issue 20: its overdue milestone
+    return Organisation.objects.get(code="JC-BH-LS-02").weak_and_lax_periods.get(end=None).plan.milestones.first().pk
+
+
 # POST-only actions: the wrong user gets the same 404, and nothing changes
 ACTIONS = {
     "cycle_open": (lambda c: {"pk": c["cycle"].pk}, "xianshuji_of_other_county"),
@@ -93,6 +130,28 @@ ACTIONS = {
     "meeting_reporter_excuse": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "shuji"),
     "meeting_paper_enter": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "shuji"),
     "meeting_paper_confirm": (lambda c: {"pk": c["meeting"].pk, "reporter": c["reporter"].pk}, "dingxuejun"),
+    # rectification in depth (issue 20): another county's secretary writes no plan; a secretary sets no interval
+    "rectification_item_plan": (lambda c: {"pk": rh.ctx_item(c).pk}, "xianshuji_of_other_county"),
+    "rectification_item_progress": (lambda c: {"pk": rh.ctx_item(c).pk}, "xianshuji_of_other_county"),
+    "cycle_recheck_interval": (lambda c: {"pk": c["cycle"].pk}, "xianshuji"),
+    # contact points and visits (issue 20): someone else's contact point, a problem of a visit elsewhere
+    "contact_point_add": ({}, "dangyuan"),
+    "contact_point_remove": (lambda c: {"pk": c["contact_point"].pk}, "xianshuji"),
+    "visit_problem_rectify": (lambda c: {"pk": c["visit_problem"].pk}, "xianshuji_of_other_county"),
+    "contacts_import": (lambda c: {"pk": c["cycle"].office_id}, "xianshuji"),
+    "duty_list_confirm": (lambda c: {"pk": dh.pk_of("JC-QS-HT-03")}, "shuji"),
+    "duty_list_return": (lambda c: {"pk": dh.pk_of("JC-QS-HT-01")}, "shuji"),
+    "duty_import_confirm": (lambda c: {"pk": dh.city_cycle().pk, "job": dh.preview_job().pk}, "county_officer"),
+    # consolidation (issue 20): the secretary of 杨家坪村 reports progress but does not plan, check or lift
+    "consolidation_plan": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying"),
+    "consolidation_milestone_add": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying"),
+    "consolidation_start": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying"),
+    "consolidation_acceptance": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying"),
+    "consolidation_lift": (lambda c: {"pk": WEAK_PERIOD()}, "dongguiying"),
+    "consolidation_progress": (
+        lambda c: {"pk": OPEN_MILESTONE()},
+        "zuzhibu",
+    ),
 }
 # views that every logged-in user may open: they show only that user's own things
 OWN_VIEWS = {
@@ -111,6 +170,8 @@ OWN_VIEWS = {
     "excel_home": "excel-upload",
     "annual_report_list": "书面报告",
     "meeting_list": "述职评议",
+    "contacts_mine": "visit-form",
+    "duties_home": "东坪村",
 }
 PUBLIC_VIEWS = {"login", "logout"}
 # the anonymous ballot pages: public by design (tested in test_ballots__screens; the results file, published only
@@ -162,7 +223,11 @@ def ctx(demo):
     from tests import meeting_helpers as mh
 
     meeting, _officer, _second = mh.new_meeting(cycle)
+    from flows.models.contacts import ContactPoint, VisitProblem  # issue 20
+
     return {
+        "contact_point": ContactPoint.objects.filter(leader__username="dingxuejun").order_by("pk").first(),
+        "visit_problem": VisitProblem.objects.filter(visit__organisation__code="JC-QS-HT-05").order_by("pk").first(),
         "meeting": meeting,
         "reporter": meeting.reporters.order_by("order").first(),
         "open_task": Task.objects.get(process=assessment.process, status__in=["NEW", "ASSIGNED"]),

@@ -116,6 +116,9 @@ def test_the_weak_and_lax_list_has_dated_audited_periods(demo):
         svc.weak_and_lax_designate(organisation=org, start="2026-01-06", reason="再次", by=officer)
     with pytest.raises(ValidationError):
         svc.weak_and_lax_lift(organisation=org, end="2025-12-31", reason="整顿到位", by=officer)
+    from tests.test_consolidation__process import accepted  # issue 20: lifting needs a passed 验收
+
+    accepted(period, on=datetime.date(2026, 6, 30))
     svc.weak_and_lax_lift(organisation=org, end="2026-06-30", reason="整顿到位，验收合格", by=officer)
     org.refresh_from_db()
     period.refresh_from_db()

@@ -37,6 +37,15 @@ from flows.models.classifications import (
     WeakAndLaxPeriod,
     classification_for,
 )
+from flows.models.consolidation import (
+    AcceptanceCheck,
+    ConsolidationMilestone,
+    ConsolidationPlan,
+    Criterion,
+    DesignationCriterion,
+    ProgressReport,
+    TeamMember,
+)
 from flows.models.cycles import CycleState, CycleTemplate, Rating, ReviewCycle
 from flows.models.deadlines import AccountabilityReferral, DayOff, Notification, Reminder, ReminderKind
 from flows.models.excel import ExcelJob, JobDirection, JobState
@@ -73,6 +82,13 @@ from flows.models.spotchecks import (
 from flows.models.states import MeetingState, PersonResultSource, RatingSource, SettlementState
 
 __all__ = [
+    "AcceptanceCheck",
+    "ConsolidationMilestone",
+    "ConsolidationPlan",
+    "Criterion",
+    "DesignationCriterion",
+    "ProgressReport",
+    "TeamMember",
     "Objection",
     "ObjectionState",
     "Publication",
@@ -164,4 +180,4 @@ __all__ = [
     "ReportMeeting",
 ]
 
-from flows.models import consolidation, contacts, duties  # noqa: E402,F401  (issue 20, in progress)
+from flows.models import consolidation, contacts, counts, duties  # noqa: E402,F401  (their models, not re-exported above)

@@ -24,7 +24,7 @@ from flows.models.cycles import Rating, ReviewCycle
 from flows.models.indicators import Indicator, IndicatorTemplate
 from flows.models.organisations import Organisation
 from flows.models.state_groups import Phase, states_in
-from flows.models.states import STAGE_OF_OUTCOME, ItemState, Outcome, Stage
+from flows.models.states import STAGE_OF_OUTCOME, ItemState, Outcome, RecheckState, Stage
 
 # What the reviewer may decide for each rating (seed 001 §4): outstanding work is commended; weak work is
 # criticised and rectified with a deadline; duties not fulfilled with serious consequences lead to accountability.
@@ -299,6 +299,19 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
     return_comment = models.TextField(_("reason for returning"), blank=True)
     extension_due = models.DateField(_("extension asked until"), null=True, blank=True)
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    # 整改方案: optional, written by the owner before reporting (revisions are in the audit trail)
+    plan = models.TextField(_("rectification plan"), blank=True)
+    plan_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("plan written by"),
+    )
+    plan_at = models.DateTimeField(_("plan written at"), null=True, blank=True)
+    # 回头看: the date the scheduled re-check falls due while the item waits for it (the task's own due date)
+    recheck_due = models.DateField(_("re-check due"), null=True, blank=True)
     process = models.OneToOneField(
         "viewflow.Process",
         null=True,
@@ -359,6 +372,136 @@ class RectificationItem(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=ItemState.EXTENSION_REQUESTED, target=ItemState.OPEN)
     def refuse_extension(self):
         """The due date stands."""
+
+    @transition(field=state, source=ItemState.VERIFIED, target=ItemState.OPEN)
+    def reopen(self, *, due, reason):
+        """The re-check (回头看) found the problem back: the item is rectified again by a new due date."""
+        self.due, self.return_comment = due, reason
+        self.verified_by = None
+        self.recheck_due = None
+
+
+class RectificationProgress(models.Model):
+    """An interim progress report (整改进展) on an item before its end: dated, by whom."""
+
+    item = models.ForeignKey(
+        RectificationItem,
+        on_delete=models.CASCADE,
+        related_name="progress_reports",
+        verbose_name=_("rectification item"),
+    )
+    on = models.DateField(_("as of"))
+    text = models.TextField(_("progress"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rectification progress report")
+        verbose_name_plural = _("rectification progress reports")
+        ordering = ["on", "pk"]
+
+    def __str__(self):
+        return f"{self.on} {self.text[:30]}"
+
+
+class ExtensionDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting decision")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class RectificationExtension(models.Model):
+    """One request for a later due date and the reviewer's decision; the dates before and after are kept."""
+
+    item = models.ForeignKey(
+        RectificationItem, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("rectification item")
+    )
+    old_due = models.DateField(_("due date before"))
+    new_due = models.DateField(_("due date asked for"))
+    reason = models.TextField(_("reason for the extension"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=12, choices=ExtensionDecision.choices, default=ExtensionDecision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("reviewer's comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(decision="pending"), name="rectification_one_pending_extension"
+            ),
+            models.CheckConstraint(condition=Q(new_due__gt=F("old_due")), name="rectification_extension_is_later"),
+        ]
+
+    def __str__(self):
+        return f"{self.old_due} → {self.new_due}"
+
+
+class RectificationRecheck(ConcurrentTransitionMixin, models.Model):
+    """The re-check (回头看) of a verified item, scheduled when it is verified: the reviewing side confirms that
+    the rectification holds, or reopens the item with a new due date and the reason."""
+
+    item = models.ForeignKey(
+        RectificationItem, on_delete=models.CASCADE, related_name="rechecks", verbose_name=_("rectification item")
+    )
+    due = models.DateField(_("re-check due"))
+    state = FSMField(_("state"), default=RecheckState.SCHEDULED, choices=RecheckState.choices, protected=True)
+    opened_at = models.DateTimeField(_("task opened at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("re-checked by"),
+    )
+    decided_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
+    comment = models.TextField(_("findings"), blank=True)
+    new_due = models.DateField(_("new due date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("scheduled at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("re-check")
+        verbose_name_plural = _("re-checks")
+        ordering = ["due", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(state="scheduled"), name="rectification_one_scheduled_recheck"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item} {self.due}"
+
+    @property
+    def assessment(self):
+        """The year the item belongs to (whose reviewer takes the re-check)."""
+        return self.item.assessment
+
+    @transition(field=state, source=RecheckState.SCHEDULED, target=RecheckState.CONFIRMED)
+    def confirm(self, *, by, at, comment):
+        self.decided_by, self.decided_at, self.comment = by, at, comment
+
+    @transition(field=state, source=RecheckState.SCHEDULED, target=RecheckState.REOPENED)
+    def reopen(self, *, by, at, comment, new_due):
+        self.decided_by, self.decided_at, self.comment, self.new_due = by, at, comment, new_due
 
 
 class MeasureKind(models.TextChoices):

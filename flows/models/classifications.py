@@ -6,7 +6,9 @@ tables keep how it got there, so that year over year (晋位升级, 后进转化
 * one `ClassificationRecord` per organisation and year: the rating the year's cycle gave, the classification
   derived from it (see `classification_for`), and, when the oversight office corrected it, by whom and why;
 * `WeakAndLaxPeriod`: from the day the office designated an organisation weak and lax to the day it lifted the
-  designation after consolidation (整顿), with both reasons. At most one period per organisation is open.
+  designation after consolidation (整顿), with both reasons. At most one period per organisation is open; the
+  criteria met, the consolidation plan and its acceptance check hang off it (`consolidation.py`), and a period
+  ends only on or after the date of a passed acceptance check (a database constraint).
 
 The rule from rating to classification (seed 002: 上级党组织按照“五好”标准对所属基层党组织进行分类定级;
 “巩固先进、推动一般、整顿后进”): a year rated 好 makes the organisation advanced (先进); 较好 and 一般 make it
@@ -102,6 +104,8 @@ class WeakAndLaxPeriod(models.Model):
     end = models.DateField(_("lifted on"), null=True, blank=True)
     reason = models.TextField(_("reason for the designation"))
     end_reason = models.TextField(_("reason for lifting"), blank=True)
+    # the date of the passed acceptance check (验收) that allows lifting: see flows/models/consolidation.py
+    accepted_on = models.DateField(_("acceptance check passed on"), null=True, blank=True)
     designated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -124,6 +128,11 @@ class WeakAndLaxPeriod(models.Model):
                 condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
                 name="weak_and_lax_ends_after_start",
                 violation_error_message=_("The designation cannot be lifted before it began."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(accepted_on__isnull=False, end__gte=models.F("accepted_on")),
+                name="weak_and_lax_lifted_after_acceptance",
+                violation_error_message=_("The designation is lifted only after a passed acceptance check."),
             ),
         ]
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,13 @@ class ReviewCycle(ConcurrentTransitionMixin, models.Model):
     average_min = models.DecimalField(_("average from"), max_digits=5, decimal_places=2, default=Decimal(60))
     good_cap_percent = models.DecimalField(
         _("cap on the share of good (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # 回头看: how long after an item is verified its re-check falls due (issue 20)
+    recheck_interval_days = models.PositiveSmallIntegerField(
+        _("re-check after (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("A verified rectification item is re-checked (回头看) this many days later."),
     )
     social_source = models.CharField(
         _("source of the social evaluation"),

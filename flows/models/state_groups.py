@@ -25,12 +25,16 @@ import enum
 from flows.models.states import (
     STAGE_OF_OUTCOME,
     CampaignState,
+    ConsolidationState,
     CycleState,
+    DutyListState,
     InspectionState,
     ItemState,
     MeetingState,
+    MilestoneState,
     ObjectionState,
     PlanState,
+    RecheckState,
     SettlementState,
     Stage,
 )
@@ -67,6 +71,11 @@ PHASES = {
         ItemState.EXTENSION_REQUESTED: WAITING,  # the owner asked for more time; the reviewer decides
         ItemState.VERIFIED: DONE,
     },
+    RecheckState: {  # issue 20: 回头看
+        RecheckState.SCHEDULED: WAITING,  # waits for its date, then for the reviewing side
+        RecheckState.CONFIRMED: DONE,
+        RecheckState.REOPENED: DONE,  # the item itself is under way again
+    },
     CycleState: {
         CycleState.DRAFT: UNDER_WAY,
         CycleState.OPEN: UNDER_WAY,  # its assessments are under way
@@ -101,6 +110,20 @@ PHASES = {
         MeetingState.APPRAISAL_CLOSED: WAITING,  # the office confirms the results
         MeetingState.CONFIRMED: DONE,
     },
+    DutyListState: {
+        DutyListState.DRAFT: UNDER_WAY,  # the organisation's secretary edits its duty list and yearly tasks
+        DutyListState.CONFIRMED: DONE,
+    },
+    ConsolidationState: {
+        ConsolidationState.DRAFT: UNDER_WAY,  # the superior office draws up the consolidation plan
+        ConsolidationState.UNDER_WAY: UNDER_WAY,  # the organisation works through the milestones
+        ConsolidationState.ACCEPTED: WAITING,  # passed the acceptance check; the office lifts the designation
+        ConsolidationState.LIFTED: DONE,
+    },
+    MilestoneState: {
+        MilestoneState.OPEN: UNDER_WAY,  # the secretary reports progress
+        MilestoneState.DONE: DONE,
+    },
     ObjectionState: {
         ObjectionState.OPEN: WAITING,  # raised; the office upholds or dismisses it
         ObjectionState.UPHELD: DONE,
@@ -112,6 +135,7 @@ PHASES = {
 MACHINES = {
     "flows.assessment": Stage,
     "flows.rectificationitem": ItemState,
+    "flows.rectificationrecheck": RecheckState,
     "flows.reviewcycle": CycleState,
     "flows.campaign": CampaignState,
     "flows.spotcheckplan": PlanState,
@@ -119,6 +143,9 @@ MACHINES = {
     "flows.objection": ObjectionState,
     "flows.ratingsettlement": SettlementState,
     "flows.reportmeeting": MeetingState,
+    "flows.consolidationplan": ConsolidationState,
+    "flows.consolidationmilestone": MilestoneState,
+    "flows.dutylist": DutyListState,
 }
 
 # Named subsets, for readers that ask more than the phase (an assessment's stage strip; what needs a plan drawn).

@@ -39,6 +39,12 @@ class ItemState(models.TextChoices):
     EXTENSION_REQUESTED = "extension_requested", _("Extension requested, awaiting decision")
 
 
+class RecheckState(models.TextChoices):  # issue 20: a verified item's re-check (回头看)
+    SCHEDULED = "scheduled", _("Scheduled")
+    CONFIRMED = "confirmed", _("Confirmed: the rectification holds")
+    REOPENED = "reopened", _("Reopened: the problem is back")
+
+
 class CycleState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     OPEN = "open", _("Open")
@@ -94,3 +100,26 @@ class MeetingState(models.TextChoices):
 class PersonResultSource(models.TextChoices):
     MEETING = "meeting", _("Report-and-review meeting")
     ORGANISATION = "organisation", _("The organisation's assessment")
+
+
+class DutyListState(models.TextChoices):
+    """An organisation's duty list for a cycle (责任清单, issue 20): drafted, then confirmed by its secretary."""
+
+    DRAFT = "draft", _("Being drafted")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class ConsolidationState(models.TextChoices):
+    """A weak-and-lax organisation's consolidation plan (整顿方案, issue 20)."""
+
+    DRAFT = "draft", _("Plan being drawn up")
+    UNDER_WAY = "under_way", _("Consolidation under way")
+    ACCEPTED = "accepted", _("Passed the acceptance check")
+    LIFTED = "lifted", _("Designation lifted")
+
+
+class MilestoneState(models.TextChoices):
+    """One milestone of a consolidation plan (issue 20)."""
+
+    OPEN = "open", _("Being worked on")
+    DONE = "done", _("Reported done")

@@ -1,13 +1,16 @@
 """The cycle dashboard: the whole year at a glance for the oversight office and reviewers.
 
-Every figure comes from a handful of grouped queries over the cycle's assessments (by stage, rating, sector and
-level at once), so the page costs the same number of queries for 60 organisations or 100,000. The drill-down
-list is one more query, capped. Only organisations the user may see are counted.
+The counts by stage, rating, sector and level come from the counts kept in step with every step
+(`flows.models.counts`): the rows at the top of each subtree the user may see, a few hundred rows however many
+organisations there are, plus the organisations seen one by one (their own role, a guided organisation) read
+directly. The rest is a handful of queries more (rectification items, spot checks, the ranking, the capped
+drill-down list), so the page costs the same number of queries for 60 organisations or 100,000. Only
+organisations the user may see are counted.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from flows.domain.scoring import good_count_exceeds_cap
 from flows.models import (
@@ -21,6 +24,7 @@ from flows.models import (
     Sector,
     Stage,
 )
+from flows.models.counts import AssessmentCount
 from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, count_by_phase, phase_of
@@ -108,12 +112,61 @@ def _assessments(cycle, user, f: Filters):
     return qs
 
 
+def _minimal(paths) -> list[str]:
+    """The paths not inside another one of them (each subtree counted once)."""
+    kept: list[str] = []
+    for p in sorted(set(paths), key=lambda p: (len(p), p)):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return sorted(kept)
+
+
+def _counted_groups(cycle, user, f: Filters) -> list[tuple]:
+    """(state, rating, sector, level, n) of the assessments the dashboard counts: from the kept counts at the top
+    of each visible subtree (within the subtree filter), and the organisations visible one by one read directly."""
+    scope = access.scope_for(user)
+    within = f.subtree.path if f.subtree is not None else None
+    if scope.superuser or access.can_manage_cycle(user, cycle):
+        tops, singles = [within or ""], set()
+    else:
+        view = _minimal(scope.view_paths)
+        if within is None:
+            tops = view
+        elif any(within.startswith(p) for p in view):
+            tops = [within]
+        else:
+            tops = [p for p in view if p.startswith(within)]
+        singles = scope.own_ids | scope.guided_ids
+    groups = []
+    if tops:
+        kept = AssessmentCount.objects.filter(cycle=cycle, node__in=tops)
+        if f.sector:
+            kept = kept.filter(sector=f.sector)
+        if f.level:
+            kept = kept.filter(level=f.level)
+        groups += kept.values_list("state", "rating", "sector", "level").annotate(total=Sum("n")).order_by()
+    if singles:
+        one_by_one = Assessment.objects.filter(cycle=cycle, organisation_id__in=singles)
+        for top in tops:
+            one_by_one = one_by_one.exclude(subtree_q(top, prefix="organisation__"))
+        if within is not None:
+            one_by_one = one_by_one.filter(subtree_q(within, prefix="organisation__"))
+        if f.sector:
+            one_by_one = one_by_one.filter(organisation__sector=f.sector)
+        if f.level:
+            one_by_one = one_by_one.filter(organisation__level=f.level)
+        groups += (
+            one_by_one.values_list("state", "rating", "organisation__sector", "organisation__level")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    return [g for g in groups if g[-1]]
+
+
 def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
     rags = stage_rags(cycle)
     base = _assessments(cycle, user, f)
-    groups = list(
-        base.values_list("state", "rating", "organisation__sector", "organisation__level").annotate(n=Count("pk"))
-    )
+    groups = _counted_groups(cycle, user, f)
     total = sum(n for *_k, n in groups)
     by_stage = {s.value: 0 for s in Stage}
     by_rating = {r.value: 0 for r in Rating}

@@ -2,16 +2,18 @@
 years recorded, with who moved up a level (晋位升级), which backward organisations moved up (后进转化), who slipped
 down, and the weak-and-lax list (软弱涣散) with how long each has been on it.
 
-Every figure is a grouped query over `ClassificationRecord` (by year, rating and classification; by the subtree of
-each organisation directly under the root and the move between two years), so the page costs the same number of
-queries for 50 organisations or 100,000. Lists are capped; the table of organisations is paged.
+The figures come from the counts kept with the classification records (`flows.models.counts`: per leading
+organisation, by year, rating and classification, and by the move between two years): the rows at the root, and
+at each organisation directly under it (plus those organisations' own records), so the page costs the same
+number of queries, and reads about as many rows, for 50 organisations or 100,000. Lists are capped; the table
+of organisations is paged.
 """
 
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
-from django.db.models.functions import Substr
+from django.db.models.functions import Length
 
 from flows.models import (
     CLASSIFICATION_LEVEL,
@@ -21,7 +23,8 @@ from flows.models import (
     Rating,
     WeakAndLaxPeriod,
 )
-from flows.models.organisations import subtree_q
+from flows.models.counts import ClassificationCount, MoveCount
+from flows.models.organisations import path_successor, subtree_q
 from flows.models.people import today
 
 YEARS_SHOWN = 5
@@ -74,7 +77,8 @@ def _records(root: Organisation):
 
 def select(root: Organisation, params) -> Selection:
     """Which years to compare and which list to open, from the query string (bad values fall back quietly)."""
-    years = list(_records(root).order_by("-year").values_list("year", flat=True).distinct()[:YEARS_SHOWN])
+    kept = ClassificationCount.objects.filter(node=root.path, n__gt=0)
+    years = list(kept.order_by("-year").values_list("year", flat=True).distinct()[:YEARS_SHOWN])
     years.reverse()
     try:
         year = int(params.get("year", ""))
@@ -109,22 +113,38 @@ def year_over_year(s: Selection, *, page=1) -> dict:
         y: {"classes": dict.fromkeys(Classification.values, 0), "ratings": dict.fromkeys(Rating.values, 0)}
         for y in s.years
     }
-    for year, rating, classification, n in (
-        records.filter(year__in=s.years).values_list("year", "rating", "classification").annotate(n=Count("pk"))
-    ):
+    for year, rating, classification, n in ClassificationCount.objects.filter(
+        node=root.path, year__in=s.years, n__gt=0
+    ).values_list("year", "rating", "classification", "n"):
         by_year[year]["classes"][classification] += n
         if rating:
             by_year[year]["ratings"][rating] += n
 
-    # movement between the two years, per subtree directly under the root
+    # movement between the two years, per subtree directly under the root: the kept counts under each of them, and
+    # their own records
     branches: dict[str, dict] = {}
     totals = dict.fromkeys(MOVES, 0)
     if s.year is not None and s.previous is not None:
         width = len(root.path) + root.steplen
-        grouped = (
-            _with_previous(records.filter(year=s.year), s.previous)
-            .annotate(branch=Substr("organisation__path", 1, width))
-            .values_list("branch", "classification", "previous")
+        under = (
+            Q(node__gt=root.path, node__lt=path_successor(root.path)) if root.path else Q(node__gt="")
+        )  # the kept rows of the organisations directly under the root
+        grouped = [
+            (node, new, old, n)
+            for node, new, old, n in MoveCount.objects.annotate(width=Length("node"))
+            .filter(under, width=width, year=s.year, previous_year=s.previous, n__gt=0)
+            .values_list("node", "classification", "previous", "n")
+        ]
+        present = ClassificationCount.objects.annotate(width=Length("node")).filter(
+            under, width=width, year=s.year, n__gt=0
+        )
+        grouped += [(node, None, None, 0) for node in present.values_list("node", flat=True).distinct()]
+        grouped += list(
+            _with_previous(
+                records.filter(year=s.year, organisation__depth=root.depth + 1),
+                s.previous,
+            )
+            .values_list("organisation__path", "classification", "previous")
             .annotate(n=Count("pk"))
         )
         for branch, new, old, n in grouped:

@@ -10,7 +10,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from flows.domain import numbers, scoring
@@ -31,9 +31,11 @@ from flows.models import (
     RoleAssignment,
     Stage,
 )
+from flows.models.assessments import ExtensionDecision, RectificationExtension, RectificationRecheck
 from flows.models.people import today
 from flows.models.state_groups import STAGES_BEFORE_OUTCOME, Phase, phase_of
 from flows.policy import access, steps
+from flows.policy import rectification as _rectification_steps  # noqa: F401 - registers its rules in the table
 from flows.selectors import results
 from flows.services import handoffs
 from flows.services import results as results_services
@@ -418,7 +420,10 @@ def extension_request(*, item, by, due, reason: str, activation=None):
     if not reason.strip():
         raise ValidationError({"reason": _("Say why more time is needed.")})
     params = {"due": due, "reason": reason.strip()}
+    old_due = it.due
     step_take(it, "request_extension", by=by, params=params, comment=f"{due} {reason.strip()}")
+    # the request and its decision are kept beside the item, with the date it had before (延期记录)
+    RectificationExtension.objects.create(item=it, old_due=old_due, new_due=due, reason=reason.strip(), requested_by=by)
     task_complete(it.process, "RectificationItemFlow.report", by=by, activation=activation)
     return it
 
@@ -430,6 +435,17 @@ def extension_decide(*, item, by, grant: bool, comment="", activation=None):
     if not grant and not comment.strip():
         raise ValidationError({"comment": _("Say why the extension is refused.")})
     step_take(it, "grant_extension" if grant else "refuse_extension", by=by, comment=comment.strip())
+    RectificationExtension.objects.filter(item=it, decision=ExtensionDecision.PENDING).update(
+        decision=ExtensionDecision.APPROVED if grant else ExtensionDecision.REFUSED,
+        decided_by=by,
+        decided_at=timezone.now(),
+        comment=comment.strip(),
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        title = (_("Extension granted: %(problem)s") if grant else _("Extension refused: %(problem)s")) % {
+            "problem": it.problem[:40]
+        }
+    handoffs.notify([it.owner], title, f"/rectification/items/{it.pk}/")
     task_complete(it.process, "RectificationItemFlow.decide_extension", by=by, activation=activation)
     return it
 
@@ -446,6 +462,7 @@ def rectification_verify(*, item, by, verified: bool, comment="", activation=Non
         with translation.override(settings.LANGUAGE_CODE):
             title = _("Rectification item verified: %(problem)s") % {"problem": it.problem[:40]}
         handoffs.notify([it.owner], title, f"/assessments/{it.assessment_id}/")
+        _recheck_schedule(it, by=by)
     else:
         step_take(
             it,
@@ -464,6 +481,16 @@ def rectification_verify(*, item, by, verified: bool, comment="", activation=Non
         if open_task(a.process, "AssessmentFlow.await_rectification") is not None:
             handle_run(a.process, "AssessmentFlow.await_rectification")
     return it
+
+
+def _recheck_schedule(item, *, by) -> RectificationRecheck:
+    """回头看: a verified item is re-checked after the cycle's interval; the sweep opens the task on that day."""
+    due = today() + datetime.timedelta(days=item.assessment.cycle.recheck_interval_days)
+    recheck = RectificationRecheck.objects.create(item=item, due=due)
+    item.recheck_due = due
+    item.save(update_fields=["recheck_due"])
+    audit_record(actor=by, action="rectification.recheck_scheduled", subject=item, to_value=str(due))
+    return recheck
 
 
 def measure_propose(*, assessment, by, kind: str, persons, reason: str) -> AccountabilityMeasure:

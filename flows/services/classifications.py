@@ -11,6 +11,8 @@ from flows.models import (
     AuditEntry,
     Classification,
     ClassificationRecord,
+    Criterion,
+    DesignationCriterion,
     Organisation,
     RecordSource,
     ReviewCycle,
@@ -19,7 +21,9 @@ from flows.models import (
 )
 from flows.models.people import today
 from flows.policy import access
+from flows.selectors import consolidation as consolidation_reads
 from flows.selectors import results
+from flows.services import consolidation, counts
 from flows.services.audit import audit_record
 
 
@@ -49,7 +53,10 @@ def classifications_record_cycle(*, cycle: ReviewCycle, by) -> int:
     records written."""
     conn = transaction.get_connection()
     assert conn.in_atomic_block, "classifications are recorded inside the closing transaction"
-    rated = list(results.cycle_results(cycle).values_list("organisation_id", "rating", "organisation__weak_and_lax"))
+    rated = list(results.cycle_results(cycle).values_list("organisation_id", "rating"))
+    # weak and lax for the year: on the list at its end, not lifted after a passed acceptance check (整顿验收)
+    weak_ids = consolidation_reads.weak_in_year([o for o, _r in rated], cycle.year)
+    rated = [(o, r, o in weak_ids) for o, r in rated]
     existing = {
         r.organisation_id: r
         for r in ClassificationRecord.objects.filter(year=cycle.year, organisation_id__in=[o for o, _r, _w in rated])
@@ -123,11 +130,13 @@ def classification_correct(*, organisation: Organisation, year: int, classificat
         organisation=organisation, year=year
     ).first() or ClassificationRecord(organisation=organisation, year=year)
     before = record.classification
+    counted = counts.records_before(organisation.pk)
     record.classification = classification
     record.source = RecordSource.OFFICE
     record.reason = reason.strip()
     record.recorded_by = by
     record.save()
+    counts.records_after(organisation.pk, counted)
     audit_record(
         actor=by,
         action="classification.correct",
@@ -149,9 +158,29 @@ def _date(value, field):
         raise ValidationError({field: _("Enter a date such as 2025-03-01.")}) from None
 
 
+def _criteria(criteria, other: str) -> list[tuple[str, str]]:
+    """The criteria met, as (criterion, note) pairs; "other" needs its description."""
+    chosen = []
+    for c in dict.fromkeys(criteria):
+        if c not in Criterion.values:
+            raise ValidationError({"criteria": _("Choose the criteria from the list.")})
+        chosen.append((c, other.strip() if c == Criterion.OTHER else ""))
+    if other.strip() and Criterion.OTHER not in dict(chosen):
+        chosen.append((Criterion.OTHER, other.strip()))
+    if not chosen:
+        raise ValidationError({"criteria": _("Tick at least one criterion the organisation met.")})
+    if any(c == Criterion.OTHER and not note for c, note in chosen):
+        raise ValidationError({"other": _("Describe the other criterion.")})
+    return chosen
+
+
 @transaction.atomic
-def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by) -> WeakAndLaxPeriod:
-    """Put an organisation on the weak-and-lax list (软弱涣散) from `start`, under consolidation."""
+def weak_and_lax_designate(
+    *, organisation: Organisation, start, reason: str, by, criteria=None, other: str = ""
+) -> WeakAndLaxPeriod:
+    """Put an organisation on the weak-and-lax list (软弱涣散) from `start`, under consolidation. `criteria`: the
+    listed criteria it met (`Criterion` values; "other" with its description in `other`); None only for the
+    designations recorded before criteria were kept."""
     _oversee_or_refuse(
         by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
     )
@@ -160,10 +189,14 @@ def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by
         raise ValidationError({"start": _("The date cannot lie in the future.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for the designation.")})
+    chosen = _criteria(criteria, other) if criteria is not None else []
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if WeakAndLaxPeriod.objects.filter(organisation=org, end__isnull=True).exists():
         raise ValidationError(_("This organisation is already on the weak-and-lax list."))
     period = WeakAndLaxPeriod.objects.create(organisation=org, start=start, reason=reason.strip(), designated_by=by)
+    DesignationCriterion.objects.bulk_create(
+        [DesignationCriterion(period=period, criterion=c, note=note) for c, note in chosen]
+    )
     Organisation.objects.filter(pk=org.pk).update(weak_and_lax=True)
     audit_record(
         actor=by,
@@ -178,7 +211,10 @@ def weak_and_lax_designate(*, organisation: Organisation, start, reason: str, by
 
 @transaction.atomic
 def weak_and_lax_lift(*, organisation: Organisation, end, reason: str, by) -> WeakAndLaxPeriod:
-    """Take an organisation off the weak-and-lax list once consolidation has succeeded (整顿转化)."""
+    """Take an organisation off the weak-and-lax list once consolidation has succeeded (整顿转化): only after its
+    consolidation plan passed the acceptance check (验收), on or after the check's date — from every door (the
+    screen, the roster import, a shell), since the plan's `lift` step exists only from `accepted` and the database
+    refuses a period that ends without the check's date."""
     _oversee_or_refuse(
         by, organisation, _("Only the oversight office over this organisation keeps the weak-and-lax list.")
     )
@@ -193,6 +229,8 @@ def weak_and_lax_lift(*, organisation: Organisation, end, reason: str, by) -> We
         raise ValidationError(_("This organisation is not on the weak-and-lax list."))
     if end < period.start:
         raise ValidationError({"end": _("The designation cannot be lifted before it began.")})
+    consolidation.lift_step(period=period, end=end, by=by)
+    period.refresh_from_db(fields=["accepted_on"])
     period.end, period.end_reason, period.lifted_by = end, reason.strip(), by
     period.save()
     Organisation.objects.filter(pk=org.pk).update(weak_and_lax=False)

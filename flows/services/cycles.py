@@ -24,7 +24,7 @@ from flows.models import (
 from flows.models.organisations import subtree_q
 from flows.models.state_groups import Phase, states_in
 from flows.policy import access, steps
-from flows.services import classifications, indicators, notifications
+from flows.services import classifications, counts, indicators, notifications
 from flows.services.audit import audit_record
 from flows.services.steps import step_take
 
@@ -213,6 +213,7 @@ def _launch_chunk(cycle: ReviewCycle, chunk: int) -> int:
             for a_id in Assessment.objects.filter(cycle=cycle, organisation_id__in=org_ids).values_list("pk", flat=True)
         ]
     )
+    counts.assessments_added(cycle, org_ids)
     notifications.cycle_changed(cycle.pk)  # open dashboards redraw as the launch progresses
     ReviewCycle.objects.filter(pk=cycle.pk).update(launch_done=Assessment.objects.filter(cycle=cycle).count())
     return len(orgs)
@@ -239,6 +240,8 @@ def cycle_close(*, by, cycle: ReviewCycle, force=False, reason="") -> ReviewCycl
         c, "close", by=by, action="cycle.close", params={"reason": reason.strip()}, comment=reason.strip(), stale=wrong
     )
     classifications.classifications_record_cycle(cycle=c, by=by)
+    counts.classifications_rebuild(year=c.year)  # the year's records were written in bulk
+    counts.cycle_counts_rebuild(c)  # the closed year's figures, recounted once (also after bulk-written years)
     return c
 
 

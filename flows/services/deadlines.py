@@ -9,7 +9,7 @@ Escalations are written into the assessment's history, so that they can serve as
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +23,7 @@ from flows.domain.calendar import rag, rag_bounds  # noqa: F401 - read by the sw
 from flows.flow_registry import flow_class
 from flows.models import (
     AccountabilityReferral,
+    ItemState,
     Notification,
     OfficeMembership,
     OfficeRole,
@@ -34,6 +35,7 @@ from flows.models import (
 from flows.policy import steps
 from flows.services.assessments import measure_decide, measure_propose
 from flows.services.audit import audit_record
+from flows.services.rectification import rechecks_open_due
 from flows.services.tasks import AlreadyHandled, flow_start, task_complete
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -96,8 +98,10 @@ def _email_on_commit(recipients, title, link):
 
 
 def deadlines_sweep(today: datetime.date | None = None) -> int:
-    """Send what is due today: reminders before due dates, escalations after them. Returns how many steps."""
+    """Send what is due today: reminders before due dates, escalations after them, and open the re-checks (回头看)
+    that fall due. Returns how many steps."""
     today = today or timezone.localdate()
+    opened = rechecks_open_due(today)
     done = {(r.task_id, r.kind) for r in Reminder.objects.filter(task__status__in=OPEN).only("task_id", "kind")}
     steps = 0
     tasks = Task.objects.filter(status__in=OPEN, flow_task_type="HUMAN").select_related(*selectors.task_related())
@@ -107,6 +111,10 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
         assessment, item = selectors.task_subject(task)
         if assessment is None:
             continue
+        if item is not None and item.state == ItemState.EXTENSION_REQUESTED:
+            continue  # the clock waits while the reviewer decides on a request for more time (延期申请)
+        if item is not None and task.flow_task.name == "recheck":
+            continue  # the reviewing side's re-check (回头看) is not chased along the assessed organisation's chain
         due = item.due if item else selectors.stage_due(assessment)
         if due is None:
             continue
@@ -121,7 +129,7 @@ def deadlines_sweep(today: datetime.date | None = None) -> int:
         for kind in wanted:
             if (task.pk, kind) not in done and _record(kind, task, assessment, due, item):
                 steps += 1
-    return steps
+    return steps + opened
 
 
 @transaction.atomic
@@ -146,6 +154,10 @@ def referral_propose(*, referral, by, kind, persons, reason, activation=None):
         raise AlreadyHandled()
     if not steps.allows(by, "referral.propose", r):
         raise PermissionDenied(_("Only the oversight office proposes accountability measures."))
+    if r.item.state == ItemState.EXTENSION_REQUESTED:
+        raise ValidationError(
+            {"reason": _("The owner has asked for more time; wait for the reviewer's decision on the extension.")}
+        )
     m = measure_propose(assessment=r.item.assessment, by=by, kind=kind, persons=persons, reason=reason)
     r.measure = m
     r.save(update_fields=["measure"])

@@ -112,6 +112,15 @@ def demo_load(*, by=None, path: Path = DEMO_FILE) -> LoadReport:
         report.created["people"] += 1
     report.created["roles"] = RoleAssignment.objects.count() - roles_before
     report.created["cycles"] = len(demo_past_cycles()) + int(demo_cycle(path=path) is not None)
+    from flows.services.contacts_demo import demo_contacts  # issue 20: 联系点, 走访
+
+    demo_contacts()
+    from flows.services.consolidation_demo import demo_consolidation  # issue 20: 整顿
+
+    demo_consolidation()
+    from flows.services.rectification_demo import demo_rectification  # issue 20: 整改方案, 延期, 回头看
+
+    demo_rectification()
     return report
 
 
@@ -231,6 +240,9 @@ def demo_cycle(*, path: Path = DEMO_FILE):
     _demo_spot_check()
     _demo_staffing(cycle, officer)
     _demo_meetings(cycle)
+    from flows.services.duties import demo_duties  # issue 20: 责任清单
+
+    demo_duties(cycle)
     return cycle
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from treebeard.exceptions import InvalidMoveToDescendant
 
 from flows.models import Guidance, Organisation
+from flows.services import counts
 from flows.services.audit import audit_record
 
 TREE_FIELDS = ("path", "depth", "numchild")
@@ -84,6 +85,9 @@ def organisation_create(*, by, leading: Organisation | None, **fields) -> Organi
 def organisation_update(*, by, organisation: Organisation, leading=..., **fields) -> Organisation:
     """Change an organisation's attributes and, if `leading` is given, move it under a new leading one."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    from flows.services.consolidation import flag_change_refused  # noqa: PLC0415 (issue 20: lifting needs 验收)
+
+    flag_change_refused(org, fields)
     for name, value in fields.items():
         if name not in EDITABLE_FIELDS:
             raise ValidationError(_("%(field)s cannot be changed here.") % {"field": name})
@@ -93,6 +97,8 @@ def organisation_update(*, by, organisation: Organisation, leading=..., **fields
             audit_record(actor=by, action=f"organisation.{name}", subject=org, from_value=old, to_value=value)
     _full_clean(org)
     org.save(update_fields=[f for f in fields] or None)
+    if {"sector", "level"} & set(fields):
+        counts.organisation_changed(org, moved=False)
     if leading is not ...:
         org = organisation_set_leading(by=by, organisation=org, leading=leading)
     return org
@@ -114,6 +120,7 @@ def organisation_set_leading(*, by, organisation: Organisation, leading: Organis
     except InvalidMoveToDescendant as exc:
         raise ValidationError({"leading": _("The leading chain would loop.")}) from exc
     org.refresh_from_db()
+    counts.organisation_changed(org, moved=True)
     audit_record(
         actor=by,
         action="organisation.leading",

@@ -30,6 +30,7 @@ from flows.models import (
 from flows.models.state_groups import STAGES_BEFORE_OUTCOME
 from flows.policy import access
 from flows.selectors import results
+from flows.services import counts
 from flows.services.audit import audit_record
 from flows.services.classifications import sync_current
 from flows.services.steps import step_take
@@ -150,8 +151,10 @@ def rating_change(*, assessment: Assessment, to: str, reason: str, source: str, 
     caller's transaction, on a locked assessment."""
     assert transaction.get_connection().in_atomic_block
     before = assessment.rating
+    counted = counts.before_change(assessment)
     assessment.rating = to
     assessment.save(update_fields=["rating", "updated_at"])
+    counts.after_change(assessment, counted)
     change = RatingChange.objects.create(
         assessment=assessment, source=source, rating_before=before, rating_after=to, reason=reason, changed_by=by
     )
@@ -177,6 +180,7 @@ def _classification_follows(assessment: Assessment, change: RatingChange) -> Non
     )
     if record is None:
         return
+    counted = counts.records_before(assessment.organisation_id)
     weak = assessment.organisation.weak_and_lax
     derived = classification_for(change.rating_after, weak_and_lax=weak)
     before = record.classification
@@ -187,6 +191,7 @@ def _classification_follows(assessment: Assessment, change: RatingChange) -> Non
         record.reason = f"{RatingSource(change.source).label}：{change.reason}"
         fields += ["classification", "reason"]
     record.save(update_fields=fields)
+    counts.records_after(assessment.organisation_id, counted)
     if record.classification != before:
         audit_record(
             actor=change.changed_by,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from flows.policy import steps
+from flows.services import counts
 from flows.services.audit import audit_record
 from flows.services.tasks import AlreadyHandled
 
@@ -45,8 +46,10 @@ def step_take(
     if not can_proceed(method):
         raise unmet or ValidationError(_("This step cannot be taken yet: something it needs is missing."))
     before = subject.state
+    counted = counts.before_change(subject)  # the dashboard's counts move in this transaction too
     result = method(**(params or {}))
     subject.save()
+    counts.after_change(subject, counted)
     audit_record(
         actor=None if system and by is None else by,
         action=action or steps.step_name(subject, step),

@@ -37,6 +37,7 @@ ENTRIES = [
     ("archive", _("Done"), ("archive",), None),
     ("cycle_list", _("Review cycles"), ("cycle_list",), None),
     ("campaign_list", _("Evaluations"), ("campaign_list",), None),
+    ("duties_home", _("Duty lists"), ("duties_home", "duty_overview", "duty_list_detail", "duty_list_edit"), None),
     (
         "meeting_list",
         _("Report-and-review meetings"),
@@ -45,6 +46,13 @@ ENTRIES = [
     ),
     ("spotcheck_list", _("Spot checks"), ("spotcheck_list",), None),
     ("year_over_year", _("Year over year"), ("year_over_year",), "may_see_year_over_year"),
+    # a leader of an organisation that leads others keeps contact points below it; an officer keeps the ledger
+    (
+        "contacts_mine",
+        _("Contact points"),
+        ("contacts_mine", "contacts_offices", "contacts_office", "contacts_organisation"),
+        "may_see_year_over_year",
+    ),
     ("organisation_tree", _("Organisations"), ("organisation_tree",), None),
     ("annual_report_list", _("Written reports"), ("annual_report_list", "annual_report"), None),
     ("excel_home", _("Excel"), ("excel_home",), None),

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from flows.models import Level, ReviewCycle, Sector, Stage
 from flows.policy import access
+from flows.selectors import contacts as contacts_selectors
 from flows.selectors import dashboards
 
 
@@ -40,6 +41,8 @@ def cycle_dashboard(request, pk):
             "levels": Level.choices,
             "stage_choices": Stage.choices,
             "may_manage": access.can_manage_cycle(request.user, cycle),
+            # organisations without a contact leader / a visit this year (officers of the cycle's office only)
+            "contacts_panel": contacts_selectors.dashboard_panel(request.user, cycle),
         },
     )
 

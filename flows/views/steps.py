@@ -10,13 +10,16 @@ from django.views import View
 
 from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
+from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
 from flows.selectors.holders import next_steps, pass_on_choices
 from flows.services import assessments as services
+from flows.services import rectification as rectification_services
 from flows.services.evidence import files_removed_on_failure
 from flows.services.tasks import AlreadyHandled
 from flows.views.tasks import already_handled
 from forms import assessments as forms
+from forms import rectification as rectification_forms
 
 
 def next_step_words(process) -> list[str]:
@@ -287,7 +290,8 @@ class ReportRectificationView(StepView):
         return self.item().assessment
 
     def context(self, **extra):
-        return super().context(item=self.item(), **extra)
+        (item,) = rectification_selectors.items_in_depth([self.item()])
+        return super().context(item=item, **extra)
 
     def blank_form(self):
         return forms.ReportForm()
@@ -349,6 +353,29 @@ class DecideExtensionView(ReportRectificationView):
             activation=self.request.activation,
         )
         return _("The extension has been granted.") if grant else _("The extension was refused.")
+
+
+class RecheckRectificationView(ReportRectificationView):
+    """回头看: the reviewing side confirms that the rectification holds, or reopens the item with a new due date."""
+
+    template_name = "flows/steps/recheck_rectification.html"
+
+    def blank_form(self):
+        return rectification_forms.RecheckForm()
+
+    def act(self):
+        d = self.valid_form(rectification_forms.RecheckForm(self.request.POST))
+        rectification_services.recheck_decide(
+            item=self.item(),
+            by=self.request.user,
+            confirm=self.form.confirm,
+            comment=d["comment"],
+            new_due=d["new_due"],
+            activation=self.request.activation,
+        )
+        if self.form.confirm:
+            return _("The re-check has been recorded: the rectification holds.")
+        return _("The item has been reopened and sent back to its owner.")
 
 
 class GuidanceCommentView(StepView):

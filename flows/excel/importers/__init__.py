@@ -1,5 +1,6 @@
 """The workbook kinds that import: one small module each."""
 
+from flows.excel.importers.contacts import ContactsImporter
 from flows.excel.importers.indicators import IndicatorsImporter
 from flows.excel.importers.organisations import OrganisationsImporter
 from flows.excel.importers.rectification import RectificationImporter
@@ -12,4 +13,5 @@ IMPORTERS = {
     "scores": ScoresImporter,
     "rectification": RectificationImporter,
     "social": SocialImporter,
+    "contacts": ContactsImporter,
 }
