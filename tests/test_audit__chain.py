@@ -58,6 +58,32 @@ def tamper(sql, params=()):
         cursor.execute(sql, params)
 
 
+def rewrite_tail(*, after, rows):
+    """What someone with the database can do: forge the first of `rows` (the rows after `after`, in order), re-hash
+    every one after it and move the head, so that the chain verifies again on its own."""
+    prev = after.hash
+    for r in rows:
+        to_value = "伪造" if r is rows[0] else r.to_value
+        digest = audit_chain.row_hash(
+            r.seq,
+            r.at,
+            r.actor_id,
+            r.action,
+            r.subject_type,
+            r.subject_id,
+            r.from_value,
+            to_value,
+            r.comment,
+            prev_hash=prev,
+        )
+        tamper(
+            "UPDATE flows_auditentry SET to_value = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [to_value, prev, digest, r.pk],
+        )
+        prev = digest
+    tamper("UPDATE flows_audithead SET hash = %s", [prev])
+
+
 def test_rows_chain_and_the_command_says_so_in_chinese(demo):
     rows = write(5)
     seqs = [r.seq for r in rows]
@@ -286,28 +312,7 @@ def test_a_rewritten_history_shows_only_against_a_head_kept_elsewhere(demo):
     rows = write(4)
     kept = f"{rows[-1].seq}:{rows[-1].hash}"
     assert verify("--expect", kept)[0] == 0
-    prev = rows[0].hash
-    audit_guard.lift(connection)
-    for r in rows[1:]:
-        to_value = "伪造" if r is rows[1] else r.to_value
-        digest = audit_chain.row_hash(
-            r.seq,
-            r.at,
-            r.actor_id,
-            r.action,
-            r.subject_type,
-            r.subject_id,
-            r.from_value,
-            to_value,
-            r.comment,
-            prev_hash=prev,
-        )
-        tamper(
-            "UPDATE flows_auditentry SET to_value = %s, prev_hash = %s, hash = %s WHERE id = %s",
-            [to_value, prev, digest, r.pk],
-        )
-        prev = digest
-    tamper("UPDATE flows_audithead SET hash = %s", [prev])
+    rewrite_tail(after=rows[0], rows=rows[1:])
     assert verify()[0] == 0
     status, out = verify("--expect", kept)
     assert status == 1 and f"序号 {rows[-1].seq}，ID {rows[-1].pk}" in out and "此前记录的链尾" in out
