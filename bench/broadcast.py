@@ -180,12 +180,16 @@ def run(*, quick: bool, emit):
                 "Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
                 "Origin": f"http://127.0.0.1:{port}",
             }
-            conns = await _connect_all(f"ws://127.0.0.1:{port}/ws/cycles/{cycle.pk}/", n, headers)
             members = redis.Redis.from_url(redis_url)
+            memory_before = members.info("memory")["used_memory"]
+            conns = await _connect_all(f"ws://127.0.0.1:{port}/ws/cycles/{cycle.pk}/", n, headers)
             for _ in range(300):  # wait until every consumer has joined the cycle's group
                 if members.zcard(f"asgi:group:{cycle_group(cycle.pk)}") >= n:
                     break
                 await asyncio.sleep(0.1)
+            # for the capacity plan: what a connected page costs Redis (its group membership and channel)
+            grown = members.info("memory")["used_memory"] - memory_before
+            print(f"# broadcast: Redis memory per connected websocket {grown / n:.0f} bytes", file=sys.stderr)
             receiving = asyncio.ensure_future(_receive_all(conns))
             await asyncio.sleep(0.2)
             layer = get_channel_layer()
