@@ -51,7 +51,19 @@ def main(argv=None):
     parser.add_argument("--only", help="run only the benchmarks whose name contains this")
     args = parser.parse_args(argv)
     setup_django(os.environ.get("DATABASE_URL"))
-    from bench import annual_report, audit_during_import, ballots, broadcast, dashboard, excel, inbox, launch, yearly
+    from bench import (
+        annual_report,
+        audit_during_import,
+        ballots,
+        broadcast,
+        dashboard,
+        deadline_day,
+        excel,
+        inbox,
+        launch,
+        year_storage,
+        yearly,
+    )
 
     results = []
     for name, fn in [
@@ -64,6 +76,8 @@ def main(argv=None):
         ("yearly", yearly.run),
         ("annual_report", annual_report.run),
         ("audit_during_import", audit_during_import.run),
+        ("deadline_day", deadline_day.run),  # locust runs in a child process, never imported here
+        ("year_storage", year_storage.run),
     ]:
         if args.only and args.only not in name:
             continue

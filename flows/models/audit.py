@@ -169,6 +169,7 @@ class _Linker:
 
     def __init__(self, alias: str):
         self.alias, self.ids, self.everything = alias, [], False
+        self.__qualname__ = "link_after_commit"  # Django names a failed robust hook by it when it logs the failure
 
     def add(self, entries) -> None:
         ids = [e.pk for e in entries]
