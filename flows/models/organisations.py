@@ -131,7 +131,11 @@ class Organisation(MP_Node):
                 name="organisation_path_matches_depth",
             ),
         ]
-        indexes = [models.Index(fields=["sector", "level"])]
+        indexes = [
+            models.Index(fields=["sector", "level"]),
+            # year over year's weak-and-lax list of a subtree: a range over the few flagged, not over the subtree
+            models.Index(fields=["path"], condition=Q(weak_and_lax=True), name="organisation_weak_and_lax"),
+        ]
 
     def __str__(self):
         return self.name

@@ -3,14 +3,15 @@
 The counts by stage, rating, sector and level come from the counts kept in step with every step
 (`flows.models.counts`): the rows at the top of each subtree the user may see, a few hundred rows however many
 organisations there are, plus the organisations seen one by one (their own role, a guided organisation) read
-directly. The rest is a handful of queries more (rectification items, spot checks, the ranking, the capped
-drill-down list), so the page costs the same number of queries for 60 organisations or 100,000. Only
-organisations the user may see are counted.
+directly. The rest is a handful of queries more, each reading rows that do not grow with the organisations:
+rectification items and inspections from their own tables, the ranking from its index (cycle, score, id), and the
+drill-down list one page of 50 at a time, its length taken from the kept counts. So the page costs the same number
+of queries for 60 organisations or 100,000. Only organisations the user may see are counted.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 
 from flows.domain.scoring import good_count_exceeds_cap
 from flows.models import (
@@ -30,9 +31,10 @@ from flows.models.people import today
 from flows.models.state_groups import Phase, count_by_phase, phase_of
 from flows.policy import access
 from flows.selectors import results
+from flows.selectors.paging import counted_page
 
 RANKING_SIZE = 20
-DRILL_LIMIT = 300
+DRILL_PAGE = 50  # rows of the drill-down list on one page
 # what the rectification figures call each phase of an item (the page, its JSON, the plan results, the report)
 RECTIFICATION_FIGURES = {Phase.UNDER_WAY: "open", Phase.WAITING: "reported", Phase.DONE: "verified"}
 
@@ -98,18 +100,37 @@ def rectification_counts(items, *, on) -> dict:
     }
 
 
-def _assessments(cycle, user, f: Filters):
-    qs = Assessment.objects.filter(cycle=cycle)
+def _visible(cycle, user):
+    """The organisations the user may see on this cycle's dashboard; None: all of the cycle's (its office)."""
     scope = access.scope_for(user)
-    if not scope.superuser and not access.can_manage_cycle(user, cycle):
-        qs = qs.filter(organisation_id__in=access.visible_organisations(user).values("pk"))
+    if scope.superuser or access.can_manage_cycle(user, cycle):
+        return None
+    return access.visible_organisations(user)
+
+
+def _organisations_q(f: Filters, *, visible, prefix: str) -> Q:
+    """The organisations the dashboard counts (those visible, within the filters), as conditions on the
+    organisation at `prefix` ("organisation__" from an assessment, "" on the organisations)."""
+    q = Q()
+    if visible is not None:
+        q &= Q(**{f"{prefix}pk__in": visible.values("pk")})
     if f.sector:
-        qs = qs.filter(organisation__sector=f.sector)
+        q &= Q(**{f"{prefix}sector": f.sector})
     if f.level:
-        qs = qs.filter(organisation__level=f.level)
+        q &= Q(**{f"{prefix}level": f.level})
     if f.subtree is not None:
-        qs = qs.filter(subtree_q(f.subtree.path, prefix="organisation__"))
-    return qs
+        q &= subtree_q(f.subtree.path, prefix=prefix)
+    return q
+
+
+_UNREAD = object()
+
+
+def _assessments(cycle, user, f: Filters, *, visible=_UNREAD):
+    """The cycle's assessments the dashboard counts (`visible`: what `_visible` gave, when already read)."""
+    if visible is _UNREAD:
+        visible = _visible(cycle, user)
+    return Assessment.objects.filter(_organisations_q(f, visible=visible, prefix="organisation__"), cycle=cycle)
 
 
 def _minimal(paths) -> list[str]:
@@ -163,9 +184,53 @@ def _counted_groups(cycle, user, f: Filters) -> list[tuple]:
     return [g for g in groups if g[-1]]
 
 
-def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
+def drill_states(rags: dict[str, str], f: Filters) -> list[str]:
+    """The stages the drill-down lists: the one chosen, or those of the chosen 红黄绿 (both: where they meet)."""
+    return [s for s, r in rags.items() if (not f.rag or r == f.rag) and (not f.stage or s == f.stage)]
+
+
+def drill_page(cycle, f: Filters, *, visible, rags, by_stage, page):
+    """One page of the organisations at the chosen stages, in tree order. How many there are comes from the kept
+    counts already read (`by_stage`), so the paginator asks no COUNT; the page costs two queries whatever the size.
+
+    The page's organisations are found the cheaper of two ways, chosen from those counts: when the chosen stages
+    hold many of the organisations, by walking the organisations in tree order (the path index) and looking up each
+    one's assessment (the unique index) until the page is full; when they hold few, by reading those assessments
+    (the (cycle, state) index) and sorting them."""
+    states = drill_states(rags, f)
+    n = sum(by_stage.get(s, 0) for s in states)
+    total = sum(by_stage.values())
+    pager = counted_page(Assessment.objects.none(), n, page, per_page=DRILL_PAGE)
+    start, stop = pager.start_index() - 1, pager.end_index()
+    # the walk starts at the top of the cycle's scope, not at the top of the tree
+    top = Organisation.objects.values_list("path", flat=True).get(pk=cycle.scope_root_id or cycle.office.scope_id)
+    if not n:
+        ids = []
+    elif stop * total / n < n:  # rows walked to fill the page < rows sorted
+        mine = Assessment.objects.filter(cycle=cycle, organisation=OuterRef("pk")).order_by()
+        walk = (
+            Organisation.objects.filter(_organisations_q(f, visible=visible, prefix=""), subtree_q(top))
+            .annotate(stage=Subquery(mine.values("state")[:1]), assessment=Subquery(mine.values("pk")[:1]))
+            .filter(stage__in=states)
+            .order_by("path")
+        )
+        ids = list(walk.values_list("assessment", flat=True)[start:stop])
+    else:
+        sort = _assessments(cycle, None, f, visible=visible).filter(state__in=states).order_by("organisation__path")
+        ids = list(sort.values_list("pk", flat=True)[start:stop])
+    rows = list(Assessment.objects.filter(pk__in=ids).select_related("organisation").order_by("organisation__path"))
+    for a in rows:
+        a.rag = rags.get(a.state, "")
+    pager.object_list = rows
+    return pager
+
+
+def cycle_dashboard(cycle: ReviewCycle, user, f: Filters, *, page=1, lists=True) -> dict:
+    """The figures, and unless `lists` is false (the JSON the page redraws from) the ranking and one page of the
+    drill-down list."""
     rags = stage_rags(cycle)
-    base = _assessments(cycle, user, f)
+    visible = _visible(cycle, user)
+    base = _assessments(cycle, user, f, visible=visible)
     groups = _counted_groups(cycle, user, f)
     total = sum(n for *_k, n in groups)
     by_stage = {s.value: 0 for s in Stage}
@@ -189,28 +254,31 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
     rated = sum(by_rating.values())
     good_share = round(100 * by_rating[Rating.GOOD] / rated, 1) if rated else None
 
-    items = rectification_counts(RectificationItem.objects.filter(assessment__in=base), on=today())
+    # rectification items and inspections are read from their own tables, each looking up its assessment (a
+    # join from the cycle's side would read every assessment of the cycle)
+    in_cycle = base
+    items = rectification_counts(
+        RectificationItem.objects.filter(Exists(in_cycle.filter(pk=OuterRef("assessment_id")))), on=today()
+    )
     inspected = (
-        Inspection.objects.filter(organisation_id__in=base.values("organisation_id"))
+        Inspection.objects.filter(Exists(in_cycle.filter(organisation_id=OuterRef("organisation_id"))))
         .filter(Q(plan__cycle=cycle) | Q(plan__cycle__isnull=True, plan__drawn_at__year=cycle.year))
         .values("organisation_id")
         .distinct()
         .count()
     )
-    ranking = list(
-        results.counted(base)
-        .filter(combined_score__isnull=False)
-        .select_related("organisation")
-        .order_by("-combined_score", "organisation__path")[:RANKING_SIZE]
-    )
-    drill = []
-    if f.stage or f.rag:
-        states = [s for s, r in rags.items() if (not f.rag or r == f.rag) and (not f.stage or s == f.stage)]
-        drill = list(
-            base.filter(state__in=states).select_related("organisation").order_by("organisation__path")[:DRILL_LIMIT]
+    ranking = []
+    if lists:
+        # the ranking index (cycle, combined_score descending, id): the first twenty, not a sort of the cycle
+        ranking = list(
+            results.counted(base)
+            .filter(combined_score__isnull=False)
+            .select_related("organisation")
+            .order_by("-combined_score", "pk")[:RANKING_SIZE]
         )
-        for a in drill:
-            a.rag = rags.get(a.state, "")
+    drill = None
+    if lists and (f.stage or f.rag):
+        drill = drill_page(cycle, f, visible=visible, rags=rags, by_stage=by_stage, page=page)
     return {
         "total": total,
         "stages": [
@@ -236,8 +304,8 @@ def cycle_dashboard(cycle: ReviewCycle, user, f: Filters) -> dict:
             "percent": round(100 * inspected / total, 1) if total else 0,
         },
         "ranking": ranking,
-        "drill": drill,
-        "drill_limit": DRILL_LIMIT,
+        "drill": drill.object_list if drill is not None else [],
+        "drill_page": drill,
     }
 
 

@@ -21,7 +21,7 @@ def _cycle_or_404(user, pk):
 def cycle_dashboard(request, pk):
     cycle = _cycle_or_404(request.user, pk)
     f = dashboards.Filters.from_query(request.GET, request.user)
-    data = dashboards.cycle_dashboard(cycle, request.user, f)
+    data = dashboards.cycle_dashboard(cycle, request.user, f, page=request.GET.get("page"))
     q = f.as_query(stage="", rag="")
     for row in data["sectors"]:
         row["href"] = f.as_query(sector=row["key"], stage="", rag="")
@@ -35,6 +35,7 @@ def cycle_dashboard(request, pk):
             "f": f,
             "q": q,
             "q_amp": f"{q}&" if q else "",
+            "q_drill": f.as_query(),  # the drill-down's pages keep its stage and 红黄绿
             "d": data,
             "chart_data": dashboards.dashboard_json(data),
             "sectors": Sector.choices,
@@ -52,4 +53,4 @@ def cycle_dashboard_json(request, pk):
     """The figures again, for the page to redraw when the websocket says the cycle moved."""
     cycle = _cycle_or_404(request.user, pk)
     f = dashboards.Filters.from_query(request.GET, request.user)
-    return JsonResponse(dashboards.dashboard_json(dashboards.cycle_dashboard(cycle, request.user, f)))
+    return JsonResponse(dashboards.dashboard_json(dashboards.cycle_dashboard(cycle, request.user, f, lists=False)))

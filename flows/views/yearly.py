@@ -32,7 +32,12 @@ def _root_or_404(user, code):
 def year_over_year(request):
     root = _root_or_404(request.user, request.GET.get("root", "").strip())
     selection = yearly.select(root, request.GET)
-    data = yearly.year_over_year(selection, page=request.GET.get("page"))
+    data = yearly.year_over_year(
+        selection,
+        page=request.GET.get("page"),
+        drill_page=request.GET.get("drill_page"),
+        weak_page=request.GET.get("weak_page"),
+    )
     base = {"root": root.code, "year": selection.year or ""}
     return render(
         request,
