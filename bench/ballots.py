@@ -1,29 +1,22 @@
-"""Ballots cast over HTTP against the running embedded server (uvicorn + SQLite, as bin/serve starts it) from this
-second process.
+"""Ballots cast over HTTP against the running server from this second process: uvicorn as bin/serve starts it (one
+process), on whichever database DATABASE_URL names.
 
-Value: accepted ballots per second; floor: the same casting done in-process without HTTP (the database and the
-service alone); target: at least 500 accepted ballots/s, and the stored count equal to the accepted count.
-BENCH_BALLOT_SERVERS=uvicorn,daphne,uvicorn-2 compares servers in the same run (fresh codes each, same database);
-uvicorn alone (as bin/serve) by default."""
+Value: accepted ballots per second; floor: the same casting done in-process without HTTP, one cast per transaction
+(the database and the service alone); target: at least 500 accepted ballots/s, and the stored count equal to the
+accepted count. stderr also gives the server's CPU per ballot and the in-process rate of batches of CLIENTS casts
+(ballots_cast_together, what the ballot door commits). BENCH_BALLOT_SERVERS=uvicorn,uvicorn-3 compares
+process counts in the same run (uvicorn-3: as bin/scaleout; fresh codes each, same database)."""
 
 import asyncio
 import datetime
 import http.client
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
 import urllib.parse
 
 CLIENTS = 8  # phones voting at the same time, each on its own connection
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prepare(n_http: int, n_floor: int):
@@ -129,87 +122,44 @@ async def _voters(port, public_id, subject_id, shares, cookie, token) -> int:
     return sum(await asyncio.gather(*(_voter(port, public_id, subject_id, s, cookie, token) for s in shares)))
 
 
-SERVERS = {
-    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "project.asgi:application"],
-    # as bin/serve runs it
-    "uvicorn": [
-        "-m",
-        "uvicorn",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--ws",
-        "websockets-sansio",
-        "--no-proxy-headers",
-        "--no-access-log",
-        "project.asgi:application",
-    ],
-}
-# for comparison only (BENCH_BALLOT_SERVERS=uvicorn,uvicorn-2): two worker processes. Not the embedded default:
-# its in-memory channel layer, scheduler and wrong-code counters live in one process.
-SERVERS["uvicorn-2"] = [*SERVERS["uvicorn"][:-1], "--workers", "2", SERVERS["uvicorn"][-1]]
+def _processes(name: str) -> int:
+    """ "uvicorn" is one process (bin/serve), "uvicorn-N" N worker processes (bin/scaleout runs 3)."""
+    base, _dash, count = name.partition("-")
+    if base != "uvicorn" or not (count or "1").isdigit():
+        raise SystemExit(f"BENCH_BALLOT_SERVERS: unknown server {name!r} (uvicorn or uvicorn-N)")
+    return int(count or 1)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its child processes (uvicorn --workers), from /proc."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def _cast_over_http(server_args, port, public_id, subject_id, codes) -> tuple[int, float, float, float]:
+def _cast_over_http(processes: int, public_id, subject_id, codes) -> tuple[int, float, float, float]:
     """Start the server, cast every code from CLIENTS client connections, stop it: (accepted, seconds, the server's
     and this client's CPU seconds while casting)."""
-    from django.conf import settings
+    from bench.served import served
 
-    env = os.environ | {
-        "DEBUG": "False",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "DJANGO_SETTINGS_MODULE": "project.settings.dev",
-    }
-    server = subprocess.Popen(
-        [sys.executable, *(a.replace("{port}", str(port)) for a in server_args)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=settings.BASE_DIR,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        if os.environ.get("BENCH_SERVER_PID_FILE"):  # lets a profiler attach to the server
-            with open(os.environ["BENCH_SERVER_PID_FILE"], "w") as f:
-                f.write(str(server.pid))
-        cookie, token = _csrf(port, public_id)
+    with served(workers=processes) as server:
+        cookie, token = _csrf(server.port, public_id)
         shares = [codes[i::CLIENTS] for i in range(CLIENTS)]
-        server_cpu, client_cpu, started = _cpu_seconds(server.pid), time.process_time(), time.perf_counter()
-        accepted = asyncio.run(_voters(port, public_id, subject_id, shares, cookie, token))
+        server_cpu, client_cpu, started = server.cpu_seconds(), time.process_time(), time.perf_counter()
+        accepted = asyncio.run(_voters(server.port, public_id, subject_id, shares, cookie, token))
         elapsed = time.perf_counter() - started
-        server_cpu, client_cpu = _cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
-    finally:
-        server.terminate()
-        server.wait(10)
+        server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     return accepted, elapsed, server_cpu, client_cpu
+
+
+def _batched_floor(campaign, codes) -> float:
+    """In-process, without HTTP: casts committed CLIENTS at a time as the ballot door commits them."""
+    from flows.models import Satisfaction
+    from flows.services import ballots as svc
+
+    subjects = list(campaign.subjects.all())
+    marks = {(s.pk, ""): Satisfaction.SATISFIED for s in subjects}
+    started = time.perf_counter()
+    for i in range(0, len(codes), CLIENTS):
+        svc.ballots_cast_together(
+            casts=[
+                {"campaign": campaign, "code": c, "marks": marks, "subjects": subjects} for c in codes[i : i + CLIENTS]
+            ]
+        )
+    return len(codes) / (time.perf_counter() - started)
 
 
 def run(*, quick: bool, emit):
@@ -218,17 +168,19 @@ def run(*, quick: bool, emit):
     from flows.models import Ballot
 
     n = 2_000 if quick else 10_000
-    names = os.environ.get("BENCH_BALLOT_SERVERS", "uvicorn").split(",")
-    campaign, codes, floor_codes = _prepare(n * len(names), n // 4)
-    floor = _floor(campaign, floor_codes)
+    names = (os.environ.get("BENCH_BALLOT_SERVERS") or "uvicorn").split(",")
+    processes = [_processes(name) for name in names]
+    campaign, codes, floor_codes = _prepare(n * len(names), n // 2)
+    floor = _floor(campaign, floor_codes[: n // 4])
+    batched = _batched_floor(campaign, floor_codes[n // 4 :])
     subject_id = campaign.subjects.get().pk
     connection.close()
     lines = []
-    for i, name in enumerate(names):
+    for i, (name, count) in enumerate(zip(names, processes, strict=True)):
         stored_before = Ballot.objects.filter(campaign=campaign).count()
         connection.close()
         accepted, elapsed, server_cpu, client_cpu = _cast_over_http(
-            SERVERS[name], _free_port(), campaign.public_id, subject_id, codes[i * n : (i + 1) * n]
+            count, campaign.public_id, subject_id, codes[i * n : (i + 1) * n]
         )
         stored = Ballot.objects.filter(campaign=campaign).count() - stored_before
         rate = accepted / elapsed
@@ -245,9 +197,10 @@ def run(*, quick: bool, emit):
             )
         )
         print(
-            f"# {name}: accepted {accepted} of {n}, stored {stored}; CPU per ballot: server "
-            f"{server_cpu * 1000 / max(accepted, 1):.2f} ms, client {client_cpu * 1000 / max(accepted, 1):.2f} ms; "
-            f"load average {os.getloadavg()[0]:.1f}",
+            f"# {name} ({count} process{'es' if count > 1 else ''}): accepted {accepted} of {n} issued, stored "
+            f"{stored}; CPU per ballot: server {server_cpu * 1000 / max(accepted, 1):.2f} ms, client "
+            f"{client_cpu * 1000 / max(accepted, 1):.2f} ms; in-process: {floor:.0f}/s one per transaction, "
+            f"{batched:.0f}/s in batches of {CLIENTS}; load average {os.getloadavg()[0]:.1f}",
             file=sys.stderr,
         )
     return lines

@@ -209,3 +209,62 @@ def test_the_storage_order_says_nothing_about_the_casting_order(demo):
         marks = [(m.subject_id, m.dimension, m.value) for m in b.marks.all()]
         assert b.seal == stated_seal(c.public_id, receipts[b.receipt_hash], marks)
     assert {v: c.ballots.filter(marks__value=v).count() for v in (SAT, BAS, DIS)} == {SAT: 334, BAS: 333, DIS: 333}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_casts_stored_together_keep_the_storage_order_random_and_every_code_once(demo):
+    """The same through ballots_cast_together, as the ballot door casts (on PostgreSQL: the batch statements): batches
+    of 1 to 16 casts, each committed, some codes cast twice in a batch or again in a later one."""
+    import random
+
+    c, _a, officer = mass_campaign(k=3)
+    n = 1000
+    _batch, codes = svc.tokens_issue(by=officer, campaign=c, count=n, group="党员")
+    subjects = list(c.subjects.all())
+    cast_order, cast_receipts, refused, i = {}, [], 0, 0
+    draw = random.Random(22)
+    while i < n:
+        size = draw.randint(1, 16)
+        batch = [(k, codes[k]) for k in range(i, min(i + size, n))]
+        batch += draw.sample(batch, min(2, len(batch)))  # the same code twice in a batch
+        if i:
+            batch.append((None, codes[draw.randrange(i)]))  # a code used in an earlier batch
+        outcomes = svc.ballots_cast_together(
+            casts=[
+                {"campaign": c, "code": code, "marks": {(s.pk, ""): [SAT, BAS, DIS][(k or 0) % 3] for s in subjects}}
+                for k, code in batch
+            ]
+        )
+        seen = set()
+        for (k, code), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, str):
+                assert k is not None and code not in seen  # each code once
+                cast_order[svc.receipt_hash(outcome)] = k
+                cast_receipts.append(outcome)
+                seen.add(code)
+            else:
+                assert isinstance(outcome, svc.BallotRefused)
+                refused += 1
+        i += size
+    assert len(cast_order) == n and refused > n // 8  # every code voted exactly once
+    physical = "rowid" if _sqlite() else "ctid"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT receipt_hash FROM {Ballot._meta.db_table} WHERE campaign_id = %s ORDER BY {physical}", [c.pk]
+        )
+        ballots = [cast_order[h] for (h,) in cur.fetchall()]
+        cur.execute(
+            f"SELECT b.receipt_hash FROM {BallotMark._meta.db_table} m JOIN {Ballot._meta.db_table} b "
+            f"ON b.id = m.ballot_id WHERE b.campaign_id = %s ORDER BY m.{physical}",
+            [c.pk],
+        )
+        marks = [cast_order[h] for (h,) in cur.fetchall()]
+    assert sorted(ballots) == sorted(marks) == list(range(n))
+    rho = (_spearman(ballots), _spearman(marks))
+    print(f"batches: storage order vs casting order, Spearman rho: ballots {rho[0]:.3f}, marks {rho[1]:.3f}")
+    assert abs(rho[0]) < 0.1 and abs(rho[1]) < 0.1, rho
+    receipts = {svc.receipt_hash(r): r for r in cast_receipts}
+    for b in c.ballots.prefetch_related("marks"):
+        marks = [(m.subject_id, m.dimension, m.value) for m in b.marks.all()]
+        assert b.seal == stated_seal(c.public_id, receipts[b.receipt_hash], marks)
+    assert c.tokens.filter(used=True).count() == n

@@ -5,7 +5,8 @@ Why: through Django a cast cost ~3.5 ms of server CPU, most of it the request cy
 sync/async hops that whitenoise's and viewflow's sync-only middlewares force, request and response objects); the
 cast itself is four SQL statements. Here a small ASGI app reads the urlencoded form, checks what Django would
 check, casts on the ballot worker thread (flows/ballot_door/workers.py: the kept connection, the single SQLite writer),
-several queued casts in one transaction (each in its own savepoint: services.ballots.ballots_cast_together), and
+several queued casts in one transaction (services.ballots.ballots_cast_together: on PostgreSQL a few statements
+for the whole batch, on SQLite a savepoint per cast), and
 answers with the cached receipt page only after the commit.
 
 It answers only the one case that ends in a receipt. Everything else — a refused, used, foreign or mistyped code,
@@ -186,9 +187,10 @@ def _cast_batch(casts: list[Cast]) -> list[str | None]:
     set_script_prefix("/")
     pages: list[str | None] = [None] * len(casts)
     wanted, views = [], []
+    blocked = ratelimit.addresses_blocked([cast.address for cast in casts], BUCKET, settings.BALLOT_GUESS_LIMIT)
     for n, cast in enumerate(casts):
         view = svc.campaign_for_casting(cast.public_id)
-        if view is None or ratelimit.address_blocked(cast.address, BUCKET, settings.BALLOT_GUESS_LIMIT):
+        if view is None or cast.address in blocked:
             continue
         marks = {(s.pk, dim): cast.form.get(f"m_{s.pk}_{dim}") for s in view.subjects for dim, _ in view.dimensions}
         wanted.append(

@@ -26,6 +26,13 @@ def address_blocked(addr: str, bucket: str, limit: int) -> bool:
     return cache.get(_address_key(addr, bucket), 0) >= limit
 
 
+def addresses_blocked(addrs, bucket: str, limit: int) -> set[str]:
+    """address_blocked() for several addresses in one cache call (one round trip to Redis for a batch of casts)."""
+    keys = {_address_key(addr, bucket): addr for addr in set(addrs)}
+    counts = cache.get_many(list(keys))
+    return {keys[key] for key, count in counts.items() if count >= limit}
+
+
 def failed(request, bucket: str, window: int) -> None:
     key = _key(request, bucket)
     if cache.add(key, 1, window):
