@@ -2,7 +2,9 @@
 
 The URL configuration of the benchmark: the project's own URLs, plus one page that answers an authenticated request
 by running my tasks' raw page query and writing the number of rows it got, through the same middleware (session,
-user, CSRF, CSP, locale …) and nothing else: no template, no menu, no row made ready to show.
+user, CSRF, CSP, locale …) and nothing else: no template, no menu, no row made ready to show. The query is the
+page's whole statement (`page_statement`: the page of tasks, its counts, the cycles its filter offers and the menu's
+answers), so the bare page asks the database for what the page asks, in as many queries.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -15,11 +17,9 @@ BARE_PATH = "/bench-bare-page/"
 
 @login_required
 def bare_page(request):
-    from flows.models.people import today
-    from flows.selectors.inbox import PAGE_SIZE, Filters, page_query
-    from flows.services.deadlines import rag_bounds
+    from flows.selectors.inbox import page_statement
 
-    sql, params = page_query(request.user, filters=Filters(), after=None, size=PAGE_SIZE, bounds=rag_bounds(today()))
+    sql, params = page_statement(request.user)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return HttpResponse(str(len(cur.fetchall())), content_type="text/plain")

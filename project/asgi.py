@@ -1,8 +1,11 @@
+import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.dev")
+
+from flows.web.middleware_asgi import get_asgi_application  # noqa: E402
+
+# Django's request cycle in one hop to a pool of worker threads that keep their connections (see the module)
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -22,3 +25,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(SameOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )
+
+# What the server loaded to get here (Django, the apps, the URL configuration, the flows) lives as long as it does:
+# kept out of the garbage collector's full passes, which otherwise walk all of it again and again while pages are
+# drawn (the standard advice for long-running CPython servers; gc.freeze, Python 3.7+)
+gc.collect()
+gc.freeze()

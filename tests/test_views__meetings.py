@@ -24,8 +24,8 @@ from flows.models import (
 )
 from flows.policy import access
 from flows.selectors import meetings as selectors
+from flows.selectors.menu import menu_answers
 from flows.services import meetings as svc
-from flows.templatetags.main_menu import menu_answers
 from tests import cycle_helpers as h
 from tests import factories as f
 from tests import meeting_helpers as mh

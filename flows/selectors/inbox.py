@@ -17,6 +17,7 @@ and inspection are compiled from the paths each registered flow declares (`flows
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 from functools import cache
 
@@ -312,7 +313,9 @@ def _row(values, bounds) -> dict:
     }
 
 
-def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bounds) -> tuple[str, list]:
+def page_query(
+    user, *, filters: Filters, after: Cursor | None, size: int, bounds, extras: tuple[str, list] = ("", [])
+) -> tuple[str, list]:
     """The SQL of one page and its counts, and its parameters. The rows: up to size + 1 tasks (the extra one says
     whether there is a next page), each with the user's number of open tasks, of those the filters keep, and of
     unread notifications (the counts are uncorrelated subqueries: computed once). A user without tasks gets one
@@ -345,11 +348,62 @@ def page_query(user, *, filters: Filters, after: Cursor | None, size: int, bound
     else:
         matched, matched_params = open_count, [user.pk]
     unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"
+    extra_sql, extra_params = extras
     sql = (
-        f"SELECT p.*, {open_count}, {matched}, {unread} "
+        f"SELECT p.*, {open_count}, {matched}, {unread}{', ' + extra_sql if extra_sql else ''} "
         f"FROM (SELECT 1 AS one) x LEFT JOIN ({page}) p ON 1 = 1 ORDER BY p.created, p.task_id"
     )
-    return sql, [user.pk, *matched_params, user.pk, *page_params]
+    return sql, [user.pk, *matched_params, user.pk, *extra_params, *page_params]
+
+
+def _cycles_sql(user) -> tuple[str, list]:
+    """The cycles the cycle filter offers (`selectors.cycle_choices`: every cycle for a superuser, else those of the
+    offices the user is a current member of), newest first, as one JSON array of [id, name] for a SELECT list."""
+    from flows.models import OfficeMembership
+
+    q = connection.ops.quote_name
+    t, members = _tables(), q(OfficeMembership._meta.db_table)
+    params = []
+    if user.is_superuser and user.is_active:
+        where = ""
+    else:
+        on = _date(today())
+        where = (
+            f"WHERE c.office_id IN (SELECT m.office_id FROM {members} m WHERE m.user_id = %s "
+            f"AND m.start <= %s AND (m.{q('end')} IS NULL OR m.{q('end')} >= %s))"
+        )
+        params = [user.pk, on, on]
+    if connection.vendor == "postgresql":
+        sql = (
+            "(SELECT COALESCE(json_agg(json_build_array(c.id, c.name) ORDER BY c.year DESC, c.office_id), '[]') "
+            f"FROM {t['cycle']} c {where})"
+        )
+    else:
+        sql = (
+            "(SELECT json_group_array(json_array(c.id, c.name)) "
+            f"FROM (SELECT c.id, c.name FROM {t['cycle']} c {where} ORDER BY c.year DESC, c.office_id) c)"
+        )
+    return sql, params
+
+
+def page_statement(
+    user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE, bounds=None
+) -> tuple[str, list]:
+    """The one statement my tasks runs: `page_query`, and in the same row of counts what else the page shows — the
+    cycles its filter offers and, for an active user who is not a superuser, the menu's answers
+    (`flows.selectors.menu.menu_sql`). Each is an uncorrelated subquery: computed once, whatever the number of rows."""
+    from flows.selectors.menu import asks_in_sql, menu_sql
+
+    cycles_sql, cycles_params = _cycles_sql(user)
+    menu, menu_params = menu_sql(user) if asks_in_sql(user) else ("NULL, NULL, NULL", [])
+    return page_query(
+        user,
+        filters=filters,
+        after=after,
+        size=size,
+        bounds=bounds or rag_bounds(today()),
+        extras=(f"{cycles_sql}, {menu}", [*cycles_params, *menu_params]),
+    )
 
 
 def open_task_count(user) -> int:
@@ -362,18 +416,26 @@ def open_task_count(user) -> int:
 
 
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
-    """A page of the user's open tasks (oldest first) with the counts the page shows, in one query."""
+    """A page of the user's open tasks (oldest first) with the counts the page shows and the cycles its filter
+    offers, in one statement (`page_statement`), which also answers the menu's question for the request."""
+    from flows.selectors.menu import asks_in_sql, remember_answers
+
     bounds = rag_bounds(today())
     with connection.cursor() as cur:
-        cur.execute(*page_query(user, filters=filters, after=after, size=size, bounds=bounds))
+        cur.execute(*page_statement(user, filters=filters, after=after, size=size, bounds=bounds))
         fetched = cur.fetchall()
-    open_tasks, total, unread = fetched[0][-3:]
-    tasks = [v[:-3] for v in fetched if v[0] is not None]
+    open_tasks, total, unread, cycles, *menu = fetched[0][-7:]
+    if asks_in_sql(user):
+        remember_answers(user, menu)
+    tasks = [v[:-7] for v in fetched if v[0] is not None]
     rows = [_row(v, bounds) for v in tasks[:size]]
+    if isinstance(cycles, str):  # SQLite hands JSON back as text
+        cycles = json.loads(cycles)
     return {
         "rows": rows,
         "total": total,
         "open_tasks": open_tasks,
         "unread_notifications": unread,
+        "cycles": [(pk, name) for pk, name in cycles],
         "next": Cursor(rows[-1]["at"], rows[-1]["task_id"]).token() if len(tasks) > size else "",
     }

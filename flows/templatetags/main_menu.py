@@ -5,28 +5,20 @@ page, 7% of my tasks (the page of bench/inbox.py, 3.7 → 3.45 ms). Here the lin
 configuration and script prefix, and the entry of the current page is marked while the menu is written. Labels are
 translated at render time, so the language of the request is respected; every value is escaped.
 
-The entries shown to some people only ask their questions together: `menu_answers` is one small SQL statement
-(逐年对比 and 述职评议), asked only when the menu is drawn, at most once per request.
+The entries shown to some people only ask their questions together: `flows.selectors.menu.menu_answers` is one small
+SQL statement (逐年对比 and 述职评议), asked only when the menu is drawn, at most once per request (my tasks asks it
+inside its own statement).
 """
 
 from html import escape
 
 from django import template
-from django.db import connection
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from flows.models import (
-    LEADERSHIP_ROLES,
-    MeetingReporter,
-    OfficeMembership,
-    OfficeRole,
-    Organisation,
-    ReportMeeting,
-    RoleAssignment,
-)
-from flows.models.people import today
+from flows.selectors.menu import menu_answers
 
 register = template.Library()
 
@@ -71,59 +63,16 @@ def _hrefs() -> dict[str, str]:
     return hrefs
 
 
-NOBODY = {"may_see_year_over_year": False, "may_see_meetings": False}
+_labels: dict[str | None, dict[str, str]] = {}
 
 
-def menu_answers(user) -> dict[str, bool]:
-    """Whether the menu shows 逐年对比 (`access.may_see_year_over_year`: an officer of any office, or a current
-    leader of an organisation that leads others) and 述职评议 (an officer of any office, or someone who may see
-    a meeting: `selectors.meetings.meetings_for` is not empty — a reporter, a commenting leader, a current leader
-    of the holding level or above it), in one SQL statement; kept on the user object for the request. Tested
-    against both."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return NOBODY
-    cached = getattr(user, "_menu_answers", None)
-    if cached is not None:
-        return cached
-    if user.is_superuser:
-        answers = {"may_see_year_over_year": Organisation.objects.filter(depth=1).exists(), "may_see_meetings": True}
-    else:
-        answers = _ask(user)
-    user._menu_answers = answers
-    return answers
-
-
-def _ask(user) -> dict[str, bool]:
-    q = connection.ops.quote_name
-    t = {m: q(m._meta.db_table) for m in (OfficeMembership, RoleAssignment, Organisation, ReportMeeting)}
-    reporters = q(MeetingReporter._meta.db_table)
-    current = f"x.start <= %s AND (x.{q('end')} IS NULL OR x.{q('end')} >= %s)"
-    leads = ", ".join(["%s"] * len(LEADERSHIP_ROLES))
-    # table names from _meta and fixed fragments; every value is a parameter
-    officer = f"SELECT 1 FROM {t[OfficeMembership]} x WHERE x.user_id = %s AND x.role = %s AND {current}"  # noqa: S608
-    leader = (
-        f"SELECT 1 FROM {t[RoleAssignment]} x JOIN {t[Organisation]} o "  # noqa: S608
-        f"ON o.id = x.organisation_id WHERE x.user_id = %s AND x.role IN ({leads}) AND o.numchild > 0 AND {current}"
-    )
-    in_meeting = f"SELECT 1 FROM {reporters} r WHERE r.person_id = %s OR r.commenter_id = %s"  # noqa: S608
-    over_holder = (  # a current leader of the holding level or of one above it
-        f"SELECT 1 FROM {t[ReportMeeting]} m JOIN {t[Organisation]} h ON h.id = m.holder_id "  # noqa: S608
-        f"JOIN {t[RoleAssignment]} x ON x.user_id = %s AND x.role IN ({leads}) AND {current} "
-        f"JOIN {t[Organisation]} o ON o.id = x.organisation_id WHERE substr(h.path, 1, length(o.path)) = o.path"
-    )
-    sql = f"SELECT EXISTS({officer}), EXISTS({leader}), EXISTS({in_meeting}) OR EXISTS({over_holder})"
-    on = connection.ops.adapt_datefield_value(today())
-    params = [user.pk, OfficeRole.OFFICER, on, on]
-    params += [user.pk, *LEADERSHIP_ROLES, on, on]
-    params += [user.pk, user.pk]
-    params += [user.pk, *LEADERSHIP_ROLES, on, on]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        is_officer, leads_others, sees_a_meeting = (bool(v) for v in cur.fetchone())
-    return {
-        "may_see_year_over_year": is_officer or leads_others,
-        "may_see_meetings": is_officer or sees_a_meeting,
-    }
+def _escaped_labels() -> dict[str, str]:
+    """Each entry's label, translated and escaped once per language."""
+    language = get_language()
+    labels = _labels.get(language)
+    if labels is None:
+        labels = _labels[language] = {name: escape(str(label)) for name, label, *_rest in ENTRIES}
+    return labels
 
 
 def _shown(condition, context, answers) -> bool:
@@ -137,11 +86,42 @@ def _shown(condition, context, answers) -> bool:
     return answers()[condition]
 
 
+CONDITIONS = sorted({condition for *_rest, condition in ENTRIES if condition is not None})
+_menus: dict[tuple, tuple[str, str]] = {}
+BADGE = "\x00"  # where the count of open tasks goes in a written menu
+
+
+def _written_menu(current, shown: dict) -> tuple[str, str]:
+    """The menu for the current page and the entries shown, in the current language, written once: the text before
+    and after the open-task count."""
+    key = (get_language(), get_urlconf(), get_script_prefix(), current, *shown.values())
+    written = _menus.get(key)
+    if written is None:
+        hrefs, labels = _hrefs(), _escaped_labels()
+        links = []
+        for name, _label, pages, condition in ENTRIES:
+            if condition is not None and not shown[condition]:
+                continue
+            here = ' aria-current="page"' if current in pages else ""
+            badge = ""
+            if name == "home":
+                badge = BADGE
+            elif name == "queue":  # filled in by the page once drawn (the pool is counted off the drawing path)
+                badge = '<span class="badge" data-queue-count hidden></span>'
+            links.append(f'<a href="{hrefs[name]}"{here}>{labels[name]}{badge}</a>')
+        before, _badge, after = "\n    ".join(links).partition(BADGE)
+        written = (before, after)
+        if len(_menus) < 10_000:  # languages × pages × the four answers
+            _menus[key] = written
+    return written
+
+
 @register.simple_tag(takes_context=True)
 def main_menu(context):
     """The menu's links, the current page's marked with aria-current, and the count of my open tasks on the
     first. `open_tasks` comes from the context; who sees 逐年对比 and 述职评议 is asked once (`menu_answers`) unless
-    the view has put the answer in the context already."""
+    the view has put the answer in the context already. The links themselves are written once per language, page
+    and answers (`_written_menu`)."""
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
     user = context.get("user") or getattr(request, "user", None)
@@ -149,18 +129,49 @@ def main_menu(context):
     def answers():
         return menu_answers(user)
 
-    current = match.url_name if match else None
-    hrefs = _hrefs()
-    links = []
-    for name, label, pages, condition in ENTRIES:
-        if not _shown(condition, context, answers):
-            continue
-        here = ' aria-current="page"' if current in pages else ""
-        badge = ""
-        if name == "home":
-            count = context.get("open_tasks")
-            badge = f'<span class="badge" data-inbox-count{"" if count else " hidden"}>{escape(str(count))}</span>'
-        elif name == "queue":  # filled in by the page once drawn (the pool is counted off the drawing path)
-            badge = '<span class="badge" data-queue-count hidden></span>'
-        links.append(f'<a href="{hrefs[name]}"{here}>{escape(str(label))}{badge}</a>')
-    return mark_safe("\n    ".join(links))  # noqa: S308 (every value escaped above)
+    before, after = _written_menu(
+        match.url_name if match else None, {c: bool(_shown(c, context, answers)) for c in CONDITIONS}
+    )
+    count = context.get("open_tasks")
+    badge = f'<span class="badge" data-inbox-count{"" if count else " hidden"}>{escape(str(count))}</span>'
+    return mark_safe(before + badge + after)  # noqa: S308 (every value escaped, in _written_menu and here)
+
+
+# {% fixed %} … {% endfixed %}: a fragment written once and then copied
+
+
+_fixed: dict[tuple, str] = {}
+FIXED_LIMIT = 10_000  # fragments kept: (fragment × language × URL configuration × values of its arguments)
+
+
+class FixedNode(template.Node):
+    # not walked when a child template looks for the base's blocks (on every render): a fragment holds no block
+    child_nodelists = ()
+
+    def __init__(self, nodelist, args):
+        self.nodelist, self.args = nodelist, args
+
+    def render(self, context):
+        where = context.render_context.get(FixedNode)  # asked once per page: the language, URLs and prefix
+        if where is None:
+            where = context.render_context[FixedNode] = (get_language(), get_urlconf(), get_script_prefix())
+        key = (self, *where, *(a.resolve(context) for a in self.args))
+        html = _fixed.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            if len(_fixed) < FIXED_LIMIT:
+                _fixed[key] = html
+        return html
+
+
+@register.tag
+def fixed(parser, token):
+    """`{% fixed a b %}…{% endfixed %}`: the fragment is rendered once per language, URL configuration, script prefix
+    and values of `a`, `b` (template variables), then copied: for fragments of translations, links and static
+    files that every page writes alike (each `translate` or `url` node costs microseconds on every page). What the
+    fragment shows must depend on nothing else: no user, no request, no CSRF token (and no `{% language %}` around
+    it: the language is read once per page)."""
+    args = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endfixed",))
+    parser.delete_first_token()
+    return FixedNode(nodelist, args)

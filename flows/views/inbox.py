@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from flows import selectors
-from flows.selectors.inbox import Cursor, Filters, my_tasks_page, step_choices
+from flows.selectors.inbox import Cursor, Filters, my_tasks_page
 from flows.services.tasks import tasks_claim
 
 
@@ -22,11 +23,14 @@ def _filters(request):
 
 def _render(request, which, rows, **page):
     context = {
+        # read many times by the header: the user and the CSRF token as themselves, not through the lazy objects of
+        # the context processors (every use of which goes through a proxy); the same values
+        "user": getattr(request, "_cached_user", request.user),
+        "csrf_token": get_token(request),
         "which": which,
         "rows": rows,
         "total": len(rows),
-        "filters": _filters(request),
-        "step_choices": step_choices(),
+        "filters": _filters(request),  # the step filter's options: {% step_options %}
         **page,
     }
     if "cycles" not in context:
@@ -42,6 +46,7 @@ def inbox(request):
     )
     query = request.GET.copy()
     query.pop("after", None)
+    # the page's one statement also brought the cycles its filter offers and the menu's answers
     return _render(request, "inbox", page.pop("rows"), query=query.urlencode(), paged="after" in request.GET, **page)
 
 

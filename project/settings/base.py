@@ -88,6 +88,10 @@ def sqlite_or_url(default_path: Path) -> dict:
                 ),
             }
         )
+        # Each server thread keeps its connection between requests (flows/web/middleware_asgi.py: a fixed pool of
+        # threads). Opening one reads the whole schema and runs the PRAGMAs above: about 2 ms of CPU, more than a
+        # page's queries; kept for this many seconds, then opened again at the start of a request.
+        db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     else:
         # PostgreSQL: a server that is down or unreachable is given up on in seconds, never left to hang a request
         db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
@@ -116,10 +120,10 @@ def sqlite_or_url(default_path: Path) -> dict:
 
 
 DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "zerenzhi.sqlite3")}
-# The public ballot pages run on this many worker threads, each keeping its connection (flows/ballot_door/workers.py)
-BALLOT_WORKERS = env.int(
-    "BALLOT_WORKERS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
-)
+# The public ballot pages run on this many worker threads, each keeping its connection (flows/ballot_door/workers.py).
+# One on PostgreSQL too: casts that arrive while a batch commits make the next, larger batch (bench/ballots.py: two or
+# four workers made smaller batches, cost more CPU per cast and cast fewer per second); bin/scaleout runs 3 processes
+BALLOT_WORKERS = env.int("BALLOT_WORKERS", default=1)
 
 REDIS_URL = env("REDIS_URL", default="")
 
