@@ -168,6 +168,23 @@ def test_weighted_scores_recount_with_the_published_weights_and_small_groups_mer
     assert done.returncode == 1 and "≠" in done.stdout
 
 
+def _casting_order_as_stored(campaign, cast_order: dict) -> tuple[list[int], list[int]]:
+    """The casting position of each ballot and of each mark, read in physical order (rowid / ctid)."""
+    physical = "rowid" if _sqlite() else "ctid"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT receipt_hash FROM {Ballot._meta.db_table} WHERE campaign_id = %s ORDER BY {physical}",
+            [campaign.pk],
+        )
+        ballots = [cast_order[h] for (h,) in cur.fetchall()]
+        cur.execute(
+            f"SELECT b.receipt_hash FROM {BallotMark._meta.db_table} m JOIN {Ballot._meta.db_table} b "
+            f"ON b.id = m.ballot_id WHERE b.campaign_id = %s ORDER BY m.{physical}",
+            [campaign.pk],
+        )
+        return ballots, [cast_order[h] for (h,) in cur.fetchall()]
+
+
 def _spearman(order: list[int]) -> float:
     """Rank correlation between storage position and casting order (both are permutations of 0..n-1)."""
     n = len(order)
@@ -187,18 +204,7 @@ def test_the_storage_order_says_nothing_about_the_casting_order(demo):
         receipt = vote(c, code, [SAT, BAS, DIS][i % 3])
         cast_order[svc.receipt_hash(receipt)] = i
         cast_receipts.append(receipt)
-    physical = "rowid" if _sqlite() else "ctid"
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT receipt_hash FROM {Ballot._meta.db_table} WHERE campaign_id = %s ORDER BY {physical}", [c.pk]
-        )
-        ballots = [cast_order[h] for (h,) in cur.fetchall()]
-        cur.execute(
-            f"SELECT b.receipt_hash FROM {BallotMark._meta.db_table} m JOIN {Ballot._meta.db_table} b "
-            f"ON b.id = m.ballot_id WHERE b.campaign_id = %s ORDER BY m.{physical}",
-            [c.pk],
-        )
-        marks = [cast_order[h] for (h,) in cur.fetchall()]
+    ballots, marks = _casting_order_as_stored(c, cast_order)
     assert len(ballots) == len(marks) == n
     rho = (_spearman(ballots), _spearman(marks))
     print(f"storage order vs casting order, Spearman rho: ballots {rho[0]:.3f}, marks {rho[1]:.3f}")
@@ -247,18 +253,7 @@ def test_casts_stored_together_keep_the_storage_order_random_and_every_code_once
                 refused += 1
         i += size
     assert len(cast_order) == n and refused > n // 8  # every code voted exactly once
-    physical = "rowid" if _sqlite() else "ctid"
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT receipt_hash FROM {Ballot._meta.db_table} WHERE campaign_id = %s ORDER BY {physical}", [c.pk]
-        )
-        ballots = [cast_order[h] for (h,) in cur.fetchall()]
-        cur.execute(
-            f"SELECT b.receipt_hash FROM {BallotMark._meta.db_table} m JOIN {Ballot._meta.db_table} b "
-            f"ON b.id = m.ballot_id WHERE b.campaign_id = %s ORDER BY m.{physical}",
-            [c.pk],
-        )
-        marks = [cast_order[h] for (h,) in cur.fetchall()]
+    ballots, marks = _casting_order_as_stored(c, cast_order)
     assert sorted(ballots) == sorted(marks) == list(range(n))
     rho = (_spearman(ballots), _spearman(marks))
     print(f"batches: storage order vs casting order, Spearman rho: ballots {rho[0]:.3f}, marks {rho[1]:.3f}")
