@@ -5,19 +5,13 @@ in the same run."""
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 
+from bench.served import free_port, served
+
 CLIENTS = 1000
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _connect_all(url, n, headers):
@@ -67,7 +61,7 @@ async def _floor(n):
             ready.set()
         await ws.wait_closed()
 
-    port = _free_port()
+    port = free_port()
     async with websockets.serve(handler, "127.0.0.1", port, max_queue=None):
         conns = await _connect_all(f"ws://127.0.0.1:{port}/", n, {})
         await asyncio.wait_for(ready.wait(), 30)
@@ -87,7 +81,6 @@ def run(*, quick: bool, emit):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from django.db import connection
 
     from flows.models import Kind, Level, Organisation, OversightOffice, ReviewCycle, User
     from flows.services import cycles as cycle_svc
@@ -126,40 +119,6 @@ def run(*, quick: bool, emit):
     session.create()
 
     redis.Redis.from_url(redis_url).delete(f"asgi:group:{cycle_group(cycle.pk)}")  # members left by an earlier run
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        db_url = f"sqlite:///{db['NAME']}"
-    else:
-        db_url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    port = _free_port()
-    env = os.environ | {
-        "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "project.settings.dev",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--ws",
-            "websockets-sansio",
-            "--no-proxy-headers",
-            "project.asgi:application",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.path.join(settings.BASE_DIR, "var", "bench-broadcast-server.log"), "w"),  # noqa: SIM115
-    )
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -167,13 +126,8 @@ def run(*, quick: bool, emit):
         }
     }
     channel_layers.backends.clear()  # an earlier benchmark's push made the in-memory layer: ask for the Redis one
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(env={"REDIS_URL": redis_url}) as server:
+        port = server.port
 
         async def measure():
             headers = {
@@ -201,12 +155,6 @@ def run(*, quick: bool, emit):
             return _latencies(sent_at, received)
 
         latencies, lost = asyncio.run(measure())
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     floor_latencies, floor_lost = asyncio.run(_floor(n))
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else float("inf")
     floor_p99 = statistics.quantiles(floor_latencies, n=100)[98]
