@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.e2e.conftest import UVICORN_FLAGS, test_database_url
+from tests.e2e.conftest import UVICORN_FLAGS, suite_log_name, test_database_url
 
 ROOT = Path(settings.BASE_DIR)
 UNAVAILABLE = "服务暂时不可用"  # the 503 page's heading, in Chinese
@@ -192,7 +192,7 @@ def asgi_server(*, log_name: str, workers: int = 1, **env_extra):
         **env_extra,
     }
     env = {k: v for k, v in env.items() if v is not None}  # None: leave the variable out
-    log = ROOT / "var" / f"{log_name}.log"
+    log = ROOT / "var" / f"{suite_log_name(log_name)}.log"
     command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), *UVICORN_FLAGS]
     if workers > 1:
         command += ["--workers", str(workers)]

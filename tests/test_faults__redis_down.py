@@ -145,7 +145,7 @@ def test_redis_going_away_degrades_the_site_and_it_recovers_by_itself(browser, d
                 assert '"inbox"' in socket.recv(timeout=5)  # the live inbox works before the outage
                 context, page = logged_in(browser, base, "xianshuji", settings.DEMO_PASSWORD)
                 banner = page.locator("[data-live-banner]")
-                page.wait_for_timeout(500)  # its socket is open
+                page.wait_for_selector("body[data-live-connected]", state="attached")  # its socket is open
                 assert banner.is_hidden()
 
                 job = producer.send_task("celery.accumulate", args=[1], queue=queue)

@@ -78,6 +78,13 @@ def test_database_url() -> str:
     return f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def suite_log_name(log_name: str) -> str:
+    """A server's log file named for the suite too: bin/test runs the SQLite and PostgreSQL suites side by side."""
+    from django.db import connection
+
+    return f"{log_name}-{connection.vendor}"
+
+
 @contextlib.contextmanager
 def asgi_process(*, log_name="asgi-test", **env_extra):
     """The real ASGI server, started as bin/serve starts it (uvicorn, websockets included), in a subprocess, on this
@@ -99,6 +106,7 @@ def asgi_process(*, log_name="asgi-test", **env_extra):
         **env_extra,
     }
     var = ARTIFACTS.parent / "var"
+    log_name = suite_log_name(log_name)
     server = subprocess.Popen(
         [
             sys.executable,

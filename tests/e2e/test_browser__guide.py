@@ -8,6 +8,7 @@ from urllib.parse import urljoin
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from playwright.sync_api import expect
 
 from flows.models import Campaign, ReviewCycle, User
@@ -56,7 +57,10 @@ def shots(browser, live_server, settings):
         else:
             at.evaluate("e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -96); }")
         page.mouse.move(0, 0)  # no hover state in the picture
-        page.screenshot(path=str(GUIDE_IMAGES / name), type="jpeg", quality=70, animations="disabled")
+        # written beside and renamed into place: the other suite, running at the same time, may be reading it
+        part = GUIDE_IMAGES / f".{name}.{connection.vendor}.part"
+        page.screenshot(path=str(part), type="jpeg", quality=70, animations="disabled")
+        part.replace(GUIDE_IMAGES / name)
         taken.append(name)
         return name
 

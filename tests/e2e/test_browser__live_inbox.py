@@ -37,7 +37,7 @@ def test_the_secretarys_open_inbox_shows_the_new_task_within_two_seconds(browser
 
     secretary_context, secretary = logged_in(browser, asgi_server, "shuji", settings.DEMO_PASSWORD)
     expect(secretary.locator("[data-inbox-list]")).not_to_contain_text("审核自评")
-    secretary.wait_for_timeout(500)  # the page's socket is connected
+    secretary.wait_for_selector("body[data-live-connected]", state="attached")  # the page's socket is open
 
     deputy_context, deputy_page = logged_in(browser, asgi_server, "fenguan", settings.DEMO_PASSWORD)
     deputy_page.locator("table.tasks a", has_text="起草自评").first.click()

@@ -50,7 +50,7 @@ def test_a_push_crosses_from_one_server_process_to_another(browser, two_servers,
 
     secretary_context, secretary = logged_in(browser, first, "shuji", settings.DEMO_PASSWORD)
     expect(secretary.locator("[data-inbox-list]")).not_to_contain_text("审核自评")
-    secretary.wait_for_timeout(500)  # the page's socket (held by the first process) is connected
+    secretary.wait_for_selector("body[data-live-connected]", state="attached")  # its socket (first process) is open
 
     deputy_context, deputy_page = logged_in(browser, second, "fenguan", settings.DEMO_PASSWORD)
     deputy_page.locator("table.tasks a", has_text="起草自评").first.click()

@@ -50,7 +50,7 @@ def test_a_secretary_alone_submits_and_a_passed_on_task_appears_live(browser, as
     # the county officer passes 南坳村's mass evaluation on to her colleague, whose open inbox shows it at once
     colleague_context, colleague = logged_in(browser, asgi_server, "jianglin", settings.DEMO_PASSWORD)
     expect(colleague.locator("[data-inbox-list]")).not_to_contain_text("南坳村")
-    colleague.wait_for_timeout(500)  # the page's socket is connected
+    colleague.wait_for_selector("body[data-live-connected]", state="attached")  # the page's socket is open
     holder_context, holder = logged_in(browser, asgi_server, "houhongmei", settings.DEMO_PASSWORD)
     holder.locator("table.tasks tr", has_text="南坳村").locator("a", has_text="结束群众评议").click()
     holder.locator("summary", has_text="转办").click()

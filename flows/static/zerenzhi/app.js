@@ -88,12 +88,16 @@ if (turnout) {
 
   function connect() {
     const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/");
-    socket.onopen = () => { pause = 1000; failures = 0; online(); refresh(); };
+    socket.onopen = () => {
+      pause = 1000; failures = 0; online(); refresh();
+      document.body.dataset.liveConnected = "1";  // pushes reach this page from now on
+    };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "inbox") { refresh(); toast(message.title && (document.body.dataset.newTask || "") + message.title); }
     };
     socket.onclose = () => {
+      delete document.body.dataset.liveConnected;
       // one close is a server process restarting (the next one takes over at once); two in a row is an outage
       failures += 1;
       if (failures >= 2) offline();
