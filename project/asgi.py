@@ -3,9 +3,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.dev")
 
-# flows/web/middleware_asgi.py (one hop to a fixed thread pool) is measured faster but is not switched on: with it
-# the CI run's server-starting tests slowed until a suite ran past its 40-minute limit (cause not yet found)
-from django.core.asgi import get_asgi_application  # noqa: E402
+# Django's request cycle in one hop to a pool of worker threads that keep their connections (see the module)
+from flows.web.middleware_asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 

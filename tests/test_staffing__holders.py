@@ -270,3 +270,27 @@ def test_the_office_sees_stuck_tasks_and_reassigns_one_in_a_click(client, demo):
     assert f'data-task="{task.pk}"' not in client.get(reverse("stalled_tasks")).content.decode()
     client.force_login(h.holder(h.VILLAGE, Role.DEPUTY))
     assert client.get(reverse("stalled_tasks")).status_code == 404  # not an officer
+
+
+def test_whom_a_task_may_go_to_is_what_the_rule_says_person_by_person(demo, django_assert_max_num_queries):
+    """The pass-on list reads the organisation's roles once for all its candidates (access.asking_many_people) and
+    still lists exactly those the step table allows, asked one by one outside it."""
+    from flows.selectors.holders import may_take, pass_on_candidates
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    tasks = [open_task(a, AssessmentFlow.draft_self)]
+    h.do_self_assessment(a)
+    tasks.append(open_task(a, AssessmentFlow.approve_self))
+    h.approve_self(a)
+    tasks.append(open_task(a, AssessmentFlow.close_mass))
+    h.close_mass(a)
+    tasks.append(open_task(a, AssessmentFlow.review))
+    # the site's superuser is no official: the steps' rules let it oversee, the pass-on list never offers it
+    everyone = list(User.objects.filter(is_active=True, is_superuser=False).order_by("real_name"))
+    for task in tasks:
+        allowed = [u.username for u in everyone if u.pk != task.owner_id and may_take(u, task)]
+        with django_assert_max_num_queries(12 + 4 * len(allowed)):
+            listed = [u.username for u in pass_on_candidates(task)]
+        assert sorted(listed) == sorted(allowed), task.flow_task.name
+    assert any(len(pass_on_candidates(t)) > 1 for t in tasks)  # the test asks about several people somewhere

@@ -15,7 +15,10 @@ in the organisation tree:
 A refusal is a 404 so that nobody learns whether an organisation or person exists.
 """
 
+import contextlib
+import contextvars
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -77,31 +80,46 @@ def scope_for(user, on: datetime.date | None = None) -> Scope:
         return EMPTY
     cache_key = f"_access_scope_{on or ''}"
     cached = getattr(user, cache_key, None)
-    if cached is not None:
-        return cached
-    on = on or today()
-    roles = list(
-        RoleAssignment.objects.current(on)
-        .filter(user=user)
-        .values_list("organisation_id", "organisation__path", "role")
-    )
-    leader_org_ids = {oid for oid, _p, role in roles if role in LEADERSHIP_ROLES}
-    offices = list(OfficeMembership.objects.current(on).filter(user=user).values_list("role", "office__scope__path"))
-    guided = (
-        set(Guidance.objects.filter(guide_id__in=leader_org_ids).values_list("organisation_id", flat=True))
-        if leader_org_ids
-        else set()
-    )
-    scope = Scope(
-        superuser=user.is_superuser,
-        own_ids=frozenset(oid for oid, _p, _r in roles),
-        led_paths=_minimal(p for _oid, p, role in roles if role in LEADERSHIP_ROLES),
-        guided_ids=frozenset(guided),
-        officer_paths=_minimal(p for role, p in offices if role == OfficeRole.OFFICER),
-        inspector_paths=_minimal(p for role, p in offices if role == OfficeRole.INSPECTOR),
-    )
-    setattr(user, cache_key, scope)
-    return scope
+    if cached is None:
+        cached = scopes_for([user], on)[user.pk]
+    return cached
+
+
+def scopes_for(users, on: datetime.date | None = None) -> dict[int, Scope]:
+    """{user id: reach} of many users in three queries, each kept on its user object as `scope_for` keeps it (for a
+    pass that asks about many people, such as whom a task may be passed on to)."""
+    users = [u for u in users if u is not None and u.is_authenticated and u.is_active]
+    ids = [u.pk for u in users]
+    day = on or today()
+    roles = defaultdict(list)
+    rows = RoleAssignment.objects.current(day).filter(user_id__in=ids)
+    for uid, oid, path, role in rows.values_list("user_id", "organisation_id", "organisation__path", "role"):
+        roles[uid].append((oid, path, role))
+    offices = defaultdict(list)
+    rows = OfficeMembership.objects.current(day).filter(user_id__in=ids)
+    for uid, role, path in rows.values_list("user_id", "role", "office__scope__path"):
+        offices[uid].append((role, path))
+    leader_org_ids = {oid for held in roles.values() for oid, _p, role in held if role in LEADERSHIP_ROLES}
+    guided = defaultdict(set)
+    if leader_org_ids:
+        for guide_id, org_id in Guidance.objects.filter(guide_id__in=leader_org_ids).values_list(
+            "guide_id", "organisation_id"
+        ):
+            guided[guide_id].add(org_id)
+    scopes = {}
+    for user in users:
+        held, memberships = roles[user.pk], offices[user.pk]
+        scope = Scope(
+            superuser=user.is_superuser,
+            own_ids=frozenset(oid for oid, _p, _r in held),
+            led_paths=_minimal(p for _oid, p, role in held if role in LEADERSHIP_ROLES),
+            guided_ids=frozenset(o for oid, _p, role in held if role in LEADERSHIP_ROLES for o in guided[oid]),
+            officer_paths=_minimal(p for role, p in memberships if role == OfficeRole.OFFICER),
+            inspector_paths=_minimal(p for role, p in memberships if role == OfficeRole.INSPECTOR),
+        )
+        setattr(user, f"_access_scope_{on or ''}", scope)
+        scopes[user.pk] = scope
+    return scopes
 
 
 def _paths_q(paths, prefix="") -> Q:
@@ -194,13 +212,46 @@ def person_or_404(user, **lookup) -> User:
 
 # ---- responsibilities in the review cycle ------------------------------------------------------------
 
+_ORG_FACTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("access_org_facts", default=None)
+
+
+@contextlib.contextmanager
+def asking_many_people():
+    """Inside, the answers about an organisation that do not depend on who asks (who holds which of its roles today,
+    who is in direct charge, who reviews it) are read once and kept: for a read-only pass that asks the same rule
+    for many people about one organisation, such as whom a task may be passed on to. Nothing is kept after it."""
+    token = _ORG_FACTS.set({})
+    try:
+        yield
+    finally:
+        _ORG_FACTS.reset(token)
+
+
+def _org_fact(name: str, org: Organisation, read):
+    facts = _ORG_FACTS.get()
+    if facts is None:
+        return read()
+    key = (name, org.pk)
+    if key not in facts:
+        facts[key] = read()
+    return facts[key]
+
+
+def _role_holders(org: Organisation) -> frozenset:
+    """(user id, role) of everyone holding a role in `org` today."""
+    return _org_fact(
+        "holders",
+        org,
+        lambda: frozenset(RoleAssignment.objects.current().filter(organisation=org).values_list("user_id", "role")),
+    )
+
 
 def _holds(user, org, role) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and RoleAssignment.objects.current().filter(user=user, organisation=org, role=role).exists()
-    )
+    if user is None or not user.is_authenticated:
+        return False
+    if _ORG_FACTS.get() is not None:
+        return (user.pk, role) in _role_holders(org)
+    return RoleAssignment.objects.current().filter(user=user, organisation=org, role=role).exists()
 
 
 def is_secretary(user, org: Organisation) -> bool:
@@ -233,14 +284,17 @@ def person_in_direct_charge(org: Organisation, on: datetime.date | None = None) 
 
 def is_in_direct_charge(user, org: Organisation) -> bool:
     """分管领导 · 直接责任人 of `org` today (the secretary where there is no leader in charge)."""
-    return user is not None and user.is_authenticated and in_direct_charge_ids([org.pk]).get(org.pk) == user.pk
+    if user is None or not user.is_authenticated:
+        return False
+    return _org_fact("in_direct_charge", org, lambda: in_direct_charge_ids([org.pk]).get(org.pk)) == user.pk
 
 
 def is_leadership_member(user, org: Organisation) -> bool:
-    return (
-        user.is_authenticated
-        and RoleAssignment.objects.current().filter(user=user, organisation=org, role__in=LEADERSHIP_ROLES).exists()
-    )
+    if not user.is_authenticated:
+        return False
+    if _ORG_FACTS.get() is not None:
+        return any((user.pk, role) in _role_holders(org) for role in LEADERSHIP_ROLES)
+    return RoleAssignment.objects.current().filter(user=user, organisation=org, role__in=LEADERSHIP_ROLES).exists()
 
 
 def reviewers_of(org: Organisation) -> list[User]:
@@ -256,7 +310,9 @@ def reviewers_of(org: Organisation) -> list[User]:
 
 
 def is_reviewer(user, org: Organisation) -> bool:
-    return user is not None and user.is_authenticated and any(u.pk == user.pk for u in reviewers_of(org))
+    if user is None or not user.is_authenticated:
+        return False
+    return user.pk in _org_fact("reviewers", org, lambda: frozenset(u.pk for u in reviewers_of(org)))
 
 
 def guide_leaders(org: Organisation) -> list[User]:

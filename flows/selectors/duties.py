@@ -139,7 +139,7 @@ def duties_beside_indicators(assessment) -> dict | None:
     if dl is None or not assessment.template_id:
         return None
     by_indicator = defaultdict(list)
-    through = DutyLine.indicators.through.objects.filter(dutyline__duty_list=dl).select_related("dutyline")
+    through = DutyLine.indicators.through.objects.filter(dutyline__duty_list=dl).select_related("dutyline__holder")
     for row in through.order_by("dutyline__kind", "dutyline__order"):
         by_indicator[row.indicator_id].append(row.dutyline)
     rows = [

@@ -56,7 +56,10 @@ def pass_on_candidates(task: Task) -> list[User]:
         .values_list("user_id", flat=True)
     )
     people = User.objects.filter(pk__in=ids, is_active=True).exclude(pk=task.owner_id).order_by("real_name")
-    return [u for u in people if may_take(u, task)]
+    people = list(people)
+    access.scopes_for(people)
+    with access.asking_many_people():
+        return [u for u in people if may_take(u, task)]
 
 
 def pass_on_choices(user, task) -> list[User] | None:

@@ -95,11 +95,7 @@ def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
-    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
-    for ind_id, (points, note) in cleaned.items():
-        row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
-        row.self_points, row.self_note = points, note
-        row.save()
+    _store_scores(a, {i: {"self_points": p, "self_note": n} for i, (p, n) in cleaned.items()})
     a.report = report.strip()
     a.self_score = (
         scoring.points_total(a.template, indicators.values(), {i: p for i, (p, _n) in cleaned.items()})
@@ -109,6 +105,28 @@ def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_
     a.save(update_fields=["report", "self_score", "updated_at"])
     audit_record(actor=by, action="assessment.self_save", subject=a)
     return a
+
+
+def _store_scores(a: Assessment, values: dict[int, dict]) -> None:
+    """Each item's new values ({indicator id: {field: value}}) in at most two statements: the rows the assessment
+    does not have yet, and the rows whose values changed (a save that changes nothing writes nothing)."""
+    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    new, changed, fields = [], [], set()
+    for ind_id, vals in values.items():
+        row = existing.get(ind_id)
+        if row is None:
+            new.append(ItemScore(assessment=a, indicator_id=ind_id, **vals))
+            continue
+        diff = {f: v for f, v in vals.items() if getattr(row, f) != v}
+        for f, v in diff.items():
+            setattr(row, f, v)
+        if diff:
+            changed.append(row)
+            fields |= diff.keys()
+    if new:
+        ItemScore.objects.bulk_create(new)
+    if changed:
+        ItemScore.objects.bulk_update(changed, sorted(fields))
 
 
 @transaction.atomic
@@ -230,14 +248,15 @@ def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expec
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
     veto_ids = {int(v) for v in veto_hits if str(v).isdecimal() and int(v) in indicators and indicators[int(v)].veto}
-    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    values = {}
     for ind_id, ind in indicators.items():
-        row = existing.get(ind_id) or ItemScore(assessment=a, indicator_id=ind_id)
         if ind.veto:
-            row.veto_hit = ind_id in veto_ids
+            values[ind_id] = {"veto_hit": ind_id in veto_ids}
         elif ind_id in cleaned:
-            row.superior_points, row.superior_note = cleaned[ind_id]
-        row.save()
+            values[ind_id] = {"superior_points": cleaned[ind_id][0], "superior_note": cleaned[ind_id][1]}
+        else:
+            values[ind_id] = {}  # the item's row, empty until scored
+    _store_scores(a, values)
     # a draft is not a rating: the scores are kept, the result is given only when the review is submitted
     a.review_comment = comment.strip()
     a.save(update_fields=["review_comment", "updated_at"])

@@ -57,7 +57,22 @@ if (turnout) {
     setTimeout(() => box.remove(), 5000);
   }
 
-  async function refresh() {
+  // One read at a time: a push that arrives while a read is under way asks for one more read after it, so that an
+  // answer begun before the change can never land after (and over) one begun after it.
+  let reading = null, again = false;
+  function refresh() {
+    if (reading) { again = true; return reading; }
+    reading = (async () => {
+      try {
+        do { again = false; await readOnce(); } while (again);
+      } finally {
+        reading = null;
+      }
+    })();
+    return reading;
+  }
+
+  async function readOnce() {
     const response = await fetch(live, { credentials: "same-origin" });
     if (!response.ok) return;
     const state = await response.json();
