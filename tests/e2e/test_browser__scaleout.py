@@ -57,7 +57,7 @@ def test_a_push_crosses_from_one_server_process_to_another(browser, two_servers,
     deputy_page.click("button[value=submit]")  # handled by the second process
     expect(deputy_page.locator(".messages")).to_contain_text("已提交")
 
-    expect(secretary.locator("[data-inbox-list]")).to_contain_text("审核自评", timeout=3000)
+    expect(secretary.locator("[data-inbox-list]")).to_contain_text("审核自评", timeout=8000)  # pushed: no poll so soon
     secretary.screenshot(path=str(ARTIFACTS / "scaleout-cross-process-push.png"))
     deputy_context.close()
     secretary_context.close()
