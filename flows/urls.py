@@ -49,6 +49,7 @@ urlpatterns = [
     path("tasks/queue/claim/", inbox.claim, name="queue_claim"),
     path("tasks/archive/", inbox.archive, name="archive"),
     path("tasks/<int:pk>/pass-on/", reassignment.pass_on, name="task_pass_on"),
+    path("tasks/<int:pk>/pass-on/choices/", reassignment.pass_on_choices, name="task_pass_on_choices"),
     path("tasks/stalled/", reassignment.stalled, name="stalled_tasks"),
     path("cycles/", cycles.cycle_list, name="cycle_list"),
     path("cycles/new/", cycles.cycle_create, name="cycle_create"),

@@ -182,3 +182,27 @@ def test_the_evidence_download_keeps_its_own_sandbox_policy(client, demo):
     response = client.get(reverse("evidence_download", kwargs={"pk": evidence.pk}))
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == "sandbox"
+
+
+def test_passwords_are_stored_as_argon2id_and_an_older_pbkdf2_hash_is_replaced_at_login(settings):
+    """The product's hashers (project/settings/base.py), not the test settings' fast MD5: a new password is stored
+    as Argon2id at OWASP's parameters; an account whose password was stored before as PBKDF2 still logs in, and from
+    then on its password is stored as Argon2id; a wrong password changes nothing."""
+    from django.contrib.auth.hashers import make_password
+
+    from flows.models import User
+    from project.settings import base
+
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    assert make_password("Zrz-2026-secret").startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+    old = make_password("Zrz-2026-secret", hasher="pbkdf2_sha256")
+    user = User.objects.create(username="laozhanghao", real_name="老账号", password=old)
+    client, response = attempt("laozhanghao", "wrong-password", ADDRESS_A)
+    user.refresh_from_db()
+    assert not logged_in(client) and user.password == old
+
+    client, response = attempt("laozhanghao", "Zrz-2026-secret", ADDRESS_A)
+    user.refresh_from_db()
+    assert response.status_code == 302 and logged_in(client)
+    assert user.password.startswith("argon2$argon2id$") and user.check_password("Zrz-2026-secret")

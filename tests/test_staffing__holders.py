@@ -164,7 +164,11 @@ def test_the_office_reassigns_a_task_from_its_screen_and_outsiders_get_404(clien
     )
     client.force_login(officer)
     page = client.get(task_url(task)).content.decode()
-    assert "转办" in page and "同事" in page
+    choices = reverse("task_pass_on_choices", args=[task.pk])
+    assert "转办" in page and choices in page  # whom to is read when the form is opened
+    form = client.get(choices, {"next": task_url(task)}).content.decode()
+    assert "同事" in form and f'name="next" value="{task_url(task)}"' in form
+    assert "同事" in client.get(choices, HTTP_X_REQUESTED_WITH="fetch").content.decode()  # the fragment app.js fetches
     url = reverse("task_pass_on", args=[task.pk])
     member = User.objects.get(username="dangyuan")
     client.post(url, {"to": member.pk, "reason": "试试"})  # a party member may not close an evaluation

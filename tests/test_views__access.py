@@ -17,6 +17,13 @@ pytestmark = pytest.mark.django_db
 CASES = {
     "organisation_detail": ({"code": "JC-QS-HT-01"}, "shuji", "xianshuji_of_other_county", "东坪村"),
     "organisation_children": ({"code": "JC-QS-HT"}, "xianshuji", "shuji", "东坪村"),
+    # the 转办 form of the village's open step: an officer over the village may reassign it; another county may not
+    "task_pass_on_choices": (
+        lambda c: {"pk": c["open_task"].pk},
+        "county_officer",
+        "xianshuji_of_other_county",
+        "转办",
+    ),
     "person_detail": ({"username": "fenguan"}, "shuji", "dangyuan_elsewhere", "周海燕"),
     "cycle_create": ({}, "zuzhibu", "shuji", "新建考核周期"),
     "cycle_detail": (lambda c: {"pk": c["cycle"].pk}, "county_officer", "xianshuji_of_other_county", "青山县村党组织"),

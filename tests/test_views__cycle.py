@@ -523,3 +523,40 @@ def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
     assert f'name="points_{ind.pk}"' in page and 'value="NaN"' in page
     assert not Evidence.objects.filter(assessment=a).exists()
     assert {p for p in folder.rglob("*") if p.is_file()} == files_before
+
+
+def test_a_save_with_several_files_keeps_each_with_its_audit_row_or_none_when_one_is_refused(client, cycle, settings):
+    """The files of one save are stored together: each under its item, each with its own audit row naming it. If
+    one of them is refused, none is kept — no row, no audit row, no file left in storage."""
+    import os
+
+    from flows.models import AuditEntry
+
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    url = task_url(open_task(a))
+    required = list(a.template.indicators.filter(evidence_required=True, veto=False))
+    assert len(required) >= 2
+    evidence_dir = os.path.join(settings.MEDIA_ROOT, "evidence")
+    before = sum(len(files) for _root, _dirs, files in os.walk(evidence_dir))
+
+    def post(last):
+        data = {"expected_state": Stage.SELF_ASSESSMENT, "action": "save", "report": "草稿"}
+        for ind in required[:-1]:
+            data[f"evidence_{ind.pk}"] = h.pdf(f"{ind.code}.pdf")
+        data[f"evidence_{required[-1].pk}"] = last
+        return client.post(url, data)
+
+    response = post(SimpleUploadedFile("台账.exe", b"MZ\x90\x00"))
+    assert response.status_code == 400 and "台账.exe" in response.content.decode()
+    assert not Evidence.objects.filter(assessment=a).exists()
+    assert not AuditEntry.objects.filter(action="evidence.add", subject_id=str(a.pk)).exists()
+    assert sum(len(files) for _root, _dirs, files in os.walk(evidence_dir)) == before
+
+    assert post(h.pdf(f"{required[-1].code}.pdf")).status_code == 302
+    stored = {e.indicator_id: e.original_name for e in Evidence.objects.filter(assessment=a)}
+    assert stored == {ind.pk: f"{ind.code}.pdf" for ind in required}
+    audited = AuditEntry.objects.filter(action="evidence.add", subject_type="flows.assessment", subject_id=str(a.pk))
+    assert sorted(audited.values_list("to_value", flat=True)) == sorted(stored.values())
+    page = client.get(url).content.decode()
+    assert all(name in page for name in stored.values())  # listed beside their items on the step

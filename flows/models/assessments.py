@@ -92,7 +92,10 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
 
     # -- conditions --------------------------------------------------------------------------------
     def self_complete(self):
-        return not self.missing_for_self_submission()
+        # the submit service has just listed what is missing on this row-locked instance (`checked_missing`): the
+        # transition's condition, asked twice more by the state machine, reads that list instead of three queries
+        missing = getattr(self, "checked_missing", None)
+        return not (self.missing_for_self_submission() if missing is None else missing)
 
     def missing_for_self_submission(self) -> list[str]:
         scored = set(

@@ -62,14 +62,21 @@ def pass_on_candidates(task: Task) -> list[User]:
         return [u for u in people if may_take(u, task)]
 
 
+def may_pass_on(user, task) -> bool:
+    """Whether `user` may pass the open `task` on at all: its holder (转办), or an oversight officer over it
+    (reassignment). The task screens ask only this; whom to is read when the form is opened (`pass_on_choices`)."""
+    if task.status not in OPEN_STATUSES or not getattr(task.flow_task, "step", None):
+        return False
+    if task.owner_id is not None and task.owner_id == user.pk:
+        return True
+    org = organisation_behind(task.flow_task.subject(task))
+    return org is not None and access.can_oversee_organisation(user, org)
+
+
 def pass_on_choices(user, task) -> list[User] | None:
     """Whom `user` may pass the open `task` to (转办 by its holder, reassignment by an oversight officer over it), or
     None when they may not pass it on at all."""
-    if task.status not in OPEN_STATUSES or not getattr(task.flow_task, "step", None):
-        return None
-    org = organisation_behind(task.flow_task.subject(task))
-    holder = task.owner_id is not None and task.owner_id == user.pk
-    if not (holder or (org is not None and access.can_oversee_organisation(user, org))):
+    if not may_pass_on(user, task):
         return None
     return pass_on_candidates(task)
 

@@ -25,6 +25,26 @@ def audit_record(*, actor, action: str, subject, from_value="", to_value="", com
     )
 
 
+def audit_records(*, actor, action: str, subject, to_values: list[str]) -> list[AuditEntry]:
+    """One audit row per value, as `audit_record` writes each, in one INSERT (e.g. a file each of a batch of evidence
+    attached in one save)."""
+    conn = transaction.get_connection()
+    assert conn.in_atomic_block, "audit rows are written inside the state change's transaction"
+    actor = actor if getattr(actor, "pk", None) else None
+    return AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor,
+                action=action,
+                subject_type=subject._meta.label_lower,
+                subject_id=str(subject.pk),
+                to_value=str(value or ""),
+            )
+            for value in to_values
+        ]
+    )
+
+
 def audit_link_pending() -> int:
     """Link every committed audit row still waiting (the sweeps run it); returns how many were linked. Outside a
     transaction. It stops rather than wait while another linking step is at work (a big import's): the next sweep

@@ -27,10 +27,22 @@ def files_removed_on_failure():
 
 def evidence_store(model, *, upload, content_type: str, by, **links):
     """A new `model` row (Evidence, FindingEvidence) for `upload`, linked by `links` (e.g. `finding=...`)."""
+    ev = _file_written(model, upload=upload, content_type=content_type, by=by, **links)
+    ev.save()
+    return ev
+
+
+def evidence_store_many(model, files, *, by, **links) -> list:
+    """New `model` rows for several uploads at once, in one INSERT: `files` is [(upload, content type, {link: value}
+    of this file alone, e.g. its indicator)], `links` what all of them share."""
+    rows = [_file_written(model, upload=u, content_type=ct, by=by, **links, **own) for u, ct, own in files]
+    return model.objects.bulk_create(rows)
+
+
+def _file_written(model, *, upload, content_type: str, by, **links):
     ev = model(original_name=upload.name[:200], content_type=content_type, size=upload.size, uploaded_by=by, **links)
     ev.file.save(upload.name, upload, save=False)
     written = _written.get()
     if written is not None:
         written.append((ev.file.storage, ev.file.name))
-    ev.save()
     return ev

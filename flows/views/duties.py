@@ -350,14 +350,14 @@ class DutyListConfirmView(StepView):
 
     def context(self, **extra):
         dl = self.subject()
-        from flows.selectors.holders import pass_on_choices
+        from flows.selectors.holders import may_pass_on
 
         return {
             "task": self.request.task,
             "node": self.request.task.flow_task,
             "dl": dl,
             "page": selectors.duty_list_page(self.request.user, dl),
-            "pass_on": pass_on_choices(self.request.user, self.request.task),
+            "pass_on": may_pass_on(self.request.user, self.request.task),
             **extra,
         }
 

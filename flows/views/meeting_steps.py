@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from flows.selectors import meetings as selectors
-from flows.selectors.holders import pass_on_choices
+from flows.selectors.holders import may_pass_on
 from flows.services import meetings as services
 from flows.views.steps import StepView
 from forms.meetings import CommentForm, HoldForm, ReportForm
@@ -39,7 +39,7 @@ class MeetingStepView(StepView):
             "meeting": self.meeting(),
             "reporter": self.subject() if self.subject() is not self.meeting() else None,
             "page": selectors.meeting_page(self.request.user, self.meeting()),
-            "pass_on": pass_on_choices(self.request.user, self.request.task),
+            "pass_on": may_pass_on(self.request.user, self.request.task),
             **extra,
         }
 

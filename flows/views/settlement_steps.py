@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from flows.selectors import results
-from flows.selectors.holders import pass_on_choices
+from flows.selectors.holders import may_pass_on
 from flows.services import results as services
 from flows.views.steps import StepView
 from forms.results import lowered_ratings
@@ -27,7 +27,7 @@ class SettleRatingsView(StepView):
             "settlement": self.settlement(),
             "page": results.settlement_page(self.settlement(), posted=posted),
             "posted": posted,
-            "pass_on": pass_on_choices(self.request.user, self.request.task),
+            "pass_on": may_pass_on(self.request.user, self.request.task),
             **extra,
         }
 

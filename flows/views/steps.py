@@ -12,7 +12,7 @@ from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
 from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
-from flows.selectors.holders import next_steps, pass_on_choices
+from flows.selectors.holders import may_pass_on, next_steps
 from flows.services import assessments as services
 from flows.services import rectification as rectification_services
 from flows.services.evidence import files_removed_on_failure
@@ -62,7 +62,7 @@ class StepView(View):
             "node": self.request.task.flow_task,
             "assessment": assessment,
             "page": page,
-            "pass_on": pass_on_choices(self.request.user, self.request.task),
+            "pass_on": may_pass_on(self.request.user, self.request.task),
             **extra,
         }
 
@@ -135,13 +135,10 @@ class DraftSelfView(StepView):
     def act(self):
         a, data = self.subject(), self.request.POST
         indicators = list(a.template.indicators.all())
-        for ind in indicators:
-            upload = self.request.FILES.get(f"evidence_{ind.pk}")
-            if upload:
-                content_type = forms.check_evidence(upload)
-                services.evidence_add(
-                    assessment=a, by=self.request.user, upload=upload, content_type=content_type, indicator=ind
-                )
+        uploads = [(self.request.FILES.get(f"evidence_{ind.pk}"), ind) for ind in indicators]
+        files = [(upload, forms.check_evidence(upload), ind) for upload, ind in uploads if upload]
+        if files:
+            services.evidence_add_many(assessment=a, by=self.request.user, files=files)
         services.self_assessment_save(
             assessment=a,
             by=self.request.user,

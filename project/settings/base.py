@@ -256,6 +256,15 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Argon2id at OWASP's parameters first (project/passwords.py); the others verify hashes stored before and are
+# replaced by Argon2id at the holder's next login
+PASSWORD_HASHERS = [
+    "project.passwords.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

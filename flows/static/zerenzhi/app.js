@@ -8,9 +8,23 @@ async function loadChildren(details) {
   list.innerHTML = response.ok ? await response.text() : `<li class="error">${response.status}</li>`;
 }
 
+// The 转办 form of a task screen: whom the task may go to is read the first time the form is opened (a link to the
+// same form as a page stands in for it until then, and without scripts).
+async function loadPassOn(details) {
+  const url = details.dataset.passOn;
+  if (!url || details.dataset.loaded) return;
+  details.dataset.loaded = "1";
+  const place = details.querySelector("[data-pass-on-form]");
+  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
+  if (response.ok) place.innerHTML = await response.text();
+  else delete details.dataset.loaded; // the link stays; opening again tries again
+}
+
 document.addEventListener("toggle", (event) => {
   const details = event.target;
-  if (details instanceof HTMLDetailsElement && details.open) loadChildren(details);
+  if (!(details instanceof HTMLDetailsElement) || !details.open) return;
+  loadChildren(details);
+  loadPassOn(details);
 }, true);
 
 document.addEventListener("DOMContentLoaded", () => {
