@@ -189,3 +189,21 @@ def test_the_cycle_filter_offers_the_cycles_of_my_offices_and_keeps_the_chosen_o
         expected = selectors.cycles_for(user).values_list("pk", "name")
         assert sorted(selectors.cycle_choices(user)) == sorted(expected), user.username
     assert selectors.cycle_choices(ended) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan; PostgreSQL plans by statistics")
+def test_the_menus_meeting_question_reads_only_the_organisations_below_the_users_own(demo):
+    """Every page asks whether to show 述职评议, in the statement of my tasks too. Asked from the meetings' side,
+    SQLite walked every organisation of the tree for each role the user holds (12 ms a page for a person in direct
+    charge of five branches in a county-sized database); it must read the organisations at or below the user's own
+    through the path index."""
+    from flows.models import Role, RoleAssignment
+    from flows.selectors.menu import menu_sql
+
+    deputy = RoleAssignment.objects.current().filter(role=Role.DEPUTY).first().user
+    sql, params = menu_sql(deputy)
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN QUERY PLAN SELECT {sql}", params)
+        plan = [row[-1] for row in cur.fetchall()]
+    holders = [step for step in plan if re.match(r"(SCAN|SEARCH) h\b", step)]  # the meetings' holding organisations
+    assert holders and all(step.startswith("SEARCH h") and "(path>? AND path<?)" in step for step in holders), plan

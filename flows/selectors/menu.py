@@ -53,18 +53,27 @@ def menu_sql(user) -> tuple[str, list]:
         f"ON o.id = x.organisation_id WHERE x.user_id = %s AND x.role IN ({leads}) AND o.numchild > 0 AND {current}"
     )
     in_meeting = f"SELECT 1 FROM {reporters} r WHERE r.person_id = %s OR r.commenter_id = %s"  # noqa: S608
-    over_holder = (  # a current leader of the holding level or of one above it
-        f"SELECT 1 FROM {t[ReportMeeting]} m JOIN {t[Organisation]} h ON h.id = m.holder_id "  # noqa: S608
-        f"JOIN {t[RoleAssignment]} x ON x.user_id = %s AND x.role IN ({leads}) AND {current} "
-        f"JOIN {t[Organisation]} o ON o.id = x.organisation_id WHERE substr(h.path, 1, length(o.path)) = o.path"
+    # a current leader of the holding level or of one above it: from each of the user's few organisations, the
+    # holders at or below it are a range of the path index (a path is its ancestor's path followed by characters of
+    # the tree's alphabet, so it sorts between that path and that path followed by the alphabet's last character
+    # repeated); asked the other way, SQLite walked every organisation for each role the user holds
+    over_holder = (
+        f"SELECT 1 FROM {t[RoleAssignment]} x JOIN {t[Organisation]} o ON o.id = x.organisation_id "  # noqa: S608
+        f"JOIN {t[Organisation]} h ON h.path >= o.path AND h.path <= o.path || %s "
+        f"JOIN {t[ReportMeeting]} m ON m.holder_id = h.id "
+        f"WHERE x.user_id = %s AND x.role IN ({leads}) AND {current} AND substr(h.path, 1, length(o.path)) = o.path"
     )
     sql = f"EXISTS({officer}), EXISTS({leader}), EXISTS({in_meeting}) OR EXISTS({over_holder})"
     on = connection.ops.adapt_datefield_value(today())
     params = [user.pk, OfficeRole.OFFICER, on, on]
     params += [user.pk, *LEADERSHIP_ROLES, on, on]
     params += [user.pk, user.pk]
-    params += [user.pk, *LEADERSHIP_ROLES, on, on]
+    params += [_PATH_CEILING, user.pk, *LEADERSHIP_ROLES, on, on]
     return sql, params
+
+
+# what follows every path below a given one: the tree alphabet's last character, as long as a path may be
+_PATH_CEILING = max(Organisation.alphabet) * Organisation._meta.get_field("path").max_length
 
 
 def asks_in_sql(user) -> bool:
