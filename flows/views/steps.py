@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from flows import selectors
-from flows.models import OUTCOMES_BY_RATING, Stage
+from flows.models import OUTCOMES_BY_RATING, Assessment, Stage
 from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
 from flows.selectors.holders import may_pass_on, next_steps
@@ -43,7 +43,10 @@ class StepView(View):
     title = ""
 
     def subject(self):
-        return self.request.task.process.assessment
+        # with what every step screen shows of it (its cycle, organisation and indicator template) in one query
+        return Assessment.objects.select_related("cycle", "organisation", "template").get(
+            process_id=self.request.task.process_id
+        )
 
     def context(self, **extra):
         assessment = self.subject()
