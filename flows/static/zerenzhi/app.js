@@ -1,23 +1,25 @@
-// Lazy expansion of the organisation tree: a node's children are fetched the first time it opens.
-async function loadChildren(details) {
-  const url = details.dataset.children;
+// Parts of a page fetched the first time their <details> opens: an organisation's children in the tree, and the
+// 转办 form of a task screen (whom the task may go to; a link to the same form as a page stands in for it until then,
+// and without scripts).
+async function loadOnce(details, url, place, failed) {
   if (!url || details.dataset.loaded) return;
   details.dataset.loaded = "1";
-  const list = details.querySelector(":scope > ul");
-  const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
-  list.innerHTML = response.ok ? await response.text() : `<li class="error">${response.status}</li>`;
-}
-
-// The 转办 form of a task screen: whom the task may go to is read the first time the form is opened (a link to the
-// same form as a page stands in for it until then, and without scripts).
-async function loadPassOn(details) {
-  const url = details.dataset.passOn;
-  if (!url || details.dataset.loaded) return;
-  details.dataset.loaded = "1";
-  const place = details.querySelector("[data-pass-on-form]");
   const response = await fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" });
   if (response.ok) place.innerHTML = await response.text();
-  else delete details.dataset.loaded; // the link stays; opening again tries again
+  else failed(response);
+}
+
+function loadChildren(details) {
+  const list = details.querySelector(":scope > ul");
+  loadOnce(details, details.dataset.children, list, (response) => {
+    list.innerHTML = `<li class="error">${response.status}</li>`;
+  });
+}
+
+function loadPassOn(details) {
+  loadOnce(details, details.dataset.passOn, details.querySelector("[data-pass-on-form]"), () => {
+    delete details.dataset.loaded; // the link stays; opening again tries again
+  });
 }
 
 document.addEventListener("toggle", (event) => {
