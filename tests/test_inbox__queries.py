@@ -195,8 +195,8 @@ def test_the_cycle_filter_offers_the_cycles_of_my_offices_and_keeps_the_chosen_o
 def test_the_menus_meeting_question_reads_only_the_organisations_below_the_users_own(demo):
     """Every page asks whether to show 述职评议, in the statement of my tasks too. Asked from the meetings' side,
     SQLite walked every organisation of the tree for each role the user holds (12 ms a page for a person in direct
-    charge of five branches in a county-sized database); it must read the organisations at or below the user's own
-    through the path index."""
+    charge of five branches, in a database of about 20,000 organisations); it must read the organisations at or
+    below the user's own through the path index."""
     from flows.models import Role, RoleAssignment
     from flows.selectors.menu import menu_sql
 
