@@ -293,3 +293,36 @@ def test_every_transition_is_audited_with_actor_and_states(demo):
         ("assessment.close_mass", "mass_evaluation", "superior_review"),
         ("assessment.submit_review", "superior_review", "closed"),
     ]
+
+
+def test_saving_a_draft_again_changes_only_the_items_that_changed(demo):
+    """A draft saved twice with the same scores writes no score row the second time; changing one item's points
+    changes that row alone, and what the page reads back is what was typed each time."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from flows.models import ItemScore
+    from flows.policy import access
+
+    a = h.assessment_of(h.open_cycle())
+    deputy = access.person_in_direct_charge(a.organisation)
+    scores = h.full_self_scores(a)
+    svc.self_assessment_save(assessment=a, by=deputy, scores=scores, report="草稿")
+    assert ItemScore.objects.filter(assessment=a, self_points__isnull=False).count() == len(scores)
+
+    def score_writes():
+        with CaptureQueriesContext(connection) as captured:
+            svc.self_assessment_save(assessment=a, by=deputy, scores=scores, report="草稿")
+        return [q["sql"] for q in captured if re.match(r'(INSERT INTO|UPDATE) "flows_itemscore"', q["sql"])]
+
+    assert score_writes() == []
+    first, *others = sorted(scores)
+    before = {s.indicator_id: (s.pk, s.self_points, s.self_note) for s in ItemScore.objects.filter(assessment=a)}
+    scores[first] = ("1.0", "改为部分完成")
+    writes = score_writes()
+    assert len(writes) == 1 and writes[0].startswith('UPDATE "flows_itemscore"')
+    after = {s.indicator_id: (s.pk, s.self_points, s.self_note) for s in ItemScore.objects.filter(assessment=a)}
+    assert after[first][1:] == (Decimal("1.0"), "改为部分完成") and after[first][0] == before[first][0]
+    assert all(after[i] == before[i] for i in others)

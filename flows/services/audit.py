@@ -12,9 +12,25 @@ from flows.models.audit import link_pending
 
 
 def audit_record(*, actor, action: str, subject, from_value="", to_value="", comment="") -> AuditEntry:
-    conn = transaction.get_connection()
-    assert conn.in_atomic_block, "audit rows are written inside the state change's transaction"
-    return AuditEntry.objects.create(
+    _in_transaction()
+    entry = _entry(actor, action, subject, from_value=from_value, to_value=to_value, comment=comment)
+    entry.save()
+    return entry
+
+
+def audit_records(*, actor, action: str, subject, to_values: list[str]) -> list[AuditEntry]:
+    """One audit row per value, as `audit_record` writes each, in one INSERT (e.g. a file each of a batch of evidence
+    attached in one save)."""
+    _in_transaction()
+    return AuditEntry.objects.bulk_create([_entry(actor, action, subject, to_value=value) for value in to_values])
+
+
+def _in_transaction() -> None:
+    assert transaction.get_connection().in_atomic_block, "audit rows are written inside the state change's transaction"
+
+
+def _entry(actor, action: str, subject, *, from_value="", to_value="", comment="") -> AuditEntry:
+    return AuditEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         subject_type=subject._meta.label_lower,
@@ -22,26 +38,6 @@ def audit_record(*, actor, action: str, subject, from_value="", to_value="", com
         from_value=str(from_value or ""),
         to_value=str(to_value or ""),
         comment=comment,
-    )
-
-
-def audit_records(*, actor, action: str, subject, to_values: list[str]) -> list[AuditEntry]:
-    """One audit row per value, as `audit_record` writes each, in one INSERT (e.g. a file each of a batch of evidence
-    attached in one save)."""
-    conn = transaction.get_connection()
-    assert conn.in_atomic_block, "audit rows are written inside the state change's transaction"
-    actor = actor if getattr(actor, "pk", None) else None
-    return AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=actor,
-                action=action,
-                subject_type=subject._meta.label_lower,
-                subject_id=str(subject.pk),
-                to_value=str(value or ""),
-            )
-            for value in to_values
-        ]
     )
 
 

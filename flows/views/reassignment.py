@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from viewflow.workflow.models import Task
 
 from flows.models import User
@@ -31,6 +31,7 @@ def _same_site(request, url: str) -> str:
 
 
 @login_required
+@require_safe
 def pass_on_choices(request, pk):
     """The 转办 form of a task: whom its holder (or an oversight officer over it) may pass it to. Read when the form
     is opened, not with every task screen; a task screen fetches it as a fragment (app.js), else it is a page."""
