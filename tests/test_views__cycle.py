@@ -560,3 +560,33 @@ def test_a_save_with_several_files_keeps_each_with_its_audit_row_or_none_when_on
     assert sorted(audited.values_list("to_value", flat=True)) == sorted(stored.values())
     page = client.get(url).content.decode()
     assert all(name in page for name in stored.values())  # listed beside their items on the step
+
+
+def test_the_assessment_page_reads_the_later_stages_lists_only_once_they_have_rows(client, cycle):
+    """A year without guidance comments, commendations, rectification items or measures does not read them; once it
+    has rectification items, the page lists them and their history, reading the items once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.rectification_helpers import item_under_rectification
+
+    client.force_login(User.objects.get(username="xianshuji"))
+    url = reverse("assessment_detail", kwargs={"pk": h.assessment_of(cycle).pk})
+
+    def read():
+        client.get(url)  # the session's first touch apart
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url).content.decode()
+        tables = [q["sql"] for q in captured.captured_queries]
+        return body, tables
+
+    body, early = read()
+    for table in ("flows_rectificationitem", "flows_commendation", "flows_accountabilitymeasure"):
+        assert not [sql for sql in early if sql.startswith(f'SELECT "{table}".')], f"{table} read though it has none"
+    item = item_under_rectification(cycle=cycle, problem="台账不全需补齐")
+    body, later = read()
+    assert "台账不全需补齐" in body, "the rectification item is listed"
+    ids_read = [sql for sql in later if sql.startswith('SELECT "flows_rectificationitem"."id" AS "pk"')]
+    assert not ids_read, "the history takes the items' ids from the list the page read, not from a query of its own"
+    history = [sql for sql in later if 'FROM "flows_auditentry"' in sql and "flows.rectificationitem" in sql]
+    assert history and f"'{item.pk}'" in history[0], "the history includes the item's own rows"

@@ -1,6 +1,6 @@
 """Reads of one organisation's year: its page, its history and the due date of its stage."""
 
-from django.db.models import Q
+from django.db.models import Exists, Q
 
 from flows.models import (
     Assessment,
@@ -16,8 +16,11 @@ from flows.selectors import history
 STAGE_STRIP = list(STAGES_BEFORE_OUTCOME)
 
 
-def assessment_history(assessment: Assessment) -> list[AuditEntry]:
-    item_ids = [str(pk) for pk in assessment.rectification_items.values_list("pk", flat=True)]
+def assessment_history(assessment: Assessment, *, item_ids=None) -> list[AuditEntry]:
+    """The audit rows of the assessment and of its rectification items (`item_ids` when the caller has read them)."""
+    if item_ids is None:
+        item_ids = assessment.rectification_items.values_list("pk", flat=True)
+    item_ids = [str(pk) for pk in item_ids]
     q = Q(subject_type="flows.assessment", subject_id=str(assessment.pk))
     if item_ids:
         q |= Q(subject_type="flows.rectificationitem", subject_id__in=item_ids)
@@ -42,8 +45,26 @@ def assessment_history(assessment: Assessment) -> list[AuditEntry]:
     return rows
 
 
+# what an assessment gathers in its later stages, read only when there is some: for most of the year there is none
+_LATER = {
+    "guidance_comments": lambda a: a.guidance_comments.exclude(comment="").select_related("guide", "author"),
+    "commendations": lambda a: a.commendations.select_related("nominee", "proposed_by", "decided_by"),
+    "rectification_items": lambda a: a.rectification_items.select_related("owner"),
+    "measures": lambda a: a.accountability_measures.prefetch_related("persons"),
+}
+
+
+def _later(assessment: Assessment) -> dict[str, list]:
+    """`_LATER`'s lists: which of them have rows, asked in one query, then those read."""
+    has = Assessment.objects.filter(pk=assessment.pk).values(
+        **{f"has_{name}": Exists(read(assessment).order_by()) for name, read in _LATER.items()}
+    )[0]
+    return {name: list(read(assessment)) if has[f"has_{name}"] else [] for name, read in _LATER.items()}
+
+
 def assessment_page(user, assessment: Assessment) -> dict:
-    """Everything a task screen shows about one organisation's year, in a fixed number of queries."""
+    """Everything a task screen shows about one organisation's year, in a fixed number of queries of its own (at most
+    eleven; six while the year has no guidance comment, commendation, rectification item or accountability measure)."""
     scores = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=assessment)}
     evidence = list(Evidence.objects.filter(assessment=assessment).select_related("uploaded_by"))
     by_indicator: dict = {}
@@ -60,20 +81,18 @@ def assessment_page(user, assessment: Assessment) -> dict:
     strip = [*STAGE_STRIP, assessment.state if under_way_outcome else None, Stage.CLOSED]
     order = {s: i for i, s in enumerate(s for s in strip if s)}
     current = order.get(assessment.state, 0)
+    later = _later(assessment)
     return {
         "assessment": assessment,
         "dimensions": dimensions,
         "evidence": evidence,
-        "history": assessment_history(assessment),
+        "history": assessment_history(assessment, item_ids=[item.pk for item in later["rectification_items"]]),
         "stages": [
             {"value": s, "label": Stage(s).label, "done": order[s] < current, "current": order[s] == current}
             for s in strip
             if s
         ],
-        "guidance_comments": list(assessment.guidance_comments.exclude(comment="").select_related("guide", "author")),
-        "commendations": list(assessment.commendations.select_related("nominee", "proposed_by", "decided_by")),
-        "rectification_items": list(assessment.rectification_items.select_related("owner")),
-        "measures": list(assessment.accountability_measures.prefetch_related("persons")),
+        **later,
         "due": stage_due(assessment),
         "may_view_evidence": access.can_view_organisation(user, assessment.organisation),
     }
