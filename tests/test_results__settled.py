@@ -111,7 +111,7 @@ def test_closing_a_cycle_records_no_classification_from_a_draft(three):
     assert first in recorded and a.organisation.code not in recorded
 
 
-def test_publishing_waits_for_the_settling_and_over_the_cap_needs_a_reason(three):
+def test_publishing_waits_for_the_settling_and_over_the_cap_needs_a_reason(three, client):
     cycle, first, second, a = three
     officer = h.county_officer()
     save_draft(a)
@@ -156,6 +156,11 @@ def test_publishing_waits_for_the_settling_and_over_the_cap_needs_a_reason(three
         Rating.FAIRLY_GOOD,
         RatingSource.SETTLEMENT,
     )
+    client.force_login(officer)  # the assessment's page says the rating was changed, from what to what and why
+    page = client.get(reverse("assessment_detail", kwargs={"pk": first_a.pk})).content.decode()
+    assert "<dt>等次调整</dt><dd>好 → 较好" in page and "组织生活记录不全，经审定调为较好" in page
+    page = client.get(reverse("assessment_detail", kwargs={"pk": second_a.pk})).content.decode()
+    assert "发展党员程序有瑕疵" in page and "组织生活记录不全" not in page
     assert AuditEntry.objects.filter(action="ratingsettlement.settle", subject_id=str(settlement.pk)).exists()
     assert AuditEntry.objects.filter(action="assessment.rating_settled", subject_id=str(first_a.pk)).exists()
     pub = pub_svc.publication_open(by=officer, cycle=cycle)

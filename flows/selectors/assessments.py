@@ -51,6 +51,7 @@ _LATER = {
     "commendations": lambda a: a.commendations.select_related("nominee", "proposed_by", "decided_by"),
     "rectification_items": lambda a: a.rectification_items.select_related("owner"),
     "measures": lambda a: a.accountability_measures.prefetch_related("persons"),
+    "rating_changes": lambda a: a.rating_changes.all(),
 }
 
 
@@ -64,7 +65,8 @@ def _later(assessment: Assessment) -> dict[str, list]:
 
 def assessment_page(user, assessment: Assessment) -> dict:
     """Everything a task screen shows about one organisation's year, in a fixed number of queries of its own (at most
-    eleven; six while the year has no guidance comment, commendation, rectification item or accountability measure)."""
+    twelve; six while the year has no guidance comment, commendation, rectification item, accountability measure or
+    change of rating)."""
     scores = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=assessment)}
     evidence = list(Evidence.objects.filter(assessment=assessment).select_related("uploaded_by"))
     by_indicator: dict = {}
