@@ -326,3 +326,45 @@ def test_saving_a_draft_again_changes_only_the_items_that_changed(demo):
     after = {s.indicator_id: (s.pk, s.self_points, s.self_note) for s in ItemScore.objects.filter(assessment=a)}
     assert after[first][1:] == (Decimal("1.0"), "改为部分完成") and after[first][0] == before[first][0]
     assert all(after[i] == before[i] for i in others)
+
+
+def test_the_self_assessment_screens_one_step_stores_files_scores_and_the_submission_together_or_nothing(
+    demo, settings, tmp_path
+):
+    """`self_assessment_draft`, what the screen calls: someone else is refused and nothing is stored; the drafter's
+    files, points and submission land together, each with its audit row; the same step again finds it submitted."""
+    from flows.models import Evidence
+
+    settings.MEDIA_ROOT = tmp_path
+    a = h.assessment_of(h.open_cycle())
+    deputy = h.holder(h.VILLAGE, Role.DEPUTY)
+    required = list(a.template.indicators.filter(evidence_required=True, veto=False))
+    files = [(h.pdf(f"{i.code}.pdf"), "application/pdf", i) for i in required]
+    before = AuditEntry.objects.count()
+    secretary = h.holder(h.VILLAGE, Role.SECRETARY)
+    with pytest.raises(PermissionDenied):
+        svc.self_assessment_draft(
+            assessment=a, by=secretary, files=files, scores=h.full_self_scores(a), report="代写", submit=True
+        )
+    assert not Evidence.objects.filter(assessment=a).exists() and AuditEntry.objects.count() == before
+    assert not list(tmp_path.rglob("*.pdf")), "no file of the refused step is left on disk"
+
+    files = [(h.pdf(f"{i.code}.pdf"), "application/pdf", i) for i in required]
+    svc.self_assessment_draft(
+        assessment=a, by=deputy, files=files, scores=h.full_self_scores(a), report="述职报告", submit=True
+    )
+    a.refresh_from_db()
+    assert a.state == Stage.SELF_APPROVAL and a.report == "述职报告"
+    assert sorted(Evidence.objects.filter(assessment=a).values_list("indicator_id", flat=True)) == sorted(
+        i.pk for i in required
+    )
+    actions = list(AuditEntry.objects.filter(subject_id=str(a.pk)).order_by("pk").values_list("action", flat=True))
+    assert actions[-(len(required) + 2) :] == ["evidence.add"] * len(required) + [
+        "assessment.self_save",
+        "assessment.submit_self",
+    ]
+    assert [t.flow_task for t in open_tasks(a)] == [AssessmentFlow.approve_self]
+    with pytest.raises(AlreadyHandled):
+        svc.self_assessment_draft(assessment=a, by=deputy, scores={}, report="再改", expected_state=None)
+    a.refresh_from_db()
+    assert a.report == "述职报告"

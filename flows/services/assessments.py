@@ -88,11 +88,49 @@ def _clean_scores(indicators: dict, scores: dict) -> dict:
 
 
 @transaction.atomic
+def self_assessment_draft(
+    *,
+    assessment,
+    by,
+    files=(),
+    scores: dict,
+    report: str,
+    expected_state=Stage.SELF_ASSESSMENT,
+    submit: bool = False,
+    activation=None,
+):
+    """The self-assessment screen's one step: its new evidence files [(upload, content type, indicator)], its points
+    and notes ({indicator_id: (points, note)}) and work report, and, when `submit`, the submission to the secretary;
+    under one row lock and one check of who drafts, all or nothing."""
+    a = _drafting(assessment, by=by, expected_state=expected_state)
+    if files:
+        _evidence_attach(a, by=by, files=files)
+    _draft_store(a, by=by, scores=scores, report=report)
+    if submit:
+        _self_submit(a, by=by, activation=activation)
+    return a
+
+
+def _drafting(assessment, *, by, expected_state) -> Assessment:
+    """The assessment row-locked, while it is being drafted, for the person who drafts it."""
+    a = _lock(assessment, expected_state=expected_state)
+    if a.state != Stage.SELF_ASSESSMENT:
+        raise AlreadyHandled(_("The self-assessment has already been submitted. Nothing was changed."))
+    if not steps.allows(by, "assessment.submit_self", a):
+        raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
+    return a
+
+
+@transaction.atomic
 def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_state=Stage.SELF_ASSESSMENT):
     """Save the draft: points and notes per item ({indicator_id: (points, note)}) and the work report."""
     a = _lock(assessment, expected_state=expected_state)
     if not steps.allows(by, "assessment.submit_self", a):
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
+    return _draft_store(a, by=by, scores=scores, report=report)
+
+
+def _draft_store(a: Assessment, *, by, scores: dict, report: str) -> Assessment:
     indicators = {i.pk: i for i in a.template.indicators.all()}
     cleaned = _clean_scores(indicators, scores)
     _store_scores(a, {i: {"self_points": p, "self_note": n} for i, (p, n) in cleaned.items()})
@@ -131,7 +169,10 @@ def _store_scores(a: Assessment, values: dict[int, dict]) -> None:
 
 @transaction.atomic
 def self_assessment_submit(*, assessment, by, activation=None, expected_state=Stage.SELF_ASSESSMENT):
-    a = _lock(assessment, expected_state=expected_state)
+    return _self_submit(_lock(assessment, expected_state=expected_state), by=by, activation=activation)
+
+
+def _self_submit(a: Assessment, *, by, activation=None) -> Assessment:
     missing = a.missing_for_self_submission()
     if missing:
         raise ValidationError(_("Not ready to submit; still missing: %(items)s") % {"items": "；".join(missing)})
@@ -591,8 +632,6 @@ def evidence_add(*, assessment, by, upload, content_type, indicator=None, item=N
 def evidence_add_many(*, assessment, by, files, item=None) -> list:
     """Attach evidence files [(upload, content type, indicator or None)] (each already checked for size and type by
     the form) in one sitting: one check of who may, the rows in one INSERT, an audit row per file."""
-    from flows.models import Evidence
-
     a = _lock(assessment)
     if item is not None:
         if item.owner_id != by.pk or phase_of(item, item.state) != Phase.UNDER_WAY:
@@ -601,6 +640,13 @@ def evidence_add_many(*, assessment, by, files, item=None) -> list:
         steps.allows(by, "assessment.submit_self", a) or steps.allows(by, "assessment.approve_self", a)
     ):
         raise PermissionDenied(_("Evidence for the self-assessment is attached while it is being drafted."))
+    return _evidence_attach(a, by=by, files=files, item=item)
+
+
+def _evidence_attach(a: Assessment, *, by, files, item=None) -> list:
+    """`evidence_add_many` once the assessment is locked and the person's right checked."""
+    from flows.models import Evidence
+
     if not files:
         return []
     stored = evidence_store_many(

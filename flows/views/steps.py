@@ -140,17 +140,18 @@ class DraftSelfView(StepView):
         indicators = list(a.template.indicators.all())
         uploads = [(self.request.FILES.get(f"evidence_{ind.pk}"), ind) for ind in indicators]
         files = [(upload, forms.check_evidence(upload), ind) for upload, ind in uploads if upload]
-        if files:
-            services.evidence_add_many(assessment=a, by=self.request.user, files=files)
-        services.self_assessment_save(
+        submit = data.get("action") == "submit"
+        services.self_assessment_draft(
             assessment=a,
             by=self.request.user,
+            files=files,
             scores=forms.score_rows(data, indicators),
             report=data.get("report", ""),
             expected_state=data.get("expected_state"),
+            submit=submit,
+            activation=self.request.activation,
         )
-        if data.get("action") == "submit":
-            services.self_assessment_submit(assessment=a, by=self.request.user, activation=self.request.activation)
+        if submit:
             return _("The self-assessment has been submitted to the secretary.")
         raise DraftSaved(_("The draft has been saved."))
 
