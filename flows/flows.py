@@ -57,6 +57,7 @@ def _item_state(activation):
 
 
 def _current_holder(org, role):
+    """The current holder of `role` in `org` (an organisation or its id), or None."""
     ra = RoleAssignment.objects.current().filter(organisation=org, role=role).select_related("user").first()
     return ra.user if ra else None
 
@@ -153,7 +154,7 @@ class AssessmentFlow(Flow):
         return access.person_in_direct_charge(_assessment(activation).organisation)
 
     def assign_secretary(self, activation):
-        return _current_holder(_assessment(activation).organisation, Role.SECRETARY)
+        return _current_holder(_assessment(activation).organisation_id, Role.SECRETARY)
 
     def assign_reviewer(self, activation):
         """The leading organisation's secretary; a review office's officers take it from their queue."""

@@ -4,9 +4,14 @@ stylesheet, the count of open tasks, the administration link for staff only, in 
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from viewflow.workflow.models import Task
 
-from flows.models import User
+from flows.models import Notification, User
+from flows.policy import access
+from flows.services.tasks import OPEN_STATUSES
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +52,30 @@ def test_the_badge_counts_open_tasks_and_hides_at_zero(client, demo):
     client.force_login(User.objects.get(username="dangyuan"))  # a party member: no task
     body = client.get(reverse("cycle_list")).content.decode()
     assert '<span class="badge" data-inbox-count hidden>0</span>' in body
+
+
+def test_a_pages_header_counts_and_menu_answers_come_from_one_statement(client, demo):
+    """On every page but 我的待办 (which counts them in its own statement), the badge of open tasks, the badge of
+    unread notifications and who sees 逐年对比 / 述职评议 are asked together, once, and show what is stored."""
+    user = next(  # someone with open tasks who sees 逐年对比 (an officer, or a leader of an organisation over others)
+        u
+        for u in User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+        if Task.objects.filter(owner=u, status__in=OPEN_STATUSES).exists() and access.may_see_year_over_year(u)
+    )
+    Notification.objects.create(user=user, title="新待办：审核自评", link="/")
+    Notification.objects.create(user=user, title="提醒", link="/")
+    open_tasks = Task.objects.filter(owner=user, status__in=OPEN_STATUSES).count()
+    unread = Notification.objects.filter(user=user, read_at=None).count()
+    assert open_tasks and unread >= 2
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("organisation_tree")).content.decode()
+    assert f'<span class="badge" data-inbox-count>{open_tasks}</span>' in body
+    assert f'<span class="badge" data-unread>{unread}</span>' in body
+    assert "逐年对比" in [label for label, _h, _c in menu_of(body)]
+    asking = [q["sql"] for q in queries if "flows_notification" in q["sql"] or "viewflow_task" in q["sql"]]
+    assert len(asking) == 1, asking
+    assert "flows_officemembership" in asking[0] and "flows_reportmeeting" in asking[0]  # the menu's questions too
 
 
 def test_the_menu_speaks_english_when_chosen(client, demo):

@@ -132,7 +132,7 @@ def next_steps(process) -> list[dict]:
 
     out = []
     tasks = Task.objects.filter(process=process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
-    for task in tasks.select_related("owner").order_by("pk"):
+    for task in tasks.select_related("owner", "process").order_by("pk"):  # the subject is read through the process
         subject = task.flow_task.subject(task)
         assessment = assessment_behind(subject)
         item = subject if getattr(subject, "due", None) and hasattr(subject, "problem") else None

@@ -415,6 +415,14 @@ def open_task_count(user) -> int:
         return cur.fetchone()[0]
 
 
+def counts_sql(user) -> tuple[str, list]:
+    """The header's two counts as SQL expressions for a SELECT list (my open tasks, from the page's partial index;
+    my unread notifications) and their parameters."""
+    t = _tables()
+    unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"
+    return f"(SELECT COUNT(*) FROM {t['task']} t WHERE {_MINE}), {unread}", [user.pk, user.pk]
+
+
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
     """A page of the user's open tasks (oldest first) with the counts the page shows and the cycles its filter
     offers, in one statement (`page_statement`), which also answers the menu's question for the request."""

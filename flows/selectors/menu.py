@@ -32,7 +32,10 @@ def menu_answers(user) -> dict[str, bool]:
     if user.is_superuser:
         answers = {"may_see_year_over_year": Organisation.objects.filter(depth=1).exists(), "may_see_meetings": True}
     else:
-        answers = _ask(user)
+        from flows.selectors.header import page_header
+
+        page_header(user)  # asked with the header's counts, in one statement; it keeps the answers
+        return user._menu_answers
     user._menu_answers = answers
     return answers
 
@@ -89,10 +92,3 @@ def _answers(values) -> dict[str, bool]:
 def remember_answers(user, values) -> None:
     """Keep for the request the answers to `menu_sql` that another statement fetched (its three values)."""
     user._menu_answers = _answers(values)
-
-
-def _ask(user) -> dict[str, bool]:
-    sql, params = menu_sql(user)
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {sql}", params)  # noqa: S608 (fixed fragments; every value is a parameter)
-        return _answers(cur.fetchone())

@@ -10,6 +10,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -112,8 +113,10 @@ def self_assessment_draft(
 
 
 def _drafting(assessment, *, by, expected_state) -> Assessment:
-    """The assessment row-locked, while it is being drafted, for the person who drafts it."""
+    """The assessment row-locked, while it is being drafted, for the person who drafts it; its template's items read
+    once for the scores and the check of what is missing (the template is frozen while its cycle runs)."""
     a = _lock(assessment, expected_state=expected_state)
+    prefetch_related_objects([a.template], "indicators")
     if a.state != Stage.SELF_ASSESSMENT:
         raise AlreadyHandled(_("The self-assessment has already been submitted. Nothing was changed."))
     if not steps.allows(by, "assessment.submit_self", a):
