@@ -5,6 +5,7 @@ cell) the rows cost more than everything else on the page, the query included (m
 row is simple enough to be written here; every value is escaped as the template would escape it.
 """
 
+import re
 from html import escape
 
 from django import template
@@ -15,6 +16,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+_SPECIAL = re.compile(r"[&<>\"']").search
+
+
+def _escape(value: str) -> str:
+    """`html.escape(value)`; a value with nothing to escape (a link, most names) is returned as it is after one
+    search, instead of five replacements."""
+    return escape(value) if _SPECIAL(value) else value
 
 
 class _Page:
@@ -44,12 +53,12 @@ class _Page:
         if title is None:  # a step's title (a lazy translation) is translated once per page
             title = self.titles[id(r["title"])] = escape(str(r["title"]))
         if self.which != "archive":
-            title = f'<a href="{escape(r["url"])}">{title}</a>'
+            title = f'<a href="{_escape(r["url"])}">{title}</a>'
         if r["problem"]:
-            title += f'<div class="muted">{escape(Truncator(r["problem"]).chars(40))}</div>'
-        org = escape(r["organisation"])
+            title += f'<div class="muted">{_escape(Truncator(r["problem"]).chars(40))}</div>'
+        org = _escape(r["organisation"])
         if r["organisation_url"]:
-            org = f'<a href="{escape(r["organisation_url"])}">{org}</a>'
+            org = f'<a href="{_escape(r["organisation_url"])}">{org}</a>'
         due = self.dates.get(r["due"])
         if due is None:
             due = self.dates[r["due"]] = r["due"].isoformat()
