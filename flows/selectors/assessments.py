@@ -1,5 +1,8 @@
 """Reads of one organisation's year: its page, its history and the due date of its stage."""
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import Exists, Q
 
 from flows.models import (
@@ -55,11 +58,26 @@ _LATER = {
 }
 
 
+_PROBE = -7_654_321  # an assessment id no row has: stands for the real one in the compiled statement below
+
+
+@cache
+def _later_statement(vendor: str) -> tuple[str, tuple]:
+    """The SQL of "which of `_LATER`'s lists have rows" and its parameters, with `_PROBE` for the assessment: the
+    ORM compiles its five EXISTS subqueries once per process (on every task screen it cost more than running it)."""
+    probe = Assessment(pk=_PROBE)
+    query = Assessment.objects.filter(pk=_PROBE).order_by().values(  # no ordering: none of its joins
+        **{f"has_{name}": Exists(read(probe).order_by()) for name, read in _LATER.items()}
+    )
+    return query.query.sql_with_params()
+
+
 def _later(assessment: Assessment) -> dict[str, list]:
     """`_LATER`'s lists: which of them have rows, asked in one query, then those read."""
-    has = Assessment.objects.filter(pk=assessment.pk).values(
-        **{f"has_{name}": Exists(read(assessment).order_by()) for name, read in _LATER.items()}
-    )[0]
+    sql, params = _later_statement(connection.vendor)
+    with connection.cursor() as cur:
+        cur.execute(sql, [assessment.pk if p == _PROBE else p for p in params])
+        has = dict(zip((c[0] for c in cur.description), cur.fetchone(), strict=True))
     return {name: list(read(assessment)) if has[f"has_{name}"] else [] for name, read in _LATER.items()}
 
 
