@@ -7,7 +7,12 @@ SECRET_KEY = "test-only-not-secret"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES = {"default": sqlite_or_url(BASE_DIR / "var" / "test.sqlite3")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# bin/test runs the SQLite and the PostgreSQL suite side by side: each keeps its uploads in a folder of its own (their
+# rows have the same ids, so their files would have the same paths, and a test counting what a refused save left
+# behind would count the other suite's files)
+SUITE = f"{'sqlite' if _SQLITE else 'postgresql'}-{env('PYTEST_XDIST_WORKER', default='main')}"
+if _SQLITE:
     # a file (not :memory:) so that threads and the live server share it, in WAL mode
     DATABASES["default"]["TEST"] = {
         "NAME": str(BASE_DIR / "var" / f"test-{env('PYTEST_XDIST_WORKER', default='main')}.sqlite3")
@@ -15,7 +20,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The suite's transaction-wrapped tests call the ballot views inline; the real server's workers are exercised by the
 # ASGI server of the browser tests and by tests that turn them on with a transactional database.
 BALLOT_WORKERS = env.int("BALLOT_WORKERS", default=0)
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{SUITE}"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
