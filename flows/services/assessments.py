@@ -116,11 +116,11 @@ def _drafting(assessment, *, by, expected_state) -> Assessment:
     """The assessment row-locked, while it is being drafted, for the person who drafts it; its template's items read
     once for the scores and the check of what is missing (the template is frozen while its cycle runs)."""
     a = _lock(assessment, expected_state=expected_state)
-    prefetch_related_objects([a.template], "indicators")
     if a.state != Stage.SELF_ASSESSMENT:
         raise AlreadyHandled(_("The self-assessment has already been submitted. Nothing was changed."))
     if not steps.allows(by, "assessment.submit_self", a):
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
+    prefetch_related_objects([a.template], "indicators")
     return a
 
 
