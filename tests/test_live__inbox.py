@@ -142,7 +142,19 @@ def test_nothing_is_pushed_for_work_that_is_rolled_back(demo):
 
 
 def test_the_page_rereads_its_counts(client, demo):
+    """What an open page re-reads: the user's own open tasks and unread notifications, as stored now."""
+    from viewflow.workflow.models import Task
+
+    from flows.models import Notification
+    from flows.services.tasks import OPEN_STATUSES
+
     h.open_cycle()
-    client.force_login(User.objects.get(username="fenguan"))
+    user = User.objects.get(username="fenguan")
+    Notification.objects.create(user=user, title="提醒", link="/")
+    Notification.objects.create(user=User.objects.get(username="shuji"), title="别人的提醒", link="/")
+    client.force_login(user)
     state = client.get("/tasks/live.json").json()
-    assert state["open_tasks"] >= 1 and "unread_notifications" in state
+    assert state["open_tasks"] == Task.objects.filter(owner=user, status__in=OPEN_STATUSES).count() >= 1
+    assert state["unread_notifications"] == Notification.objects.filter(user=user, read_at=None).count() >= 1
+    Notification.objects.filter(user=user).update(read_at="2026-12-07T10:00:00+08:00")
+    assert client.get("/tasks/live.json").json()["unread_notifications"] == 0

@@ -66,9 +66,9 @@ def _later_statement(vendor: str) -> tuple[str, tuple]:
     """The SQL of "which of `_LATER`'s lists have rows" and its parameters, with `_PROBE` for the assessment: the
     ORM compiles its five EXISTS subqueries once per process (on every task screen it cost more than running it)."""
     probe = Assessment(pk=_PROBE)
-    query = Assessment.objects.filter(pk=_PROBE).order_by().values(  # no ordering: none of its joins
-        **{f"has_{name}": Exists(read(probe).order_by()) for name, read in _LATER.items()}
-    )
+    # no ordering on the outer query: none of the joins Assessment's default ordering would bring
+    has = {f"has_{name}": Exists(read(probe).order_by()) for name, read in _LATER.items()}
+    query = Assessment.objects.filter(pk=_PROBE).order_by().values(**has)
     return query.query.sql_with_params()
 
 

@@ -323,7 +323,6 @@ def page_query(
 
     Unless a filter needs what the task is about (cycle, name, due date), the page of tasks is taken from the index
     first and only its rows are looked into."""
-    t = _tables()
     order = " ORDER BY t.created, t.id LIMIT %s"
     tasks, task_params = f"WHERE {_MINE}", [user.pk]
     if filters.stage:
@@ -340,14 +339,13 @@ def page_query(
     else:
         page = f"SELECT {COLUMNS} {_from(_subjects(tasks + order))}"
         page_params = [*task_params, size + 1]
-    open_count = f"(SELECT COUNT(*) FROM {t['task']} t WHERE {_MINE})"
+    open_count, unread = _count_expressions()
     where, where_params = _where(filters, bounds)
     if where:
         matched = f"(SELECT COUNT(*) {_from(_subjects(f'WHERE {_MINE}'))} WHERE {where})"
         matched_params = [user.pk, *where_params]
     else:
         matched, matched_params = open_count, [user.pk]
-    unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"
     extra_sql, extra_params = extras
     sql = (
         f"SELECT p.*, {open_count}, {matched}, {unread}{', ' + extra_sql if extra_sql else ''} "
@@ -415,12 +413,19 @@ def open_task_count(user) -> int:
         return cur.fetchone()[0]
 
 
-def counts_sql(user) -> tuple[str, list]:
-    """The header's two counts as SQL expressions for a SELECT list (my open tasks, from the page's partial index;
-    my unread notifications) and their parameters."""
+def _count_expressions() -> tuple[str, str]:
+    """The header's two counts as SQL subqueries, each with the user's id as its one parameter: my open tasks (from
+    the page's partial index) and my unread notifications."""
     t = _tables()
-    unread = f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)"
-    return f"(SELECT COUNT(*) FROM {t['task']} t WHERE {_MINE}), {unread}", [user.pk, user.pk]
+    return (
+        f"(SELECT COUNT(*) FROM {t['task']} t WHERE {_MINE})",
+        f"(SELECT COUNT(*) FROM {t['notification']} n WHERE n.user_id = %s AND n.read_at IS NULL)",
+    )
+
+
+def counts_sql(user) -> tuple[str, list]:
+    """The header's two counts (`_count_expressions`) for a SELECT list, and their parameters."""
+    return ", ".join(_count_expressions()), [user.pk, user.pk]
 
 
 def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = None, size: int = PAGE_SIZE) -> dict:

@@ -11,7 +11,7 @@ _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # bin/test runs the SQLite and the PostgreSQL suite side by side: each keeps its uploads in a folder of its own (their
 # rows have the same ids, so their files would have the same paths, and a test counting what a refused save left
 # behind would count the other suite's files)
-SUITE = f"{'sqlite' if _SQLITE else 'postgresql'}-{env('PYTEST_XDIST_WORKER', default='main')}"
+_SUITE = f"{'sqlite' if _SQLITE else 'postgresql'}-{env('PYTEST_XDIST_WORKER', default='main')}"
 if _SQLITE:
     # a file (not :memory:) so that threads and the live server share it, in WAL mode
     DATABASES["default"]["TEST"] = {
@@ -20,7 +20,7 @@ if _SQLITE:
 # The suite's transaction-wrapped tests call the ballot views inline; the real server's workers are exercised by the
 # ASGI server of the browser tests and by tests that turn them on with a transactional database.
 BALLOT_WORKERS = env.int("BALLOT_WORKERS", default=0)
-MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{SUITE}"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_SUITE}"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
