@@ -14,6 +14,8 @@ Every flow locks its process row (`select_for_update`) while a task completes: v
 lock at all, under which two requests completing the same task both succeed.
 """
 
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import lock
@@ -31,6 +33,8 @@ from flows.models import (
     RoleAssignment,
     Stage,
 )
+from flows.models.compiled import CompiledQuery
+from flows.models.people import today
 from flows.policy import access
 from flows.policy import duties as duty_rules
 from flows.selectors.holders import returning_reviewer
@@ -56,10 +60,24 @@ def _item_state(activation):
     return RectificationItem.objects.filter(process_id=activation.process.pk).values_list("state", flat=True).get()
 
 
+# the latest-started current holder of a role in an organisation, with the person (compiled once per process)
+_HOLDER = CompiledQuery(
+    lambda org_id, role, day: (
+        RoleAssignment.objects.current(day)
+        .filter(organisation_id=org_id, role=role)
+        .select_related("user")
+        .order_by("-start", "pk")[:1]
+    ),
+    org_id=int,
+    role=str,
+    day=datetime.date,
+)
+
+
 def _current_holder(org, role):
     """The current holder of `role` in `org` (an organisation or its id), or None."""
-    ra = RoleAssignment.objects.current().filter(organisation=org, role=role).select_related("user").first()
-    return ra.user if ra else None
+    found = _HOLDER(org_id=getattr(org, "pk", org), role=str(role), day=today())
+    return found[0].user if found else None
 
 
 class AssessmentFlow(Flow):

@@ -35,6 +35,7 @@ from flows.models import (
     RoleAssignment,
     User,
 )
+from flows.models.compiled import CompiledQuery
 from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.models.state_groups import Phase, phase_of
@@ -85,26 +86,53 @@ def scope_for(user, on: datetime.date | None = None) -> Scope:
     return cached
 
 
+def _held_roles(day, **who):
+    return (
+        RoleAssignment.objects.current(day)
+        .filter(**who)
+        .values_list("user_id", "organisation_id", "organisation__path", "role")
+    )
+
+
+def _memberships(day, **who):
+    return OfficeMembership.objects.current(day).filter(**who).values_list("user_id", "role", "office__scope__path")
+
+
+def _guided(day, **who):
+    """(guiding organisation, guided organisation) for the organisations the people lead on that day."""
+    led = RoleAssignment.objects.current(day).filter(role__in=LEADERSHIP_ROLES, **who).values("organisation_id")
+    return Guidance.objects.filter(guide_id__in=led).values_list("guide_id", "organisation_id")
+
+
+# one person's three (most requests ask about their own user), compiled once per process: building these queries
+# cost the ORM some fifty times as much as running them
+_ONES_ROLES, _ONES_MEMBERSHIPS, _ONES_GUIDED = (
+    CompiledQuery(lambda user_id, day, rows=rows: rows(day, user_id=user_id), user_id=int, day=datetime.date)
+    for rows in (_held_roles, _memberships, _guided)
+)
+
+
 def scopes_for(users, on: datetime.date | None = None) -> dict[int, Scope]:
     """{user id: reach} of many users in three queries, each kept on its user object as `scope_for` keeps it (for a
     pass that asks about many people, such as whom a task may be passed on to)."""
     users = [u for u in users if u is not None and u.is_authenticated and u.is_active]
     ids = [u.pk for u in users]
     day = on or today()
+    if len(ids) == 1:
+        role_rows = _ONES_ROLES(user_id=ids[0], day=day)
+        membership_rows = _ONES_MEMBERSHIPS(user_id=ids[0], day=day)
+    else:
+        role_rows, membership_rows = _held_roles(day, user_id__in=ids), _memberships(day, user_id__in=ids)
     roles = defaultdict(list)
-    rows = RoleAssignment.objects.current(day).filter(user_id__in=ids)
-    for uid, oid, path, role in rows.values_list("user_id", "organisation_id", "organisation__path", "role"):
+    for uid, oid, path, role in role_rows:
         roles[uid].append((oid, path, role))
     offices = defaultdict(list)
-    rows = OfficeMembership.objects.current(day).filter(user_id__in=ids)
-    for uid, role, path in rows.values_list("user_id", "role", "office__scope__path"):
+    for uid, role, path in membership_rows:
         offices[uid].append((role, path))
-    leader_org_ids = {oid for held in roles.values() for oid, _p, role in held if role in LEADERSHIP_ROLES}
     guided = defaultdict(set)
-    if leader_org_ids:
-        for guide_id, org_id in Guidance.objects.filter(guide_id__in=leader_org_ids).values_list(
-            "guide_id", "organisation_id"
-        ):
+    if any(role in LEADERSHIP_ROLES for held in roles.values() for _oid, _p, role in held):
+        rows = _ONES_GUIDED(user_id=ids[0], day=day) if len(ids) == 1 else _guided(day, user_id__in=ids)
+        for guide_id, org_id in rows:
             guided[guide_id].add(org_id)
     scopes = {}
     for user in users:
@@ -259,18 +287,31 @@ def is_secretary(user, org: Organisation) -> bool:
     return _holds(user, org, Role.SECRETARY)
 
 
+def _in_direct_charge(on, **which):
+    return (
+        RoleAssignment.objects.current(on)
+        .filter(role__in=(Role.DEPUTY, Role.SECRETARY), **which)
+        .order_by("organisation_id", "start")
+        .values_list("organisation_id", "role", "user_id")
+    )
+
+
+_ONES_IN_DIRECT_CHARGE = CompiledQuery(
+    lambda org_id, day: _in_direct_charge(day, organisation_id=org_id), org_id=int, day=datetime.date
+)
+
+
 def in_direct_charge_ids(org_ids, on: datetime.date | None = None) -> dict[int, int]:
     """{organisation id: user id} of the person in direct charge (分管领导 · 直接责任人) of each organisation: the
     leader in charge where there is one, otherwise the secretary, who then holds both duties (a branch of fewer
     than seven full members elects only a secretary: 支部工作条例). An acting holder counts for their dates. The
     one rule for assignment (one organisation or a whole launch), eligibility and the step service."""
     holders: dict[int, int] = {}
-    rows = (
-        RoleAssignment.objects.current(on)
-        .filter(organisation_id__in=list(org_ids), role__in=(Role.DEPUTY, Role.SECRETARY))
-        .order_by("organisation_id", "start")
-        .values_list("organisation_id", "role", "user_id")
-    )
+    org_ids = list(org_ids)
+    if len(org_ids) == 1:  # one organisation's (a step, a screen): compiled once
+        rows = _ONES_IN_DIRECT_CHARGE(org_id=org_ids[0], day=on or today())
+    else:
+        rows = _in_direct_charge(on, organisation_id__in=org_ids)
     for org_id, role, user_id in rows:
         if role == Role.DEPUTY or org_id not in holders:
             holders[org_id] = user_id

@@ -8,15 +8,41 @@ from django.db.models import Exists, Q
 from flows.models import (
     Assessment,
     AuditEntry,
+    Dimension,
     Evidence,
+    Indicator,
     ItemScore,
     Stage,
 )
+from flows.models.compiled import CompiledQuery
 from flows.models.state_groups import OUTCOME_STAGES, STAGES_BEFORE_OUTCOME, Phase, phase_of
 from flows.policy import access
 from flows.selectors import history
 
 STAGE_STRIP = list(STAGES_BEFORE_OUTCOME)
+
+
+def _history(q):
+    return AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk")
+
+
+# the commonest history (an assessment without rectification items), compiled once per process
+_ASSESSMENT_HISTORY = CompiledQuery(
+    lambda subject_id: _history(Q(subject_type="flows.assessment", subject_id=subject_id)), subject_id=str
+)
+# what every task screen reads of its assessment: its scores, its evidence with who uploaded it, and its template's
+# items by dimension (compiled once per process; building these queries cost more than running them)
+_SCORES = CompiledQuery(lambda assessment_id: ItemScore.objects.filter(assessment_id=assessment_id), assessment_id=int)
+_EVIDENCE = CompiledQuery(
+    lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).select_related("uploaded_by"),
+    assessment_id=int,
+)
+_DIMENSIONS, _INDICATORS = (
+    CompiledQuery(
+        lambda template_id, m=m: m.objects.filter(template_id=template_id).order_by("order", "pk"), template_id=int
+    )
+    for m in (Dimension, Indicator)
+)
 
 
 def assessment_history(assessment: Assessment, *, item_ids=None) -> list[AuditEntry]:
@@ -25,10 +51,11 @@ def assessment_history(assessment: Assessment, *, item_ids=None) -> list[AuditEn
         item_ids = assessment.rectification_items.values_list("pk", flat=True)
     item_ids = [str(pk) for pk in item_ids]
     q = Q(subject_type="flows.assessment", subject_id=str(assessment.pk))
-    if item_ids:
+    if item_ids:  # the items' rows too: a statement of another shape
         q |= Q(subject_type="flows.rectificationitem", subject_id__in=item_ids)
+    entries = _history(q) if item_ids else _ASSESSMENT_HISTORY(subject_id=str(assessment.pk))
     rows = []
-    for row in AuditEntry.objects.filter(q).select_related("actor").order_by("at", "pk"):
+    for row in entries:
         row.label, row.value_label = history.describe(row)
         row.files = []
         last = rows[-1] if rows else None
@@ -85,16 +112,20 @@ def assessment_page(user, assessment: Assessment) -> dict:
     """Everything a task screen shows about one organisation's year, in a fixed number of queries of its own (at most
     twelve; six while the year has no guidance comment, commendation, rectification item, accountability measure or
     change of rating)."""
-    scores = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=assessment)}
-    evidence = list(Evidence.objects.filter(assessment=assessment).select_related("uploaded_by"))
+    scores = {s.indicator_id: s for s in _SCORES(assessment_id=assessment.pk)}
+    evidence = _EVIDENCE(assessment_id=assessment.pk)
     by_indicator: dict = {}
     for ev in evidence:
         by_indicator.setdefault(ev.indicator_id, []).append(ev)
+    template = {"template_id": assessment.template_id} if assessment.template_id else None
+    indicators: dict = {}  # by dimension, in the template's order
+    for ind in _INDICATORS(**template) if template else []:
+        indicators.setdefault(ind.dimension_id, []).append(ind)
     dimensions = []
-    for dim in assessment.template.dimensions.prefetch_related("indicators"):
+    for dim in _DIMENSIONS(**template) if template else []:
         rows = [
             {"indicator": ind, "score": scores.get(ind.pk), "evidence": by_indicator.get(ind.pk, [])}
-            for ind in dim.indicators.all()
+            for ind in indicators.get(dim.pk, [])
         ]
         dimensions.append({"dimension": dim, "rows": rows})
     under_way_outcome = assessment.state in OUTCOME_STAGES and phase_of(Stage, assessment.state) != Phase.DONE

@@ -6,6 +6,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from flows.models import Assessment, User
+from flows.models.compiled import CompiledQuery
 from flows.policy import access
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -126,13 +127,23 @@ def returning_reviewer(item):
     return reviewer
 
 
+# a process's open steps for people, with owner and process (compiled once per process)
+_OPEN_HUMAN_TASKS = CompiledQuery(
+    lambda process_id: (
+        Task.objects.filter(process_id=process_id, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
+        .select_related("owner", "process")
+        .order_by("pk")
+    ),
+    process_id=int,
+)
+
+
 def next_steps(process) -> list[dict]:
     """The open steps of a process after one was taken: what, who (the holder, or nobody yet: 待认领) and by when."""
     from flows.selectors.assessments import stage_due
 
     out = []
-    tasks = Task.objects.filter(process=process, status__in=OPEN_STATUSES, flow_task_type="HUMAN")
-    for task in tasks.select_related("owner", "process").order_by("pk"):  # the subject is read through the process
+    for task in _OPEN_HUMAN_TASKS(process_id=process.pk):  # the subject is read through the process
         subject = task.flow_task.subject(task)
         assessment = assessment_behind(subject)
         item = subject if getattr(subject, "due", None) and hasattr(subject, "problem") else None

@@ -10,6 +10,7 @@ from django.views import View
 
 from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Assessment, Stage
+from flows.models.compiled import CompiledQuery
 from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
 from flows.selectors.holders import may_pass_on, next_steps
@@ -34,6 +35,15 @@ def next_step_words(process) -> list[str]:
     return words
 
 
+# a step's assessment, compiled once per process (building the query cost more than running it)
+_SUBJECT = CompiledQuery(
+    lambda process_id: (
+        Assessment.objects.select_related("cycle", "organisation", "template").filter(process_id=process_id).order_by()
+    ),
+    process_id=int,
+)
+
+
 class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
     """Work was saved without completing the task: stay on the page."""
 
@@ -44,9 +54,10 @@ class StepView(View):
 
     def subject(self):
         # with what every step screen shows of it (its cycle, organisation and indicator template) in one query
-        return Assessment.objects.select_related("cycle", "organisation", "template").get(
-            process_id=self.request.task.process_id
-        )
+        found = _SUBJECT(process_id=self.request.task.process_id)
+        if len(found) != 1:
+            raise Assessment.DoesNotExist(f"process {self.request.task.process_id}: {len(found)} assessments")
+        return found[0]
 
     def context(self, **extra):
         assessment = self.subject()

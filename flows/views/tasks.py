@@ -13,7 +13,17 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from flows.models.compiled import CompiledQuery
 from flows.services.tasks import OPEN_STATUSES, AlreadyHandled
+
+# the task a screen is opened for, with its process and owner (compiled once: building it cost more than running it)
+_TASK = CompiledQuery(
+    lambda task_pk, process_pk: (
+        Task.objects.select_related("process", "owner").filter(pk=task_pk, process_id=process_pk).order_by()
+    ),
+    task_pk=int,
+    process_pk=int,
+)
 
 
 def already_handled(request, task, message=None):
@@ -31,7 +41,7 @@ def task_view(node, view):
 
     @login_required
     def wrapped(request, process_pk, task_pk, **kwargs):
-        task = Task.objects.select_related("process", "owner").filter(pk=task_pk, process_id=process_pk).first()
+        task = next(iter(_TASK(task_pk=int(task_pk), process_pk=int(process_pk))), None)
         if task is None or task.flow_task != node:
             raise Http404
         if task.status not in OPEN_STATUSES:
