@@ -5,8 +5,9 @@ import datetime
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from flows.models import Organisation, Role, RoleAssignment
@@ -108,16 +109,11 @@ def test_a_value_that_could_change_the_statements_shape_is_refused(people, value
         held(user_id=li.pk)  # a value missing
 
 
-def test_a_query_that_does_not_compare_a_value_as_is_or_locks_rows_is_refused(people):
+def test_a_query_that_does_not_compare_a_value_as_is_is_refused(people):
     li, _wang = people
     unused = CompiledQuery(lambda user_id: RoleAssignment.objects.filter(user_id__gt=0), user_id=int)
     with pytest.raises(ValueError, match="user_id"):
         unused(user_id=li.pk)
-    locking = CompiledQuery(
-        lambda user_id: RoleAssignment.objects.select_for_update().filter(user_id=user_id), user_id=int
-    )
-    with pytest.raises(ValueError, match="select_for_update"):
-        locking(user_id=li.pk)
     with pytest.raises(TypeError):
         CompiledQuery(_held, user_id=float)
 
@@ -133,3 +129,18 @@ def test_an_id_out_of_a_columns_range_gives_what_the_orm_gives(people):
     for huge in (2**63, 10**30, -(2**63) - 1):
         assert one(org_id=huge) == []
     assert len(held(user_id=li.pk, day=datetime.date(2023, 6, 1))) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_query_runs_only_inside_a_transaction_every_time_as_the_orm_has_it(people):
+    li, _wang = people
+    locking = CompiledQuery(
+        lambda user_id: RoleAssignment.objects.select_for_update().filter(user_id=user_id).order_by("pk"), user_id=int
+    )
+    with transaction.atomic(), CaptureQueriesContext(connection) as ran:
+        assert len(locking(user_id=li.pk)) == 2
+        assert len(locking(user_id=li.pk)) == 2  # the kept statement
+    if connection.features.has_select_for_update:  # PostgreSQL locks the rows; SQLite locks the whole database
+        assert all(q["sql"].endswith("FOR UPDATE") for q in ran.captured_queries if "SELECT" in q["sql"])
+        with pytest.raises(TransactionManagementError):
+            locking(user_id=li.pk)  # outside a transaction, after it was compiled

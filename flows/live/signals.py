@@ -8,15 +8,18 @@ from django.dispatch import receiver
 from viewflow.workflow.models import Task
 
 from flows.models import Assessment
+from flows.models.compiled import CompiledQuery
 from flows.services import handoffs
 from flows.services.notifications import cycle_changed, inbox_changed
+
+# a task's stored owner (compiled once per process: it is read before every save of a task)
+_STORED_OWNER = CompiledQuery(lambda pk: Task.objects.filter(pk=pk).order_by().values_list("owner_id"), pk=int)
 
 
 @receiver(pre_save, sender=Task)
 def _remember_owner(sender, instance, **kwargs):
-    instance._owner_before = (
-        Task.objects.filter(pk=instance.pk).values_list("owner_id", flat=True).first() if instance.pk else None
-    )
+    found = _STORED_OWNER(pk=instance.pk) if instance.pk else []
+    instance._owner_before = found[0][0] if found else None
 
 
 @receiver(post_save, sender=Task)

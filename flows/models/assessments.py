@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from flows.models.compiled import CompiledQuery
 from flows.models.cycles import Rating, ReviewCycle
 from flows.models.indicators import Indicator, IndicatorTemplate
 from flows.models.organisations import Organisation
@@ -98,10 +99,8 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         return not (self.missing_for_self_submission() if missing is None else missing)
 
     def missing_for_self_submission(self) -> list[str]:
-        scored = set(
-            ItemScore.objects.filter(assessment=self, self_points__isnull=False).values_list("indicator_id", flat=True)
-        )
-        evidenced = set(Evidence.objects.filter(assessment=self).values_list("indicator_id", flat=True))
+        scored = {i for (i,) in _SCORED_ITEMS(assessment_id=self.pk)}
+        evidenced = {i for (i,) in _EVIDENCED_ITEMS(assessment_id=self.pk)}
         missing = []
         for ind in self.template.indicators.all():
             if not ind.veto and ind.pk not in scored:
@@ -564,3 +563,18 @@ class GuidanceComment(models.Model):
 
     def __str__(self):
         return f"{self.guide}: {self.comment[:30]}"
+
+
+# what a self-assessment's submission checks (`Assessment.missing_for_self_submission`), compiled once per process
+_SCORED_ITEMS = CompiledQuery(
+    lambda assessment_id: (
+        ItemScore.objects.filter(assessment_id=assessment_id, self_points__isnull=False)
+        .order_by()
+        .values_list("indicator_id")
+    ),
+    assessment_id=int,
+)
+_EVIDENCED_ITEMS = CompiledQuery(
+    lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).order_by().values_list("indicator_id"),
+    assessment_id=int,
+)

@@ -2,16 +2,16 @@
 
 Building the SQL of a query costs Django more than running it on these pages: a task screen's dozen queries took
 about 6 ms of compiling against well under 1 ms of running (the deadline day's scene, SQLite). A `CompiledQuery`
-is written as an ordinary queryset built from named values; the first run compiles it once per database vendor
-with a probe for each value (a number or a day no row has), finds where each probe went among the statement's
+is written as an ordinary queryset built from named values. Its first run compiles it once with a probe for each
+value (a distinctive number, text or day: compiled, never run), finds where each probe went among the statement's
 parameters, and keeps the SQL and what Django needs to make rows into objects. Later runs put the new values in
 the probes' places and hand the kept SQL to Django's own row-to-object code (`ModelIterable`, `values_list` …), so
 instances, `select_related` objects and `prefetch_related` lists come out as the ORM makes them.
 
 What may be a value: an id (`int`), a text (`str`) or a day (`datetime.date`), each used as a plain comparison,
 so that its value never changes the statement's shape (not a list for `__in`, not `None`). A query whose shape
-depends on a value stays an ordinary queryset. `select_for_update` is refused: Django checks the transaction when
-it compiles one.
+depends on a value stays an ordinary queryset. A `select_for_update` query is refused outside a transaction on every
+run, as Django refuses it when it compiles one.
 """
 
 import datetime
@@ -19,10 +19,13 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 
-_PROBE_ID = -7_654_321  # ids no row has: the first value's probe, the next one less, and so on
+# the probes are compiled, never run: each only has to be told apart from the query's own constants (and to lie in
+# every integer column's range, so that the ORM keeps it as a parameter); the first value's, the next one less, …
+_PROBE_ID = 2_147_400_321
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # the narrowest id column's range (PostgreSQL's integer)
-_PROBE_DAY = datetime.date(1901, 2, 3)  # a day no record reaches back to: the first day's probe, then the next days
+_PROBE_DAY = datetime.date(1901, 2, 3)
 
 
 def _adapt(connection, value):
@@ -41,6 +44,7 @@ class _Kept:
         self.select, self.klass_info = compiler.select, compiler.klass_info
         self.annotation_col_map, self.col_count = compiler.annotation_col_map, compiler.col_count
         self.has_extra_select = compiler.has_extra_select
+        self.locks = queryset.query.select_for_update and compiler.connection.features.has_select_for_update
 
 
 class CompiledQuery:
@@ -68,8 +72,6 @@ class CompiledQuery:
 
     def _compile(self, queryset: QuerySet, connection) -> _Kept:
         probes = self._probes()
-        if queryset.query.select_for_update:
-            raise ValueError("a select_for_update query is compiled when it runs, inside its transaction")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         adapted = {_adapt(connection, value): name for name, value in probes.items()}
@@ -99,6 +101,8 @@ class CompiledQuery:
             self._alias = queryset.db  # the database the router picks for reading these rows
             kept = self._kept[self._alias] = self._compile(queryset, connections[self._alias])
         connection = connections[self._alias]
+        if kept.locks and connection.get_autocommit():  # as Django checks it when it compiles such a query
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = tuple(_adapt(connection, values[v]) if is_value else v for is_value, v in kept.slots)
         queryset = kept.queryset._chain()  # a fresh queryset and query, nothing fetched yet
         query = queryset.query

@@ -274,12 +274,27 @@ def _role_holders(org: Organisation) -> frozenset:
     )
 
 
+# whether a person holds a role in an organisation today (compiled once per process)
+_HOLDS = CompiledQuery(
+    lambda user_id, org_id, role, day: (
+        RoleAssignment.objects.current(day)
+        .filter(user_id=user_id, organisation_id=org_id, role=role)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    user_id=int,
+    org_id=int,
+    role=str,
+    day=datetime.date,
+)
+
+
 def _holds(user, org, role) -> bool:
     if user is None or not user.is_authenticated:
         return False
     if _ORG_FACTS.get() is not None:
         return (user.pk, role) in _role_holders(org)
-    return RoleAssignment.objects.current().filter(user=user, organisation=org, role=role).exists()
+    return bool(_HOLDS(user_id=user.pk, org_id=getattr(org, "pk", org), role=str(role), day=today()))
 
 
 def is_secretary(user, org: Organisation) -> bool:

@@ -45,6 +45,16 @@ _DIMENSIONS, _INDICATORS = (
 )
 
 
+def template_indicators(template_id: int) -> list[Indicator]:
+    """An indicator template's items in order (compiled once per process)."""
+    return _INDICATORS(template_id=template_id)
+
+
+def item_scores(assessment_id: int) -> list[ItemScore]:
+    """The assessment's item scores (compiled once per process)."""
+    return _SCORES(assessment_id=assessment_id)
+
+
 def assessment_history(assessment: Assessment, *, item_ids=None) -> list[AuditEntry]:
     """The audit rows of the assessment and of its rectification items (`item_ids` when the caller has read them)."""
     if item_ids is None:
@@ -112,14 +122,14 @@ def assessment_page(user, assessment: Assessment) -> dict:
     """Everything a task screen shows about one organisation's year, in a fixed number of queries of its own (at most
     twelve; six while the year has no guidance comment, commendation, rectification item, accountability measure or
     change of rating)."""
-    scores = {s.indicator_id: s for s in _SCORES(assessment_id=assessment.pk)}
+    scores = {s.indicator_id: s for s in item_scores(assessment.pk)}
     evidence = _EVIDENCE(assessment_id=assessment.pk)
     by_indicator: dict = {}
     for ev in evidence:
         by_indicator.setdefault(ev.indicator_id, []).append(ev)
     template = {"template_id": assessment.template_id} if assessment.template_id else None
     indicators: dict = {}  # by dimension, in the template's order
-    for ind in _INDICATORS(**template) if template else []:
+    for ind in template_indicators(assessment.template_id) if template else []:
         indicators.setdefault(ind.dimension_id, []).append(ind)
     dimensions = []
     for dim in _DIMENSIONS(**template) if template else []:

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 
 from flows.models import AuditEntry, CycleState, Organisation, ReviewCycle
+from flows.models.compiled import CompiledQuery
 from flows.models.duties import DutyLine, DutyList, DutyRole, DutyTemplate, LineKind
 from flows.models.states import DutyListState
 from flows.policy import access
@@ -132,10 +133,21 @@ def duty_list_page(user, dl) -> dict:
     }
 
 
+# an organisation's duty list in a cycle (one at most), compiled once per process
+_DUTY_LIST = CompiledQuery(
+    lambda cycle_id, organisation_id: DutyList.objects.filter(
+        cycle_id=cycle_id, organisation_id=organisation_id
+    ).order_by(),
+    cycle_id=int,
+    organisation_id=int,
+)
+
+
 def duties_beside_indicators(assessment) -> dict | None:
     """Each indicator of the assessment's template with the lines of the organisation's duty list that cover it;
     None when the organisation has no duty list in the cycle."""
-    dl = DutyList.objects.filter(cycle_id=assessment.cycle_id, organisation_id=assessment.organisation_id).first()
+    found = _DUTY_LIST(cycle_id=assessment.cycle_id, organisation_id=assessment.organisation_id)
+    dl = found[0] if found else None
     if dl is None or not assessment.template_id:
         return None
     by_indicator = defaultdict(list)

@@ -33,11 +33,13 @@ from flows.models import (
     Stage,
 )
 from flows.models.assessments import ExtensionDecision, RectificationExtension, RectificationRecheck
+from flows.models.compiled import CompiledQuery
 from flows.models.people import today
 from flows.models.state_groups import STAGES_BEFORE_OUTCOME, Phase, phase_of
 from flows.policy import access, steps
 from flows.policy import rectification as _rectification_steps  # noqa: F401 - registers its rules in the table
 from flows.selectors import results
+from flows.selectors.assessments import item_scores
 from flows.services import handoffs
 from flows.services import results as results_services
 from flows.services.audit import audit_record, audit_records
@@ -45,12 +47,19 @@ from flows.services.evidence import evidence_store_many
 from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, flow_start, handle_run, open_task, task_complete
 
+# an assessment row-locked with its cycle, organisation and template (compiled once per process)
+_LOCKED = CompiledQuery(
+    lambda pk: Assessment.objects.select_for_update().select_related("cycle", "organisation", "template").filter(pk=pk),
+    pk=int,
+)
+
 
 def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
     """The assessment as it is now, row-locked; a stale page (the stage moved on) is refused."""
-    fresh = (
-        Assessment.objects.select_for_update().select_related("cycle", "organisation", "template").get(pk=assessment.pk)
-    )
+    found = _LOCKED(pk=assessment.pk)
+    if not found:
+        raise Assessment.DoesNotExist(f"assessment {assessment.pk}")
+    fresh = found[0]
     if expected_state is not None and fresh.state != expected_state:
         raise AlreadyHandled(
             _("The assessment has moved on to “%(stage)s” since this page was opened. Nothing was changed.")
@@ -151,7 +160,7 @@ def _draft_store(a: Assessment, *, by, scores: dict, report: str) -> Assessment:
 def _store_scores(a: Assessment, values: dict[int, dict]) -> None:
     """Each item's new values ({indicator id: {field: value}}) in at most two statements: the rows the assessment
     does not have yet, and the rows whose values changed (a save that changes nothing writes nothing)."""
-    existing = {s.indicator_id: s for s in ItemScore.objects.filter(assessment=a)}
+    existing = {s.indicator_id: s for s in item_scores(a.pk)}
     new, changed, fields = [], [], set()
     for ind_id, vals in values.items():
         row = existing.get(ind_id)

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from flows.models import Assessment, ClassificationRecord, Organisation, ReviewCycle
+from flows.models.compiled import CompiledQuery
 from flows.models.counts import AssessmentCount, ClassificationCount, MoveCount
 from flows.models.state_groups import OUTCOME_STAGES
 
@@ -124,11 +125,18 @@ def _in_transaction():
     assert transaction.get_connection().in_atomic_block, "counts change inside the writer's transaction"
 
 
+# what `before_change` reads (compiled once per process: it runs on every step)
+_COUNTED_AS = CompiledQuery(
+    lambda pk: Assessment.objects.filter(pk=pk).order_by().values_list("cycle_id", *_SOURCE), pk=int
+)
+
+
 def before_change(subject):
     """What the stored row counts as now (None for anything these counts do not count)."""
     if not isinstance(subject, Assessment) or subject.pk is None:
         return None
-    return Assessment.objects.filter(pk=subject.pk).values_list("cycle_id", *_SOURCE).first()
+    found = _COUNTED_AS(pk=subject.pk)
+    return found[0] if found else None
 
 
 def after_change(subject, before) -> None:
