@@ -1,6 +1,7 @@
 """The cycle dashboard: right figures, only what the viewer may see, the same number of queries at any size,
 and a live push when an assessment moves."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from flows.models import Organisation, OversightOffice, Rating, Role, Stage, User
 from flows.selectors import dashboards
 from flows.selectors.dashboards import Filters
+from flows.services.deadlines import rag
 from tests import cycle_helpers as h
 from tests import spotcheck_helpers as sh
 
@@ -65,7 +67,12 @@ def test_the_office_sees_every_village_by_stage_rating_and_rectification(cycle):
     assert ratings[Rating.GOOD] == 1 and ratings[Rating.POOR] + ratings[Rating.AVERAGE] == 1
     assert d["rated"] == 2 and d["good_share"] == 50.0
     assert d["rectification"] == {"open": 1, "reported": 0, "verified": 0, "overdue": 0}
-    assert d["rag"] == {"red": 0, "yellow": 0, "green": 7}  # the commendation decision has no stage deadline
+    # 红黄绿 against today: the five drafts and the sign-off are due with the self-assessment, the rectification with
+    # the cycle's rectification date; the commendation decision has no stage deadline
+    expected = {"red": 0, "yellow": 0, "green": 0}
+    expected[rag(cycle.self_due, datetime.date.today())] += 6
+    expected[rag(cycle.rectification_due, datetime.date.today())] += 1
+    assert d["rag"] == expected
     assert [r["label"] for r in d["sectors"]] == ["农村"]
     assert d["ranking"][0].organisation.code == "JC-QS-HT-01"
 

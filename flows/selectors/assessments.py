@@ -127,12 +127,12 @@ def assessment_page(user, assessment: Assessment) -> dict:
     by_indicator: dict = {}
     for ev in evidence:
         by_indicator.setdefault(ev.indicator_id, []).append(ev)
-    template = {"template_id": assessment.template_id} if assessment.template_id else None
+    template_id = assessment.template_id
     indicators: dict = {}  # by dimension, in the template's order
-    for ind in template_indicators(assessment.template_id) if template else []:
+    for ind in template_indicators(template_id) if template_id else []:
         indicators.setdefault(ind.dimension_id, []).append(ind)
     dimensions = []
-    for dim in _DIMENSIONS(**template) if template else []:
+    for dim in _DIMENSIONS(template_id=template_id) if template_id else []:
         rows = [
             {"indicator": ind, "score": scores.get(ind.pk), "evidence": by_indicator.get(ind.pk, [])}
             for ind in indicators.get(dim.pk, [])
