@@ -38,6 +38,7 @@ from flows.models.people import today
 from flows.policy import access
 from flows.policy import duties as duty_rules
 from flows.selectors.holders import returning_reviewer
+from flows.selectors.tasks import process_subject
 from flows.views import consolidation as consolidation_views
 from flows.views import duties as duty_views
 from flows.views import inspection_steps, meeting_steps, publication_steps, settlement_steps, steps
@@ -48,7 +49,7 @@ FLOW_LOCK = lock.SelectForUpdateLock(nowait=False, attempts=1)
 
 
 def _assessment(task_or_activation):
-    return task_or_activation.process.assessment
+    return process_subject(task_or_activation.process, "assessment")
 
 
 def _stage(activation):

@@ -12,6 +12,7 @@ from viewflow.utils import is_owner
 from viewflow.workflow import flow
 
 from flows.policy import steps
+from flows.selectors.tasks import process_subject
 
 
 class NoViewflowScreens:
@@ -59,8 +60,8 @@ class Task(NoViewflowScreens, flow.View):
         return self
 
     def subject(self, task):
-        """The domain object the step is taken on (`process.<flow's subject>`)."""
-        return getattr(task.process, self.flow_class.subject)
+        """The domain object the step is taken on (`process.<flow's subject>`, read once with what it points to)."""
+        return process_subject(task.process, self.flow_class.subject)
 
     def is_eligible(self, user, task) -> bool:
         if user is None or not user.is_authenticated:

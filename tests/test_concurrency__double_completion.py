@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -26,10 +26,12 @@ from flows.models import (
     RoleAssignment,
     Stage,
 )
+from flows.policy import access
 from flows.selectors import task_url
 from flows.services import assessments as svc
 from flows.services import cycles as cycle_svc
 from flows.services.synthetic import synthetic_tree
+from tests.cycle_helpers import full_self_scores, open_cycle
 
 TRIALS = 200
 
@@ -108,3 +110,44 @@ def test_exactly_one_of_two_simultaneous_approvals_wins(ready_approvals):
             Task.objects.filter(process=a.process, flow_task=AssessmentFlow.approve_self, status=STATUS.DONE).count()
             == 1
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_on_one_village_does_not_keep_another_village_of_the_cycle_waiting(demo):
+    """While one village's step holds its assessment (an official mid-submit), another village of the same cycle saves
+    its draft at once: the step locks its own assessment's row, not the cycle, organisation or template it reads
+    with it (PostgreSQL locks rows; SQLite lets one writer in at a time whatever it writes)."""
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite has no row locks: one writer at a time, by design of the embedded default")
+    cycle = open_cycle()
+    first, second = cycle.assessments.select_related("organisation").order_by("organisation__path")[:2]
+    assert first.cycle_id == second.cycle_id and first.template_id == second.template_id
+    held, release, errors = threading.Event(), threading.Event(), []
+
+    def first_village_mid_step():
+        try:
+            with transaction.atomic():
+                svc._lock(first)  # what every step on the assessment starts with
+                held.set()
+                release.wait(30)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_village_mid_step)
+    thread.start()
+    try:
+        assert held.wait(30)
+        deputy = access.person_in_direct_charge(second.organisation)
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL lock_timeout = '3s'")  # waiting on the first village's locks fails instead
+            saved = svc.self_assessment_save(
+                assessment=second, by=deputy, scores=full_self_scores(second), report="述职报告"
+            )
+    finally:
+        release.set()
+        thread.join(30)
+    assert not errors
+    assert saved.report == "述职报告" and saved.self_score is not None

@@ -93,6 +93,31 @@ def test_values_lists_and_prefetched_lists_come_out_as_the_orm_makes_them(people
     assert len(ran) == 1
 
 
+def test_each_columns_value_is_converted_as_the_orm_converts_it_and_how_is_worked_out_once(people):
+    li, _wang = people
+
+    def starts(user_id):
+        return (
+            RoleAssignment.objects.filter(user_id=user_id)
+            .order_by("start", "organisation__name")
+            .values_list("start", "end", "organisation__name")
+        )
+
+    compiled = CompiledQuery(starts, user_id=int)
+    first = compiled(user_id=li.pk)
+    with mock.patch.object(
+        SQLCompiler, "get_converters", autospec=True, side_effect=SQLCompiler.get_converters
+    ) as working_out:
+        again = compiled(user_id=li.pk)
+    assert working_out.call_count == 0  # the converters kept from the first run
+    expected = [
+        (datetime.date(2021, 1, 1), None, "第一支部"),
+        (datetime.date(2021, 1, 1), datetime.date(2023, 12, 31), "第二支部"),
+    ]
+    assert again == first == list(starts(li.pk)) == expected
+    assert all(type(row[0]) is datetime.date for row in again)  # a day, not the text SQLite keeps
+
+
 @pytest.mark.parametrize(
     "value",
     [[1, 2], None, True, "7", datetime.datetime(2024, 1, 1, 8, 0)],

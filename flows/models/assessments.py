@@ -22,7 +22,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from flows.models.compiled import CompiledQuery
 from flows.models.cycles import Rating, ReviewCycle
-from flows.models.indicators import Indicator, IndicatorTemplate
+from flows.models.indicators import Indicator, IndicatorTemplate, template_items
 from flows.models.organisations import Organisation
 from flows.models.state_groups import Phase, states_in
 from flows.models.states import STAGE_OF_OUTCOME, ItemState, Outcome, RecheckState, Stage
@@ -98,11 +98,19 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         missing = getattr(self, "checked_missing", None)
         return not (self.missing_for_self_submission() if missing is None else missing)
 
+    def template_items(self) -> list[Indicator]:
+        """The items of the assessment's indicator template, in order, read once for this instance (the template
+        is frozen while its cycle runs)."""
+        items = self.__dict__.get("_template_items")
+        if items is None:
+            items = self.__dict__["_template_items"] = template_items(self.template_id) if self.template_id else []
+        return items
+
     def missing_for_self_submission(self) -> list[str]:
         scored = {i for (i,) in _SCORED_ITEMS(assessment_id=self.pk)}
         evidenced = {i for (i,) in _EVIDENCED_ITEMS(assessment_id=self.pk)}
         missing = []
-        for ind in self.template.indicators.all():
+        for ind in self.template_items():
             if not ind.veto and ind.pk not in scored:
                 missing.append(f"{ind.code} {ind.name}")
             elif ind.evidence_required and ind.pk not in evidenced:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from flows.models.compiled import CompiledQuery
 from flows.models.organisations import Level, Sector
 
 HUNDRED = Decimal(100)
@@ -163,3 +164,14 @@ class Indicator(FrozenTemplateGuard):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+# a template's items in order (compiled once per process: read by every step screen and every step taken)
+_TEMPLATE_ITEMS = CompiledQuery(
+    lambda template_id: Indicator.objects.filter(template_id=template_id).order_by("order", "pk"), template_id=int
+)
+
+
+def template_items(template_id: int) -> list[Indicator]:
+    """An indicator template's items, in order."""
+    return _TEMPLATE_ITEMS(template_id=template_id)

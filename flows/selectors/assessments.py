@@ -15,6 +15,7 @@ from flows.models import (
     Stage,
 )
 from flows.models.compiled import CompiledQuery
+from flows.models.indicators import template_items
 from flows.models.state_groups import OUTCOME_STAGES, STAGES_BEFORE_OUTCOME, Phase, phase_of
 from flows.policy import access
 from flows.selectors import history
@@ -37,17 +38,14 @@ _EVIDENCE = CompiledQuery(
     lambda assessment_id: Evidence.objects.filter(assessment_id=assessment_id).select_related("uploaded_by"),
     assessment_id=int,
 )
-_DIMENSIONS, _INDICATORS = (
-    CompiledQuery(
-        lambda template_id, m=m: m.objects.filter(template_id=template_id).order_by("order", "pk"), template_id=int
-    )
-    for m in (Dimension, Indicator)
+_DIMENSIONS = CompiledQuery(
+    lambda template_id: Dimension.objects.filter(template_id=template_id).order_by("order", "pk"), template_id=int
 )
 
 
 def template_indicators(template_id: int) -> list[Indicator]:
     """An indicator template's items in order (compiled once per process)."""
-    return _INDICATORS(template_id=template_id)
+    return template_items(template_id)
 
 
 def item_scores(assessment_id: int) -> list[ItemScore]:

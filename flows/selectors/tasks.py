@@ -16,6 +16,7 @@ from viewflow.workflow.status import STATUS
 from flows.domain.calendar import rag
 from flows.flow_registry import inbox_entries, inbox_entry, registered_flows
 from flows.models import Organisation
+from flows.models.compiled import CompiledQuery
 from flows.models.organisations import subtree_q
 from flows.models.people import today
 from flows.policy import access
@@ -25,17 +26,75 @@ from flows.selectors.inbox import stage_refs
 POOL_SIZE = 500  # the most tasks the pool lists (the archive lists 200)
 
 
+# the task a screen is opened for, with its process and owner; and the same task row-locked with its process while a
+# step is taken (the process is locked already, by the flow's lock); both compiled once per process
+_TASK = CompiledQuery(
+    lambda task_pk, process_pk: (
+        Task.objects.select_related("process", "owner").filter(pk=task_pk, process_id=process_pk).order_by()
+    ),
+    task_pk=int,
+    process_pk=int,
+)
+_TASK_LOCKED = CompiledQuery(
+    lambda task_pk: Task.objects.select_for_update(of=("self",)).select_related("process").filter(pk=task_pk),
+    task_pk=int,
+)
+
+
+def task_of_process(task_pk: int, process_pk: int):
+    """The task `task_pk` of the process `process_pk`, with both and its owner; None if there is no such task."""
+    found = _TASK(task_pk=task_pk, process_pk=process_pk)
+    return found[0] if found else None
+
+
+def task_locked(task_pk: int):
+    """The task as it is now, row-locked, with its process (inside a transaction); None if it is gone."""
+    found = _TASK_LOCKED(task_pk=task_pk)
+    return found[0] if found else None
+
+
+def process_subject(process, name: str):
+    """`process.<name>`: the object a flow's steps are taken on (the flow's `subject`, a one-to-one to its process),
+    read with the objects it must point to in one statement compiled once per relation, and kept on the process as
+    the ORM keeps it, so that reading `process.<name>` again reads nothing. Raises what `process.<name>` raises when
+    there is none (the relation's `DoesNotExist`)."""
+    rel = process._meta.get_field(name)
+    if rel.is_cached(process) or process.pk is None or not (rel.one_to_one and rel.auto_created):
+        return getattr(process, name)
+    found = _subject_query(rel.related_model, rel.field.attname)(process_id=process.pk)
+    subject = found[0] if found else None
+    if subject is not None:
+        rel.field.set_cached_value(subject, process)
+    rel.set_cached_value(process, subject)
+    return getattr(process, name)
+
+
+@cache
+def _subject_query(model, column: str) -> CompiledQuery:
+    # through the base manager, as the ORM reads `process.<name>`; with what it must point to (an assessment's
+    # cycle, organisation and template)
+    pointed_to = [f.name for f in model._meta.concrete_fields if f.many_to_one and not f.null]
+    return CompiledQuery(
+        lambda process_id: model._base_manager.select_related(*pointed_to).filter(**{column: process_id}).order_by(),
+        process_id=int,
+    )
+
+
 def _at(process, path: str):
     """The object at `path` (an entry's path, e.g. "referral__item") from the process; None if there is none."""
     if not path:
         return None
-    obj = process
-    for attr in path.split("__"):
+    first, *rest = path.split("__")
+    try:
+        obj = process_subject(process, first)
+    except ObjectDoesNotExist:
+        return None
+    for attr in rest:
+        if obj is None:
+            return None
         try:
             obj = getattr(obj, attr)
         except ObjectDoesNotExist:
-            return None
-        if obj is None:
             return None
     return obj
 

@@ -10,7 +10,6 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -47,9 +46,15 @@ from flows.services.evidence import evidence_store_many
 from flows.services.steps import step_take
 from flows.services.tasks import AlreadyHandled, flow_start, handle_run, open_task, task_complete
 
-# an assessment row-locked with its cycle, organisation and template (compiled once per process)
+# an assessment row-locked, read with its cycle, organisation, template and process (compiled once per process).
+# Only the assessment's row is locked (`of`): without it PostgreSQL locks every row the statement joins, and every
+# step of a cycle would wait for the one before it on the cycle's row.
 _LOCKED = CompiledQuery(
-    lambda pk: Assessment.objects.select_for_update().select_related("cycle", "organisation", "template").filter(pk=pk),
+    lambda pk: (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("cycle", "organisation", "template", "process")
+        .filter(pk=pk)
+    ),
     pk=int,
 )
 
@@ -122,14 +127,13 @@ def self_assessment_draft(
 
 
 def _drafting(assessment, *, by, expected_state) -> Assessment:
-    """The assessment row-locked, while it is being drafted, for the person who drafts it; its template's items read
-    once for the scores and the check of what is missing (the template is frozen while its cycle runs)."""
+    """The assessment row-locked, while it is being drafted, for the person who drafts it (its template's items are
+    read once, by `Assessment.template_items`, for the scores and the check of what is missing)."""
     a = _lock(assessment, expected_state=expected_state)
     if a.state != Stage.SELF_ASSESSMENT:
         raise AlreadyHandled(_("The self-assessment has already been submitted. Nothing was changed."))
     if not steps.allows(by, "assessment.submit_self", a):
         raise PermissionDenied(_("Only the person in direct charge drafts the self-assessment."))
-    prefetch_related_objects([a.template], "indicators")
     return a
 
 
@@ -143,7 +147,7 @@ def self_assessment_save(*, assessment, by, scores: dict, report: str, expected_
 
 
 def _draft_store(a: Assessment, *, by, scores: dict, report: str) -> Assessment:
-    indicators = {i.pk: i for i in a.template.indicators.all()}
+    indicators = {i.pk: i for i in a.template_items()}
     cleaned = _clean_scores(indicators, scores)
     _store_scores(a, {i: {"self_points": p, "self_note": n} for i, (p, n) in cleaned.items()})
     a.report = report.strip()
@@ -299,7 +303,7 @@ def review_save(*, assessment, by, scores: dict, veto_hits=(), comment="", expec
     a = _lock(assessment, expected_state=expected_state)
     if not steps.allows(by, "assessment.submit_review", a):
         raise PermissionDenied(_("Only the reviewer of the leading organisation scores this review."))
-    indicators = {i.pk: i for i in a.template.indicators.all()}
+    indicators = {i.pk: i for i in a.template_items()}
     cleaned = _clean_scores(indicators, scores)
     veto_ids = {int(v) for v in veto_hits if str(v).isdecimal() and int(v) in indicators and indicators[int(v)].veto}
     values = {}

@@ -9,12 +9,12 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from flows import selectors
-from flows.models import OUTCOMES_BY_RATING, Assessment, Stage
-from flows.models.compiled import CompiledQuery
+from flows.models import OUTCOMES_BY_RATING, Stage
 from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
 from flows.selectors.assessments import template_indicators
 from flows.selectors.holders import may_pass_on, next_steps
+from flows.selectors.tasks import process_subject
 from flows.services import assessments as services
 from flows.services import rectification as rectification_services
 from flows.services.evidence import files_removed_on_failure
@@ -36,15 +36,6 @@ def next_step_words(process) -> list[str]:
     return words
 
 
-# a step's assessment, compiled once per process (building the query cost more than running it)
-_SUBJECT = CompiledQuery(
-    lambda process_id: (
-        Assessment.objects.select_related("cycle", "organisation", "template").filter(process_id=process_id).order_by()
-    ),
-    process_id=int,
-)
-
-
 class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
     """Work was saved without completing the task: stay on the page."""
 
@@ -55,10 +46,7 @@ class StepView(View):
 
     def subject(self):
         # with what every step screen shows of it (its cycle, organisation and indicator template) in one query
-        found = _SUBJECT(process_id=self.request.task.process_id)
-        if len(found) != 1:
-            raise Assessment.DoesNotExist(f"process {self.request.task.process_id}: {len(found)} assessments")
-        return found[0]
+        return process_subject(self.request.task.process, "assessment")
 
     def context(self, **extra):
         assessment = self.subject()

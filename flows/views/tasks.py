@@ -10,20 +10,10 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
-from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from flows.models.compiled import CompiledQuery
+from flows.selectors.tasks import task_locked, task_of_process
 from flows.services.tasks import OPEN_STATUSES, AlreadyHandled
-
-# the task a screen is opened for, with its process and owner (compiled once: building it cost more than running it)
-_TASK = CompiledQuery(
-    lambda task_pk, process_pk: (
-        Task.objects.select_related("process", "owner").filter(pk=task_pk, process_id=process_pk).order_by()
-    ),
-    task_pk=int,
-    process_pk=int,
-)
 
 
 def already_handled(request, task, message=None):
@@ -41,7 +31,7 @@ def task_view(node, view):
 
     @login_required
     def wrapped(request, process_pk, task_pk, **kwargs):
-        task = next(iter(_TASK(task_pk=int(task_pk), process_pk=int(process_pk))), None)
+        task = task_of_process(int(task_pk), int(process_pk))
         if task is None or task.flow_task != node:
             raise Http404
         if task.status not in OPEN_STATUSES:
@@ -60,8 +50,10 @@ def task_view(node, view):
             return view(request, process_pk=process_pk, task_pk=task_pk, **kwargs)
         try:
             with node.flow_class.lock(process_pk), transaction.atomic():
-                fresh = Task.objects.select_for_update().get(pk=task.pk)
-                if fresh.status not in OPEN_STATUSES or (fresh.owner_id and fresh.owner_id != request.user.pk):
+                fresh = task_locked(task.pk)
+                if fresh is None or fresh.status not in OPEN_STATUSES:
+                    raise AlreadyHandled()
+                if fresh.owner_id and fresh.owner_id != request.user.pk:
                     raise AlreadyHandled()
                 activation = node.activation_class(fresh)
                 if fresh.status == STATUS.NEW:
