@@ -15,10 +15,14 @@ lock at all, under which two requests completing the same task both succeed.
 """
 
 import datetime
+from contextlib import contextmanager
+from functools import cache
 
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import lock
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow import Flow
 
 from flows import nodes
@@ -43,9 +47,31 @@ from flows.views import consolidation as consolidation_views
 from flows.views import duties as duty_views
 from flows.views import inspection_steps, meeting_steps, publication_steps, settlement_steps, steps
 
-# Row lock on the process while a task completes. Waiting (not NOWAIT) lets the loser of a race see the winner's
-# result and answer "already handled" at once, instead of retrying with sleeps.
-FLOW_LOCK = lock.SelectForUpdateLock(nowait=False, attempts=1)
+
+class ProcessRowLock(lock.SelectForUpdateLock):
+    """viewflow's row lock on the process while a task completes, its statement compiled once per process. Waiting
+    (not NOWAIT) and one attempt: the loser of a race sees the winner's result and answers "already handled" at
+    once, instead of retrying with sleeps."""
+
+    def __init__(self):
+        super().__init__(nowait=False, attempts=1)
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        with transaction.atomic():
+            try:
+                _process_locked(flow_class.process_class)(pk=int(process_pk))
+            except DatabaseError:
+                raise FlowLockFailed(f"Lock failed for {flow_class}") from None
+            yield
+
+
+@cache
+def _process_locked(model) -> CompiledQuery:
+    return CompiledQuery(lambda pk: model._default_manager.select_for_update().filter(pk=pk).values_list("pk"), pk=int)
+
+
+FLOW_LOCK = ProcessRowLock()
 
 
 def _assessment(task_or_activation):

@@ -7,12 +7,15 @@ update/delete refuse), not in the admin (read only), and not in SQL while the da
 (flows/audit/guard.py).
 """
 
+from functools import cache
+
 from django.conf import settings
 from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from flows.audit import chain as audit_chain
+from flows.models.compiled import CompiledQuery
 
 LINK_CHUNK = 500  # rows linked per short transaction: the head is held for one chunk at a time
 
@@ -274,10 +277,10 @@ def _link_chunk(alias: str, chunk: int, ids=None, *, wait: bool = True) -> int |
 def _head_take(alias: str, *, wait: bool = True) -> tuple[int, str] | None:
     """The last seq and hash, locked for this transaction (PostgreSQL; on SQLite the IMMEDIATE transaction already
     holds the database's write lock). Without `wait`, None when another transaction holds it."""
+    found = _head_locked(alias, wait)()
+    if found:
+        return found[0]
     heads = AuditHead.objects.using(alias).filter(pk=1)
-    head = heads.select_for_update(skip_locked=not wait).values_list("seq", "hash").first()
-    if head is not None:
-        return head
     if not wait and heads.exists():
         return None
     # a new or flushed database: start the chain, unless linked rows are left without their head
@@ -290,6 +293,13 @@ def _head_take(alias: str, *, wait: bool = True) -> tuple[int, str] | None:
         [AuditHead(pk=1, seq=0, hash=audit_chain.GENESIS)], ignore_conflicts=True
     )
     return heads.select_for_update().values_list("seq", "hash").get()
+
+
+@cache
+def _head_locked(alias: str, wait: bool) -> CompiledQuery:
+    """The head's seq and hash, row-locked (compiled once per process: every write's linking step reads it)."""
+    heads = AuditHead.objects.using(alias).filter(pk=1)
+    return CompiledQuery(lambda: heads.select_for_update(skip_locked=not wait).values_list("seq", "hash"))
 
 
 def _write_links(alias: str, links: list[tuple]) -> None:
