@@ -155,6 +155,20 @@ def test_exports_refuse_the_wrong_user(client, demo, name, kwargs, allowed, refu
     load_workbook(io.BytesIO(response.content))  # a readable workbook
 
 
+@pytest.mark.parametrize(
+    "name", ["excel_export_scores", "excel_export_rectification", "excel_export_results", "excel_export_cadres"]
+)
+@pytest.mark.parametrize("number", [2**63, 10**30])
+def test_an_export_for_a_number_no_cycle_can_have_is_not_found(client, demo, name, number):
+    """A cycle number typed into the address beyond any id's range: 找不到 (404), as for a cycle one may not see."""
+    client.force_login(User.objects.get(username="zuzhibu"))
+    response = client.get(reverse(name, kwargs={"pk": number}))
+    assert response.status_code == 404
+    cycle = h.open_cycle()
+    beyond = client.get(reverse("excel_export_scores", kwargs={"pk": cycle.pk}) + f"?assessment={number}")
+    assert beyond.status_code == 404
+
+
 def test_an_upload_over_the_limit_is_not_even_stored(client, demo, settings):
     settings.EXCEL_IMPORT_MAX_BYTES = 1000
     client.force_login(h.county_officer())

@@ -101,8 +101,14 @@ def _cycle(user, cycle_id):
     return selectors.cycles_for(user).filter(pk=cycle_id).first()
 
 
+_LARGEST_ID = 2**63 - 1  # no row of the database has an id beyond it (the widest id column is 64-bit)
+
+
 def rows_of(kind: str, user, params: dict):
-    """(object or queryset, row count) the user may export, or None (the view answers 404)."""
+    """(object or queryset, row count) the user may export, or None (the view answers 404): also for an id no row
+    can have (a number typed into the address beyond any id column's range, which the database would refuse)."""
+    if any(type(v) is int and not 0 < v <= _LARGEST_ID for v in params.values()):
+        return None
     if kind == "roster":
         orgs = access.overseen_organisations(user)
         n = orgs.count()
