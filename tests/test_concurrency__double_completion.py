@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -116,7 +116,8 @@ def test_exactly_one_of_two_simultaneous_approvals_wins(ready_approvals):
 def test_a_step_on_one_village_does_not_keep_another_village_of_the_cycle_waiting(demo):
     """While one village's step holds its assessment (an official mid-submit), another village of the same cycle saves
     its draft at once: the step locks its own assessment's row, not the cycle, organisation or template it reads
-    with it (PostgreSQL locks rows; SQLite lets one writer in at a time whatever it writes)."""
+    with it, and holds the cycle only in share mode (PostgreSQL locks rows; SQLite lets one writer in at a time
+    whatever it writes)."""
     if not connection.features.has_select_for_update:
         pytest.skip("SQLite has no row locks: one writer at a time, by design of the embedded default")
     cycle = open_cycle()
@@ -146,6 +147,10 @@ def test_a_step_on_one_village_does_not_keep_another_village_of_the_cycle_waitin
             saved = svc.self_assessment_save(
                 assessment=second, by=deputy, scores=full_self_scores(second), report="述职报告"
             )
+        # but an operation on the whole cycle (closing it, opening it, a launch chunk: a lock for update on the
+        # cycle's row) waits for the step under way
+        with pytest.raises(DatabaseError), transaction.atomic():
+            ReviewCycle.objects.select_for_update(nowait=True).get(pk=cycle.pk)
     finally:
         release.set()
         thread.join(30)

@@ -9,7 +9,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,7 @@ from flows.models import (
     MeasureKind,
     Outcome,
     RectificationItem,
+    ReviewCycle,
     RoleAssignment,
     Stage,
 )
@@ -48,7 +49,8 @@ from flows.services.tasks import AlreadyHandled, flow_start, handle_run, open_ta
 
 # an assessment row-locked, read with its cycle, organisation, template and process (compiled once per process).
 # Only the assessment's row is locked (`of`): without it PostgreSQL locks every row the statement joins, and every
-# step of a cycle would wait for the one before it on the cycle's row.
+# step of a cycle would wait for the one before it on the cycle's row (the cycle is held in share mode instead,
+# `_cycle_shared`).
 _LOCKED = CompiledQuery(
     lambda pk: (
         Assessment.objects.select_for_update(of=("self",))
@@ -59,8 +61,23 @@ _LOCKED = CompiledQuery(
 )
 
 
+def _cycle_shared(cycle_id: int) -> None:
+    """Hold the cycle's row in share mode until the step commits (PostgreSQL): the steps of a cycle run side by side,
+    while an operation on the whole cycle (opening it, a launch chunk, closing it, changing its settings: each locks
+    the row for update) waits for the steps under way, and they for it. First, before the assessment's own lock,
+    in the order those operations take their locks. SQLite lets one writer in at a time already."""
+    conn = transaction.get_connection(router.db_for_write(ReviewCycle))
+    if conn.features.has_select_for_update:
+        with conn.cursor() as cur:
+            cur.execute(_CYCLE_SHARED, [cycle_id])
+
+
+_CYCLE_SHARED = f'SELECT 1 FROM "{ReviewCycle._meta.db_table}" WHERE "id" = %s FOR SHARE'  # noqa: S608 - a table name
+
+
 def _lock(assessment: Assessment, *, expected_state=None) -> Assessment:
     """The assessment as it is now, row-locked; a stale page (the stage moved on) is refused."""
+    _cycle_shared(assessment.cycle_id)
     found = _LOCKED(pk=assessment.pk)
     if not found:
         raise Assessment.DoesNotExist(f"assessment {assessment.pk}")
