@@ -21,7 +21,6 @@ from functools import cache
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import lock
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.flow import Flow
 
@@ -48,13 +47,10 @@ from flows.views import duties as duty_views
 from flows.views import inspection_steps, meeting_steps, publication_steps, settlement_steps, steps
 
 
-class ProcessRowLock(lock.SelectForUpdateLock):
-    """viewflow's row lock on the process while a task completes, its statement compiled once per process. Waiting
-    (not NOWAIT) and one attempt: the loser of a race sees the winner's result and answers "already handled" at
-    once, instead of retrying with sleeps."""
-
-    def __init__(self):
-        super().__init__(nowait=False, attempts=1)
+class ProcessRowLock:
+    """viewflow's row lock on the process while a task completes (its `SelectForUpdateLock` waiting, one attempt),
+    its statement compiled once per process: the loser of a race sees the winner's result and answers "already
+    handled" at once, instead of retrying with sleeps."""
 
     @contextmanager
     def __call__(self, flow_class, process_pk):

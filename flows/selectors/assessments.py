@@ -10,7 +10,6 @@ from flows.models import (
     AuditEntry,
     Dimension,
     Evidence,
-    Indicator,
     ItemScore,
     Stage,
 )
@@ -41,11 +40,6 @@ _EVIDENCE = CompiledQuery(
 _DIMENSIONS = CompiledQuery(
     lambda template_id: Dimension.objects.filter(template_id=template_id).order_by("order", "pk"), template_id=int
 )
-
-
-def template_indicators(template_id: int) -> list[Indicator]:
-    """An indicator template's items in order (compiled once per process)."""
-    return template_items(template_id)
 
 
 def item_scores(assessment_id: int) -> list[ItemScore]:
@@ -127,7 +121,7 @@ def assessment_page(user, assessment: Assessment) -> dict:
         by_indicator.setdefault(ev.indicator_id, []).append(ev)
     template_id = assessment.template_id
     indicators: dict = {}  # by dimension, in the template's order
-    for ind in template_indicators(template_id) if template_id else []:
+    for ind in template_items(template_id) if template_id else []:
         indicators.setdefault(ind.dimension_id, []).append(ind)
     dimensions = []
     for dim in _DIMENSIONS(template_id=template_id) if template_id else []:

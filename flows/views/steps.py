@@ -12,7 +12,6 @@ from flows import selectors
 from flows.models import OUTCOMES_BY_RATING, Stage
 from flows.selectors import rectification as rectification_selectors
 from flows.selectors import results
-from flows.selectors.assessments import template_indicators
 from flows.selectors.holders import may_pass_on, next_steps
 from flows.selectors.tasks import process_subject
 from flows.services import assessments as services
@@ -137,7 +136,7 @@ class DraftSelfView(StepView):
 
     def act(self):
         a, data = self.subject(), self.request.POST
-        indicators = template_indicators(a.template_id) if a.template_id else []
+        indicators = a.template_items()
         uploads = [(self.request.FILES.get(f"evidence_{ind.pk}"), ind) for ind in indicators]
         files = [(upload, forms.check_evidence(upload), ind) for upload, ind in uploads if upload]
         submit = data.get("action") == "submit"
