@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -17,6 +18,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+# What a user waits for (a heading after a click, a row after a step) gets as long as the pages' actions: CI runs the
+# SQLite and PostgreSQL suites side by side on two cores, where a page can take longer than Playwright's 5 s default.
+expect.set_options(timeout=15_000)
 UVICORN_FLAGS = [
     *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--no-proxy-headers", "--no-access-log")
 ]
