@@ -252,6 +252,7 @@ def _measure(me, open_n, total, generated, emit):
 
     from bench.bare_page import BARE_PATH
     from bench.viewflow_peer import PEER_INBOX_PATH, PEER_PAGE_SIZE
+    from flows.models.prepared import prepared_cursor
     from flows.selectors.inbox import PAGE_SIZE, my_tasks_page, page_statement
 
     client = Client()
@@ -281,7 +282,7 @@ def _measure(me, open_n, total, generated, emit):
     gc.collect()
     gc.freeze()  # what is loaded by now stays: the collections between turns walk only what the turns made
     times, floor_times, selector_times, bare_times, peer_times, reference_times = [], [], [], [], [], []
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:  # the statement as the page runs it (prepared on PostgreSQL)
         for i in range(RUNS):
             gc.collect()  # each timed call starts from a collected heap: none pays for another's garbage
             t0 = time.perf_counter()

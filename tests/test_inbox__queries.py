@@ -207,3 +207,31 @@ def test_the_menus_meeting_question_reads_only_the_organisations_below_the_users
         plan = [row[-1] for row in cur.fetchall()]
     holders = [step for step in plan if re.match(r"(SCAN|SEARCH) h\b", step)]  # the meetings' holding organisations
     assert holders and all(step.startswith("SEARCH h") and "(path>? AND path<?)" in step for step in holders), plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps its compiled statements itself")
+def test_on_postgresql_the_pages_statements_are_planned_once_per_connection_not_on_every_page(client, me):
+    """My tasks' one statement and the header's take longer for PostgreSQL to plan than to run. They run prepared:
+    each is prepared once on the connection, and later pages (with the same filters) run that prepared statement
+    again, listing the same tasks; a page with other filters is another statement, prepared once too."""
+    _cycle, ids = launched_tasks()
+    give(me, ids[:5])
+    client.force_login(me)
+
+    def prepared(fragment, without="no such text"):
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT custom_plans + generic_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s AND statement NOT LIKE %s",
+                [f"%{fragment}%", f"%{without}%"],
+            )
+            return [runs for (runs,) in cur.fetchall()]
+
+    bodies = [client.get(reverse("inbox")).content.decode() for _ in range(7)]
+    assert all(listed(body) == open_of(me) for body in bodies)
+    assert prepared("AS organisation_code") == [7]  # one statement, run seven times, planned by PostgreSQL once
+    client.get(reverse("inbox"), {"due": "red"})
+    assert sorted(prepared("AS organisation_code")) == [1, 7]
+    client.get(reverse("notification_list"))
+    client.get(reverse("notification_list"))
+    assert prepared("n.read_at IS NULL", without="AS organisation_code") == [2]  # the header on any other page

@@ -1,6 +1,6 @@
 """The header's badges on every page: my open tasks and my unread notifications."""
 
-from django.db import connection
+from flows.models.prepared import prepared_cursor
 
 
 def header_counts(user) -> dict:
@@ -29,7 +29,7 @@ def _read(user, *, menu: bool) -> dict:
     if asks:
         menu_part, menu_params = menu_sql(user)
         sql, params = f"{sql}, {menu_part}", [*params, *menu_params]
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:  # asked by every page: on PostgreSQL planned once per connection
         cur.execute(f"SELECT {sql}", params)  # noqa: S608 (fixed fragments; every value is a parameter)
         open_tasks, unread, *menu_values = cur.fetchone()
     if asks:

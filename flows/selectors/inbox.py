@@ -30,6 +30,7 @@ from viewflow.workflow.status import STATUS
 from flows.domain.calendar import rag_bounds
 from flows.flow_registry import human_nodes, inbox_entry, registered_flows
 from flows.models.people import today
+from flows.models.prepared import prepared_cursor
 
 PAGE_SIZE = 50
 OPEN = (STATUS.ASSIGNED, STATUS.STARTED)  # "mine and not done": the same two the header badge counts
@@ -434,7 +435,7 @@ def my_tasks_page(user, *, filters: Filters = Filters(), after: Cursor | None = 
     from flows.selectors.menu import asks_in_sql, remember_answers
 
     bounds = rag_bounds(today())
-    with connection.cursor() as cur:
+    with prepared_cursor() as cur:  # on PostgreSQL planned once per connection, not on every page
         cur.execute(*page_statement(user, filters=filters, after=after, size=size, bounds=bounds))
         fetched = cur.fetchall()
     open_tasks, total, unread, cycles, *menu = fetched[0][-7:]

@@ -96,6 +96,10 @@ def sqlite_or_url(default_path: Path) -> dict:
         # PostgreSQL: a server that is down or unreachable is given up on in seconds, never left to hang a request
         db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
         db["CONN_HEALTH_CHECKS"] = True  # a connection broken by a restart is replaced before a request uses it
+        # The statements run through `flows.models.prepared.prepared_cursor` (my tasks' one statement, the header's)
+        # are prepared on their first run and kept on the connection; Django's own cursor never prepares (its
+        # client-side binding cannot). None turns preparing off: for a pooler in transaction mode.
+        db["OPTIONS"]["prepare_threshold"] = 0 if env.bool("DATABASE_PREPARED", default=True) else None
         if env.bool("DATABASE_POOL", default=True):
             # A pool of connections per process (Django's own, on psycopg_pool). Under ASGI each request runs in a
             # thread of its own, so without a pool every request opened a connection (3 ms on loopback, a server
