@@ -199,7 +199,7 @@ else:
 # round trip costs what a Redis GET does, 0.03 ms). Read through Redis (cached_db), every page and every login failed
 # while Redis was away, and a session ended while Redis was away would have lived on in it afterwards. A cache in each
 # process's memory would let a session ended in one server process live on in another's.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "flows.web.sessions"  # Django's database sessions, read with a prepared statement
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Jobs are acknowledged when they finish, and one whose worker process died is put back on the queue: each
 # job's effect is idempotent (the launch resumes, an import is marked done in its own transaction).
