@@ -6,7 +6,9 @@ planning costs twice what running it does: at 200,000 tasks 2.7–3.4 ms of plan
 6.4–6.7 ms a run from Django's cursor. `prepared_cursor()` runs its statements with server-side binding, prepared
 on the connection the first time psycopg sees them (it keeps up to 100 per connection, the most recently used);
 after five runs PostgreSQL settles on one generic plan and plans no more: 1.9 ms a run. Every other statement
-still goes through Django's own cursor.
+still goes through Django's own cursor. A prepared statement outlives a rolled-back transaction and goes with its
+connection; servers are restarted after a migration (as every deploy does), since a statement prepared before a
+change to its tables' columns is refused afterwards.
 
 On by default; DATABASE_PREPARED=0 turns it off, for a connection pooler in transaction mode that cannot keep a
 session's prepared statements (PgBouncer before 1.21). SQLite keeps its own cache of compiled statements per
