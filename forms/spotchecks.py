@@ -198,6 +198,11 @@ class FindingForm(forms.Form):
     )
 
 
+def finding_typed(data) -> bool:
+    """Whether anything was typed or chosen in the record's “add a finding” fieldset."""
+    return any(data.get(name, "").strip() for name in FindingForm.base_fields)
+
+
 class SignForm(forms.Form):
     decision = forms.ChoiceField(choices=[("sign", _("Sign")), ("return", _("Send back to the lead inspector"))])
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -166,3 +166,24 @@ def test_the_dashboard_page_renders_with_links_that_drill_down(client, cycle):
     data = client.get(reverse("cycle_dashboard_json", args=[cycle.pk]), {"sector": "village"}).json()
     assert data["total"] == 8 and data["rectification"]["open"] == 1
     assert client.get(reverse("cycle_dashboard", args=[cycle.pk]), {"sector": "'; drop"}).status_code == 200
+
+
+def test_the_subtree_filter_takes_a_code_or_a_name_and_says_when_it_finds_none(client, cycle):
+    """下级范围 takes the organisation's code, its full or short name, or a part of its name (the highest
+    organisation holding it); a name it cannot place (unknown, shared by several at one level, or outside what the
+    viewer may see) is kept in the box and said so, and the figures stay those of all the viewer may see."""
+    town = Organisation.objects.get(code="JC-QS-SQ")
+    url = reverse("cycle_dashboard", args=[cycle.pk])
+    client.force_login(h.county_officer())
+    whole = client.get(url).context["d"]["total"]
+    for asked in (town.code, town.name, town.short_name, "石桥镇"):  # the town's committee, not its villages
+        response = client.get(url, {"subtree": asked})
+        f = response.context["f"]
+        assert f.subtree == town and not f.subtree_not_found, asked
+        assert response.context["d"]["total"] < whole
+        assert f'<span class="tag">{town.name}</span>' in response.content.decode()
+    for asked in ("没有这个组织", "村", "JC-BH"):  # unknown; many villages; another county
+        response = client.get(url, {"subtree": asked})
+        page = response.content.decode()
+        assert response.context["f"].subtree is None and response.context["d"]["total"] == whole, asked
+        assert f"没有找到名为“{asked}”的可见组织" in page and f'name="subtree" value="{asked}"' in page

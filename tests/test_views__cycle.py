@@ -498,6 +498,29 @@ def test_a_refused_form_stores_nothing_not_even_its_good_file(client, cycle, set
     assert a.report == ""  # the report typed with it was not saved either
 
 
+def test_a_fake_file_and_a_bad_score_are_told_in_the_same_round(client, cycle):
+    """The browser forgets the chosen files with every refusal: a refused file and a score over its maximum are both
+    said at once, each at its row, so that the files are chosen again only once."""
+    a = h.assessment_of(cycle)
+    client.force_login(User.objects.get(username="fenguan"))
+    with_file, over = a.template.indicators.filter(evidence_required=True, veto=False)[:2]
+    response = client.post(
+        task_url(open_task(a)),
+        {
+            "expected_state": Stage.SELF_ASSESSMENT,
+            "action": "save",
+            f"points_{over.pk}": str(over.max_points + 5),
+            f"evidence_{with_file.pk}": SimpleUploadedFile("fake.pdf", b"MZ\x90\x00 not a pdf"),
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "不是真正的" in page  # the file
+    assert re.search(rf'name="points_{over.pk}"[^>]*value="{over.max_points + 5}"', page)  # the score as typed
+    assert page.count('class="field-error"') >= 2, "each refused row says what is wrong at its field"
+    assert not Evidence.objects.filter(assessment=a).exists()
+
+
 def test_a_bad_score_after_a_good_file_stores_neither(client, cycle, settings):
     from pathlib import Path
 
@@ -590,3 +613,25 @@ def test_the_assessment_page_reads_the_later_stages_lists_only_once_they_have_ro
     assert not ids_read, "the history takes the items' ids from the list the page read, not from a query of its own"
     history = [sql for sql in later if 'FROM "flows_auditentry"' in sql and "flows.rectificationitem" in sql]
     assert history and f"'{item.pk}'" in history[0], "the history includes the item's own rows"
+
+
+def test_a_draft_sent_back_says_so_at_the_top_with_the_reason_until_it_is_submitted_again(client, cycle):
+    """The person in direct charge opens a draft the secretary sent back: above the form, who sent it back, when,
+    and why (not only in the history at the foot of a long page). Submitted again, the notice goes."""
+    from flows.services import assessments as svc
+
+    a = h.assessment_of(cycle)
+    deputy = h.do_self_assessment(a)
+    secretary = h.holder(h.VILLAGE, Role.SECRETARY)
+    svc.self_assessment_decide(assessment=a, by=secretary, approve=False, comment="请补充发展党员情况<b>")
+    client.force_login(deputy)
+    page = client.get(task_url(open_task(a))).content.decode()
+    notice = re.search(r'<div class="card notice sent-back" role="status">(.*?)</div>', page, re.S)
+    assert notice, "no notice"
+    assert f"{secretary.real_name} 于" in notice[1] and "退回，意见：" in notice[1]
+    assert "请补充发展党员情况&lt;b&gt;" in notice[1]  # the reason, escaped
+    assert page.index("sent-back") < page.index('name="report"')  # above the form
+    svc.self_assessment_submit(assessment=a, by=deputy)
+    client.force_login(secretary)
+    again = client.get(task_url(open_task(a))).content.decode()  # the secretary's 审核自评 of the new submission
+    assert "请补充发展党员情况" in again and "sent-back" not in again  # in the history only

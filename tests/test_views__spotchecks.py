@@ -183,6 +183,52 @@ def test_inspectors_record_sign_and_the_office_decides_on_screen(client, demo):
     assert village_row[6] == 1 and "党员大会记录缺失" in village_row[8] and "整改中" in village_row[8]
 
 
+def test_a_refused_record_keeps_everything_typed_and_a_typed_finding_is_never_dropped(client, demo):
+    """The inspector's record is long: a finding refused (its description left blank) shows the page again with the
+    checklist, notes, summary and the finding's own fields as typed, and says which field is missing. A finding
+    typed in but saved with 保存草稿 instead of 添加该问题 is added, not silently dropped."""
+    cycle = ch.open_cycle()
+    officer = ch.county_officer()
+    plan = h.drawn_plan(by=officer.username, office="QS-ZZB", cycle=cycle, scope_root=None, rate_percent=100)
+    insp = plan.inspections.get(organisation__code=ch.VILLAGE)
+    lead, _second = h.seats(insp)
+    url = task_url(open_task(insp.process))
+    client.force_login(lead)
+    first, *others = list(insp.results.all())
+    typed = {
+        f"outcome_{first.code}": "not_met",
+        f"note_{first.code}": "会议记录本缺2026年第三季度",
+        "summary": "总体较好。" * 500,
+        "check_code": first.code,
+        "severity": "major",
+        "description": "   ",
+        "requirement": "补齐会议记录，月底前报送",
+    }
+    refused = client.post(url, typed | {"action": "add_finding"})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert "发现问题：这个字段是必填项。" in page  # the field is named
+    assert '<option value="not_met" selected' in page and "会议记录本缺2026年第三季度" in page
+    assert "总体较好。" * 500 in page
+    assert f'<option value="{first.code}" selected>' in page and '<option value="major" selected>' in page
+    assert "补齐会议记录，月底前报送" in page
+    insp.refresh_from_db()
+    assert not insp.findings.exists() and insp.summary == ""  # nothing of the refused post was stored
+
+    saved = client.post(url, typed | {"description": "会议记录不全", "action": "save"})
+    assert saved.status_code == 302
+    finding = insp.findings.get()
+    assert (finding.description, finding.check_code, finding.requirement) == (
+        "会议记录不全",
+        first.code,
+        "补齐会议记录，月底前报送",
+    )
+    insp.refresh_from_db()
+    assert insp.summary.startswith("总体较好。")
+    page = client.get(url).content.decode()
+    assert "已添加该问题。" in page and '<textarea name="description" rows="3" class="wide"></textarea>' in page
+
+
 def test_formula_like_text_is_written_as_text_in_the_results(client, demo):
     plan = h.drawn_plan(rate_percent=100, name="=cmd|' /C calc'!A0")
     insp = plan.inspections.first()

@@ -47,6 +47,19 @@ def item_scores(assessment_id: int) -> list[ItemScore]:
     return _SCORES(assessment_id=assessment_id)
 
 
+def sent_back(assessment: Assessment, rows: list[AuditEntry]) -> AuditEntry | None:
+    """The secretary's sending back of the self-assessment (its audit row: who, when, the reason), while the draft
+    it sent back is being worked on again; None otherwise."""
+    if assessment.state != Stage.SELF_ASSESSMENT:
+        return None
+    for row in reversed(rows):
+        if row.action == "assessment.return_self":
+            return row
+        if row.action == "assessment.submit_self":
+            return None
+    return None
+
+
 def assessment_history(assessment: Assessment, *, item_ids=None) -> list[AuditEntry]:
     """The audit rows of the assessment and of its rectification items (`item_ids` when the caller has read them)."""
     if item_ids is None:
@@ -135,11 +148,13 @@ def assessment_page(user, assessment: Assessment) -> dict:
     order = {s: i for i, s in enumerate(s for s in strip if s)}
     current = order.get(assessment.state, 0)
     later = _later(assessment)
+    history_rows = assessment_history(assessment, item_ids=[item.pk for item in later["rectification_items"]])
     return {
         "assessment": assessment,
         "dimensions": dimensions,
         "evidence": evidence,
-        "history": assessment_history(assessment, item_ids=[item.pk for item in later["rectification_items"]]),
+        "history": history_rows,
+        "sent_back": sent_back(assessment, history_rows),
         "stages": [
             {"value": s, "label": Stage(s).label, "done": order[s] < current, "current": order[s] == current}
             for s in strip

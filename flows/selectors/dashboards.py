@@ -46,6 +46,7 @@ class Filters:
     subtree: Organisation | None = None
     stage: str = ""
     rag: str = ""
+    subtree_not_found: str = ""  # what was typed into the subtree filter when it names no organisation one may see
 
     @classmethod
     def from_query(cls, params, user):
@@ -53,14 +54,15 @@ class Filters:
         level = params.get("level", "")
         stage = params.get("stage", "")
         rag = params.get("rag", "")
-        code = params.get("subtree", "").strip()
-        subtree = access.visible_organisations(user).filter(code=code).first() if code else None
+        asked = params.get("subtree", "").strip()[:100]
+        subtree = subtree_named(user, asked) if asked else None
         return cls(
             sector=sector if sector in Sector.values else "",
             level=level if level in Level.values else "",
             subtree=subtree,
             stage=stage if stage in Stage.values else "",
             rag=rag if rag in ("red", "yellow", "green") else "",
+            subtree_not_found=asked if asked and subtree is None else "",
         )
 
     def as_query(self, **changes) -> str:
@@ -74,6 +76,21 @@ class Filters:
             "rag": self.rag,
         } | changes
         return urlencode({k: v for k, v in values.items() if v})
+
+
+def subtree_named(user, asked: str) -> Organisation | None:
+    """The organisation the user may see that `asked` names: by its code, its full or short name, else the highest
+    one whose name holds it (“石桥镇” is the town's committee, not its villages); none when two at the same level do,
+    or none at all."""
+    visible = access.visible_organisations(user)
+    found = visible.filter(Q(code=asked) | Q(name=asked) | Q(short_name=asked)).order_by("depth", "path").first()
+    if found is None:
+        highest = list(
+            visible.filter(Q(name__contains=asked) | Q(short_name__contains=asked)).order_by("depth", "path")[:2]
+        )
+        if len(highest) == 1 or (len(highest) == 2 and highest[0].depth < highest[1].depth):
+            found = highest[0]
+    return found
 
 
 def stage_rags(cycle: ReviewCycle) -> dict[str, str]:

@@ -130,11 +130,21 @@ def self_assessment_draft(
     expected_state=Stage.SELF_ASSESSMENT,
     submit: bool = False,
     activation=None,
+    refused_files: dict | None = None,
 ):
     """The self-assessment screen's one step: its new evidence files [(upload, content type, indicator)], its points
     and notes ({indicator_id: (points, note)}) and work report, and, when `submit`, the submission to the secretary;
-    under one row lock and one check of who drafts, all or nothing."""
+    under one row lock and one check of who drafts, all or nothing. `refused_files` ({"evidence_<id>": messages}):
+    uploads the screen already refused; the points are checked too and every mistake is raised at once, nothing
+    stored (a browser forgets the chosen files with each refusal: better to choose them again only once)."""
     a = _drafting(assessment, by=by, expected_state=expected_state)
+    if refused_files:
+        errors = dict(refused_files)
+        try:
+            _clean_scores({i.pk: i for i in a.template_items()}, scores)
+        except ValidationError as exc:
+            errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages})
+        raise ValidationError(errors)
     if files:
         _evidence_attach(a, by=by, files=files)
     _draft_store(a, by=by, scores=scores, report=report)

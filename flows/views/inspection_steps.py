@@ -32,27 +32,44 @@ class InspectionStepView(StepView):
 class RecordInspectionView(InspectionStepView):
     template_name = "flows/inspections/record.html"
 
+    def context(self, **extra):
+        context = super().context(**extra)
+        posted = extra.get("posted")
+        if posted:  # a refused form shows what was typed, not what was saved before (the files must be chosen again)
+            for r in context["page"]["results"]:
+                r.outcome = posted.get(f"outcome_{r.code}", r.outcome)
+                r.note = posted.get(f"note_{r.code}", r.note)
+            context["summary"] = posted.get("summary", "")
+            context["finding"] = {name: posted.get(name, "") for name in forms.FindingForm.base_fields}
+        else:
+            context["summary"] = context["inspection"].summary
+            context["finding"] = {}
+        return context
+
     def act(self):
         insp, data, user = self.inspection(), self.request.POST, self.request.user
         action = data.get("action", "save")
-        if action.startswith("remove_finding_"):
-            services.finding_remove(inspection=insp, by=user, finding_id=int(action.rsplit("_", 1)[1] or 0))
-            raise DraftSaved(_("The finding has been removed."))
+        # whichever button was pressed, nothing typed is dropped: the checklist and summary are saved, and a finding
+        # typed into its fieldset is added (or refused with what was typed kept)
         services.inspection_save(
             inspection=insp,
             by=user,
             results=forms.checklist_rows(data, insp.results.all()),
             summary=data.get("summary", ""),
         )
-        if action == "add_finding":
+        said = _("The draft has been saved.")
+        if action.startswith("remove_finding_"):
+            services.finding_remove(inspection=insp, by=user, finding_id=int(action.rsplit("_", 1)[1] or 0))
+            said = _("The finding has been removed.")
+        files = self.request.FILES.getlist("evidence")
+        if action == "add_finding" or forms.finding_typed(data) or files:
             d = self.valid_form(forms.FindingForm(data))
-            files = [(f, check_evidence(f)) for f in self.request.FILES.getlist("evidence")]
-            services.finding_add(inspection=insp, by=user, files=files, **d)
-            raise DraftSaved(_("The finding has been added."))
+            services.finding_add(inspection=insp, by=user, files=[(f, check_evidence(f)) for f in files], **d)
+            said = _("The finding has been added.")
         if action == "submit":
             services.inspection_submit(inspection=insp, by=user, activation=self.request.activation)
             return _("The record has been submitted for the other inspectors' signatures.")
-        raise DraftSaved(_("The draft has been saved."))
+        raise DraftSaved(said)
 
 
 class SignInspectionView(InspectionStepView):

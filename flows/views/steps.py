@@ -35,6 +35,17 @@ def next_step_words(process) -> list[str]:
     return words
 
 
+def labelled_errors(form) -> dict[str, list[str]]:
+    """A refused form's errors, each message led by its field's label (“发现问题：这个字段是必填项。”): the step
+    screens list them above the form, away from the fields."""
+    out = {}
+    for name, messages_ in form.errors.items():
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else ""
+        out[name] = [_("%(label)s: %(message)s") % {"label": label, "message": m} if label else m for m in messages_]
+    return out
+
+
 class DraftSaved(Exception):  # noqa: N818 - a signal, not an error
     """Work was saved without completing the task: stay on the page."""
 
@@ -106,7 +117,7 @@ class StepView(View):
     def valid_form(self, form):
         self.form = form
         if not form.is_valid():
-            raise ValidationError(form.errors)
+            raise ValidationError(labelled_errors(form))
         return form.cleaned_data
 
     def act(self):
@@ -137,8 +148,14 @@ class DraftSelfView(StepView):
     def act(self):
         a, data = self.subject(), self.request.POST
         indicators = a.template_items()
-        uploads = [(self.request.FILES.get(f"evidence_{ind.pk}"), ind) for ind in indicators]
-        files = [(upload, forms.check_evidence(upload), ind) for upload, ind in uploads if upload]
+        files, refused = [], {}
+        for ind in indicators:
+            upload = self.request.FILES.get(f"evidence_{ind.pk}")
+            if upload:
+                try:
+                    files.append((upload, forms.check_evidence(upload), ind))
+                except ValidationError as exc:  # told together with the points' mistakes, by the service
+                    refused[f"evidence_{ind.pk}"] = exc.messages
         submit = data.get("action") == "submit"
         services.self_assessment_draft(
             assessment=a,
@@ -149,6 +166,7 @@ class DraftSelfView(StepView):
             expected_state=data.get("expected_state"),
             submit=submit,
             activation=self.request.activation,
+            refused_files=refused,
         )
         if submit:
             return _("The self-assessment has been submitted to the secretary.")

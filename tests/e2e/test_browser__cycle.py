@@ -125,3 +125,14 @@ def test_a_village_goes_through_a_whole_cycle(as_user, demo, tmp_path):
     expect(page.locator("ol.stages li[aria-current=step]")).to_have_text("已办结")
     expect(page.locator("table.rectification")).to_contain_text("验收通过")
     expect(page.locator("details.history")).to_contain_text("周海燕")
+
+
+def test_a_double_click_on_an_irreversible_step_asks_once(as_user, demo):
+    """提交书记审核 asks before it sends. Clicked twice in a row, the question comes once: the second click,
+    while the page is on its way, is not asked again (and the server would answer it 已处理 anyway)."""
+    page = as_user("fenguan")
+    open_task(page, "起草自评")
+    page.locator("button[name=action][value=submit]").dblclick()
+    page.wait_for_load_state("load")
+    expect(page.locator("h1")).to_be_visible()
+    assert len(page.asked) == 1, page.asked

@@ -48,3 +48,58 @@ def test_the_main_pages_fit_a_phone(browser, live_server, settings, demo):
                 too_wide.append((username, path, width))
         context.close()
     assert not too_wide, too_wide
+
+
+def _phone_login(browser, live_server, settings, username):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(live_server.url + "/")
+    return context, page
+
+
+def test_a_table_on_a_phone_says_which_column_each_figure_is_in(browser, live_server, settings, demo):
+    """On a phone a table's rows are cards and its heading row is hidden: each figure is led by its column's
+    heading (组织数：4), on the cycle dashboard and in 逐年对比."""
+    from flows.models import ReviewCycle
+
+    cycle = ReviewCycle.objects.filter(state="open").order_by("-year").first()
+    context, page = _phone_login(browser, live_server, settings, "zuzhibu")
+    for path in (f"/cycles/{cycle.pk}/dashboard/", "/year-over-year/"):
+        page.goto(live_server.url + path)
+        cell = page.locator("table.grid tbody td[data-label]").nth(1)
+        label = cell.get_attribute("data-label")
+        heads = page.locator("table.grid thead th").all_inner_texts()
+        assert label and label in [h.strip() for h in heads], (path, label, heads)
+        shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert shown == f'"{label}："', (path, shown)  # drawn before the figure, with a Chinese colon
+    context.close()
+
+
+def test_forms_fit_a_phone_in_both_languages(browser, live_server, settings, demo):
+    """The forms whose long options once pushed the page wider than the screen: preparing a 述职评议会, the Excel
+    upload in English, and the oversight office's hand-over form on an organisation's page."""
+    from flows.models import Organisation
+
+    too_wide = []
+    context, page = _phone_login(browser, live_server, settings, "lvminghui")
+    page.goto(live_server.url + "/meetings/new/")
+    too_wide += [("/meetings/new/", page_width(page))]
+    context.close()
+    context, page = _phone_login(browser, live_server, settings, "zuzhibu")
+    page.goto(live_server.url + "/excel/")
+    page.click("button[name=language][value=en]")
+    page.wait_for_selector("text=Upload and check")
+    too_wide += [("/excel/ in English", page_width(page))]
+    page.click("button[name=language][value=zh-hans]")
+    org = Organisation.objects.get(code="JC-BH-LS-02")
+    page.goto(live_server.url + f"/orgs/{org.code}/")
+    page.locator("details.office-actions summary", has_text="督导部门").click()
+    page.wait_for_selector("select[name=successor]")
+    too_wide += [(f"/orgs/{org.code}/ hand-over", page_width(page))]
+    context.close()
+    assert all(width <= 392 for _where, width in too_wide), too_wide

@@ -33,6 +33,38 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("details[data-children][open]").forEach(loadChildren);
 });
 
+// A phone shows a table's rows as cards, without the heading row (app.css): each cell is labelled with its
+// column's heading (data-label, which the stylesheet writes before the cell on a narrow screen), in tables that
+// come with the page and in those a page reads in later (a subtree, the live inbox).
+function labelCells(root) {
+  root.querySelectorAll("table.grid").forEach((table) => {
+    const heads = [];
+    const row = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    for (const th of row ? row.cells : []) {
+      for (let i = 0; i < (th.colSpan || 1); i++) heads.push(th.textContent.trim());
+    }
+    if (!heads.length) return;
+    for (const body of table.tBodies) {
+      for (const tr of body.rows) {
+        let column = 0;
+        for (const cell of tr.cells) {
+          const head = heads[column];
+          column += cell.colSpan || 1;
+          if (head && !cell.hasAttribute("data-label") && cell.textContent.trim() !== head) cell.dataset.label = head;
+        }
+      }
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  labelCells(document);
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) if (node.nodeType === 1) labelCells(node.parentElement || node);
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+});
+
 // "Select all" in the queue.
 document.addEventListener("change", (event) => {
   if (!event.target.matches("[data-select-all]")) return;
@@ -157,9 +189,18 @@ if (excelJob) {
   setTimeout(poll, 1000);
 }
 
-// Irreversible steps ask first: a button with data-confirm says what will happen; cancelling sends nothing.
+// Irreversible steps ask first: a button with data-confirm says what will happen; cancelling sends nothing. Once
+// confirmed, a second click while the page is on its way is not asked again (the server answers it "already
+// handled" anyway).
 document.addEventListener("submit", (event) => {
   const button = event.submitter;
   const text = button && button.dataset.confirm;
-  if (text && !window.confirm(text)) event.preventDefault();
+  if (!text) return;
+  const form = event.target;
+  if (form.dataset.confirmed) { event.preventDefault(); return; }
+  if (!window.confirm(text)) { event.preventDefault(); return; }
+  form.dataset.confirmed = "1";
 }, true);
+window.addEventListener("pageshow", () => {  // back to a page kept by the browser: its forms may be sent again
+  document.querySelectorAll("form[data-confirmed]").forEach((form) => { delete form.dataset.confirmed; });
+});
