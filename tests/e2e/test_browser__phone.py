@@ -20,6 +20,18 @@ PAGES = {
 WITH_TASK = {"fenguan", "dingxuejun", "inspector"}  # 起草自评, 上级考评, 记录检查情况 wait for them in the demo
 
 
+def _phone_login(browser, live_server, settings, username):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(live_server.url + "/")
+    return context, page
+
+
 def test_the_main_pages_fit_a_phone(browser, live_server, settings, demo):
     from tests.e2e.conftest import ARTIFACTS
 
@@ -27,14 +39,7 @@ def test_the_main_pages_fit_a_phone(browser, live_server, settings, demo):
     too_wide = []
     for role, paths in PAGES.items():
         username = leading_inspector() if role == "inspector" else role
-        context = browser.new_context(**PHONE)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(live_server.url + "/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", settings.DEMO_PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_url(live_server.url + "/")
+        context, page = _phone_login(browser, live_server, settings, username)
         task = first_task_screen(page)
         assert task or role not in WITH_TASK, username
         for path in [*paths, task] if task else paths:
@@ -48,18 +53,6 @@ def test_the_main_pages_fit_a_phone(browser, live_server, settings, demo):
                 too_wide.append((username, path, width))
         context.close()
     assert not too_wide, too_wide
-
-
-def _phone_login(browser, live_server, settings, username):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", settings.DEMO_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(live_server.url + "/")
-    return context, page
 
 
 def test_a_table_on_a_phone_says_which_column_each_figure_is_in(browser, live_server, settings, demo):
