@@ -171,3 +171,49 @@ def test_thousands_of_empty_formatted_rows_below_a_table_are_not_read_one_by_one
     wb.save(path)
     report = run_import("organisations", path, h.county_officer(), commit=True)
     assert report.applied and report.counts["new"] == 1
+
+
+def formula_workbook(formula: str) -> bytes:
+    """The plain workbook with the organisation's name as a formula, written by a program (no cached result)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "组织"
+    ws.append(["组织编码", "组织名称", "组织类别", "层级", "上级党组织编码"])
+    ws.append(["JC-QS-HT-08", formula, "党支部", "基层", "JC-QS-HT"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_formula_whose_result_the_file_does_not_keep_is_refused_with_its_cell(refused):
+    """Read for its cached value, such a cell would be empty and would empty the stored value on import."""
+    message = refused(formula_workbook('=HYPERLINK("http://x","新村支部")'), parsed_allowed=True)
+    assert "组织!B2" in message and "公式" in message
+
+
+def test_a_formula_saved_by_excel_imports_its_result(tmp_path, demo):
+    """Excel and WPS keep each formula's last result in the file: that value is what is imported."""
+    data = formula_workbook('="新村"&"支部"')
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(sheet).decode()
+    saved = xml.replace('<c r="B2"><f>', '<c r="B2" t="str"><f>').replace("<v></v>", "<v>新村支部</v>")
+    assert saved != xml
+    path = tmp_path / "saved.xlsx"
+    path.write_bytes(rezip(data, replace={sheet: saved.encode()}))
+    assert run_import("organisations", path, h.county_officer(), commit=True).applied
+    assert Organisation.objects.get(code="JC-QS-HT-08").name == "新村支部"
+
+
+def test_a_text_longer_than_its_column_takes_is_an_error_of_the_check_at_its_cell(tmp_path, demo):
+    """The check says so, at the cell, before anything is confirmed (the database refused it only at confirming,
+    in its own words)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "组织"
+    ws.append(["组织编码", "组织名称", "组织类别", "层级", "上级党组织编码"])
+    ws.append(["JC-QS-HT-08", "新" * 1000, "党支部", "基层", "JC-QS-HT"])
+    path = tmp_path / "long.xlsx"
+    wb.save(path)
+    report = run_import("organisations", path, h.county_officer(), commit=False)
+    assert not report.ok and not report.applied
+    assert [str(e) for e in report.errors] == ["组织!B2：最多 120 个字符；此单元格有 1000 个字符。"]

@@ -108,3 +108,27 @@ def test_the_live_counts_include_what_waits_in_the_pool(client, demo):
     assert client.get("/tasks/live.json").json()["to_claim"] == 0
     page = client.get("/").content.decode()
     assert "data-queue-count" in page
+
+
+def test_a_notification_of_a_task_passed_on_since_says_where_it_went(client, demo):
+    """An officer told of a task (新待办) that a colleague has since been given opens the notification's link: the
+    page says who has it now, instead of 页面不存在; someone never told of it still gets 页面不存在."""
+    from flows.selectors import task_url
+
+    cycle = h.open_cycle()
+    a = h.assessment_of(cycle)
+    h.do_self_assessment(a)
+    h.approve_self(a)
+    officers = [m.user for m in cycle.office.members.filter(role="officer").order_by("pk")]
+    task = Task.objects.get(process=a.process, status=STATUS.NEW, owner__isnull=True)
+    url = task_url(task)
+    Notification.objects.create(user=officers[0], title="新待办：结束群众评议", link=url)
+    with transaction.atomic(), acting_as(officers[0].pk):
+        tasks_claim(by=officers[0], task_ids=[task.pk])
+        task_pass_on(by=officers[0], task=Task.objects.get(pk=task.pk), to=officers[1], reason="由他跟进")
+    client.force_login(officers[0])
+    response = client.get(url)
+    assert response.status_code == 409
+    assert f"已转给{officers[1].real_name}" in response.content.decode()
+    client.force_login(h.holder(h.VILLAGE, Role.SECRETARY))  # never told of it
+    assert client.get(url).status_code == 404

@@ -250,6 +250,40 @@ def test_the_office_records_an_acting_head_and_a_hand_over_on_the_organisation_p
     assert "代理书记" in page
 
 
+def test_staffing_dates_and_reasons_are_bounded_and_a_refused_hand_over_keeps_its_choices(client, demo):
+    """A hand-over or an acting head is recorded when it happens, within the past year: a typo in the year (2999,
+    1900) is refused, not stored to block the post or to rewrite who held it. A reason over 200 characters is
+    refused, not cut. A refused hand-over comes back with its post and successor still chosen, so that pressing
+    the button again does not hand the post to whoever is first in the list."""
+    from django.urls import reverse
+
+    org = Organisation.objects.get(code=h.VILLAGE)
+    deputy_role = RoleAssignment.objects.current().get(organisation=org, role=Role.DEPUTY)
+    others = list(RoleAssignment.objects.current().filter(organisation=org).exclude(user=deputy_role.user))
+    successor = others[-1].user
+    client.force_login(h.county_officer())
+    url = reverse("handover", args=[org.code])
+    chosen = {"assignment": deputy_role.pk, "successor": successor.pk, "reason": "工作调整"}
+    for on in ("2999-12-31", (today() + datetime.timedelta(days=1)).isoformat(), "1900-01-01"):
+        refused = client.post(url, chosen | {"on": on})
+        page = refused.content.decode()
+        assert refused.status_code == 400, on
+        assert "之间的日期" in page, on
+        assert f'<option value="{deputy_role.pk}" selected>' in page
+        assert f'<option value="{successor.pk}" selected>' in page
+    refused = client.post(url, chosen | {"on": today().isoformat(), "reason": "调" * 300})
+    assert refused.status_code == 400 and "300" in refused.content.decode()
+    deputy_role.refresh_from_db()
+    assert deputy_role.end is None and access.is_in_direct_charge(deputy_role.user, org)  # nothing was handed over
+    end_role(h.VILLAGE, Role.SECRETARY)
+    acting = client.post(
+        reverse("acting_head", args=[org.code]),
+        {"role": "secretary", "user": successor.pk, "start": "1900-01-01", "reason": "原书记调离"},
+    )
+    assert acting.status_code == 400 and "原书记调离" in acting.content.decode()
+    assert not access.is_secretary(successor, org)
+
+
 def test_the_office_sees_stuck_tasks_and_reassigns_one_in_a_click(client, demo):
     from django.urls import reverse
 

@@ -85,6 +85,19 @@ class Importer:
     def read(self, wb) -> None:
         raise NotImplementedError
 
+    def check_lengths(self, report: Report) -> None:
+        """Every text longer than its column's stored field takes, an error at its cell, before any row is planned
+        (the database would refuse it only when the import is confirmed)."""
+        for table in vars(self).values():
+            if isinstance(table, reading.Table):
+                for n, key, limit, length in table.too_long():
+                    report.error(
+                        table,
+                        n,
+                        key,
+                        _("At most %(n)s characters; this cell has %(length)s.") % {"n": limit, "length": length},
+                    )
+
     def plan(self, report: Report) -> list:
         """Check every row into `report`; return the steps: (sheet, row, callable) applying one change each."""
         raise NotImplementedError

@@ -43,6 +43,7 @@ def run_import(kind: str, path, user, *, commit: bool = False, progress=None, be
             return report
         try:
             with transaction.atomic():
+                importer.check_lengths(report)
                 steps = importer.plan(report)
                 if commit and report.ok:
                     importer.apply(steps, report)

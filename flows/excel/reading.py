@@ -112,12 +112,70 @@ def check_file(path) -> None:
 
 
 def open_workbook(path):
-    """The checked file, opened read-only with cached values (never formulas)."""
+    """The checked file, opened read-only with cached values (never formulas). A formula whose result the file does
+    not keep (a workbook written by a program, never saved by Excel or WPS) would read as an empty cell and empty a
+    stored value on import: such a file is refused, its cells named."""
     check_file(path)
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        unsaved = formulas_without_results(path)
+        workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a malformed part
         raise Refused(_("The workbook cannot be read: %(error)s") % {"error": exc.__class__.__name__}) from None
+    if unsaved:
+        raise Refused(
+            _(
+                "Cells %(cells)s hold formulas whose results are not saved in the file, so their values cannot be "
+                "read. Open the workbook in Excel or WPS and save it, or paste the values in place of the formulas, "
+                "then upload it again."
+            )
+            % {"cells": "、".join(unsaved)}
+        )
+    return workbook
+
+
+FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def formulas_without_results(path, *, at_most: int = 5) -> list[str]:
+    """The cells (“组织!C3”) holding a formula with no cached result, at most `at_most` of them. Only a workbook
+    whose sheets hold a formula at all is read a second time, with its formulas."""
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(_holds_formula(archive, name) for name in sheets):
+            return []
+    with_formulas = load_workbook(path, read_only=True, data_only=False)
+    with_values = load_workbook(path, read_only=True, data_only=True)
+    found = []
+    for sheet, values in zip(with_formulas.worksheets, with_values.worksheets, strict=True):
+        formulas = {
+            (cell.row, cell.column)
+            for row in sheet.iter_rows()
+            for cell in row
+            if getattr(cell, "data_type", None) == "f"
+        }
+        if not formulas:
+            continue
+        kept = {
+            (cell.row, cell.column)
+            for row in values.iter_rows()
+            for cell in row
+            if (getattr(cell, "row", None), getattr(cell, "column", None)) in formulas and cell.value is not None
+        }
+        for r, c in sorted(formulas - kept):
+            found.append(f"{sheet.title}!{get_column_letter(c)}{r}")
+            if len(found) >= at_most:
+                return found
+    return found
+
+
+def _holds_formula(archive, name) -> bool:
+    tail = b""
+    with archive.open(name) as part:
+        while chunk := part.read(1 << 16):
+            if FORMULA_TAG.search(tail + chunk):
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 # ---- cell values ---------------------------------------------------------------------------------------
@@ -204,9 +262,15 @@ class Column:
     label: str
     aliases: tuple = ()
     required: bool = False
+    max_length: int | None = None  # the stored field's length: a longer cell is an error of the check, at its row
 
     def matches(self, header: str) -> bool:
         return header == label(self.label) or header in {label(a) for a in self.aliases}
+
+
+def field_length(model, name: str) -> int:
+    """The length a model's text field stores (for `Column.max_length`)."""
+    return model._meta.get_field(name).max_length
 
 
 @dataclass
@@ -217,6 +281,15 @@ class Table:
     header_row: int
     letters: dict  # key -> column letter, for error reports
     rows: list = field(default_factory=list)  # (row_number, {key: value})
+    max_lengths: dict = field(default_factory=dict)  # key -> the longest text its column takes
+
+    def too_long(self):
+        """(row, key, limit, length) of each text longer than its column takes."""
+        for n, rec in self.rows:
+            for key, limit in self.max_lengths.items():
+                length = len(text(rec.get(key)))
+                if length > limit:
+                    yield n, key, limit, length
 
 
 def read_table(wb, sheet_names, columns: list[Column], *, optional=False, progress=None) -> Table | None:
@@ -269,6 +342,7 @@ def _read_sheet(ws, columns, *, progress=None) -> Table | None:
     if mapping is None:
         return None
     table = Table(ws.title, header_row, {k: get_column_letter(i + 1) for k, i in mapping.items()})
+    table.max_lengths = {c.key: c.max_length for c in columns if c.max_length and c.key in mapping}
     blank_run = 0
     for n, values in enumerate(rows, header_row + 1):
         record = {k: (values[i] if i < len(values) else None) for k, i in mapping.items()}

@@ -99,6 +99,35 @@ def role_end(*, by, assignment: RoleAssignment, end: datetime.date, comment: str
     return ra
 
 
+STAFFING_LOOKBACK = datetime.timedelta(days=366)
+REASON_MAX = 200
+
+
+def _staffing_day(day: datetime.date, field: str) -> None:
+    """A hand-over or an acting head is recorded on its day or afterwards, within a year: a date in the future would
+    leave the post's work where it is and block the post until then; one years back would rewrite who held it."""
+    now = today()
+    if not now - STAFFING_LOOKBACK <= day <= now:
+        raise ValidationError(
+            {
+                field: _("Enter a date between %(first)s and today (%(today)s): record a change when it happens.")
+                % {"first": (now - STAFFING_LOOKBACK).isoformat(), "today": now.isoformat()}
+            }
+        )
+
+
+def _staffing_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError(
+            {
+                "reason": _("The reason may be %(max)s characters long; it has %(n)s.")
+                % {"max": REASON_MAX, "n": len(reason)}
+            }
+        )
+    return reason
+
+
 @transaction.atomic
 def acting_head_appoint(
     *, by, organisation: Organisation, user: User, role: str, start: datetime.date, end=None, reason: str
@@ -115,6 +144,8 @@ def acting_head_appoint(
         raise ValidationError({"role": _("An acting head acts as secretary or as the person in direct charge.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason (for example: the secretary was transferred).")})
+    reason = _staffing_reason(reason)
+    _staffing_day(start, "start")
     ra = role_assign(
         by=by, user=user, organisation=organisation, role=role, start=start, end=end, acting=True, reason=reason
     )
@@ -130,6 +161,8 @@ def role_handover(*, by, assignment: RoleAssignment, successor: User, on: dateti
     transaction (audited, notified). Returns the successor's role."""
     from flows.services.reassignment import work_follows_holder
 
+    reason = _staffing_reason(reason)
+    _staffing_day(on, "on")
     ra = RoleAssignment.objects.select_for_update().select_related("organisation", "user").get(pk=assignment.pk)
     if on <= ra.start:
         raise ValidationError({"on": _("The hand-over must come after the present holder started.")})

@@ -40,7 +40,7 @@ def acting_head(request, code):
             user=_person(request.POST.get("user", "")),
             role=request.POST.get("role", ""),
             start=_date(request.POST.get("start", "")),
-            reason=request.POST.get("reason", "")[:200],
+            reason=request.POST.get("reason", ""),
         )
     except (ValidationError, PermissionDenied) as exc:
         return _refused(request, org, exc, "acting")
@@ -61,7 +61,7 @@ def handover(request, code):
             assignment=ra,
             successor=_person(request.POST.get("successor", "")),
             on=_date(request.POST.get("on", "")),
-            reason=request.POST.get("reason", "")[:200],
+            reason=request.POST.get("reason", ""),
         )
     except (ValidationError, PermissionDenied) as exc:
         return _refused(request, org, exc, "handover")

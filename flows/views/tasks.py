@@ -43,6 +43,14 @@ def task_view(node, view):
                 return already_handled(request, task)
             raise Http404
         if not node.is_eligible(request.user, task):
+            if task.owner_id and _was_told_of(request.user, request.path):
+                # a 新待办 notification of a task passed on since: where it went, instead of a bare 404
+                who = task.owner.real_name or task.owner.username
+                return already_handled(
+                    request,
+                    task,
+                    _("This task has been passed on to %(person)s; it is no longer yours.") % {"person": who},
+                )
             raise Http404
         request.activation = node.activation_class(task)
         request.task = task
@@ -68,6 +76,13 @@ def task_view(node, view):
 
     update_wrapper(wrapped, view)
     return wrapped
+
+
+def _was_told_of(user, path) -> bool:
+    """Whether a notification sent to the user links to this task (it was in their hands once)."""
+    from flows.models import Notification
+
+    return Notification.objects.filter(user=user, link=path).exists()
 
 
 def _was_eligible(node, user, task):

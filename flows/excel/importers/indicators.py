@@ -14,7 +14,7 @@ from flows.domain import numbers
 from flows.excel import choices, reading
 from flows.excel.import_rows import CHANGED, NEW, UNCHANGED, Importer
 from flows.models import IndicatorTemplate, Level, Sector
-from flows.models.indicators import IndicatorKind
+from flows.models.indicators import Dimension, Indicator, IndicatorKind
 from flows.policy.access import scope_for
 from flows.services import indicators as services
 
@@ -22,13 +22,23 @@ SHEETS = ("指标", "考核指标", "指标体系")
 COLUMNS = [
     reading.Column("template_code", "模板编码", ("指标体系编码",), required=True),
     reading.Column("version", "版本"),
-    reading.Column("template_name", "模板名称", ("指标体系名称",), required=True),
+    reading.Column(
+        "template_name",
+        "模板名称",
+        ("指标体系名称",),
+        required=True,
+        max_length=reading.field_length(IndicatorTemplate, "name"),
+    ),
     reading.Column("sector", "领域"),
     reading.Column("level", "层级", ("适用层级",)),
     reading.Column("dimension_code", "维度编码", required=True),
-    reading.Column("dimension_name", "维度名称", ("维度",), required=True),
+    reading.Column(
+        "dimension_name", "维度名称", ("维度",), required=True, max_length=reading.field_length(Dimension, "name")
+    ),
     reading.Column("code", "指标编码", ("指标代码",), required=True),
-    reading.Column("name", "指标名称", ("考核内容", "指标"), required=True),
+    reading.Column(
+        "name", "指标名称", ("考核内容", "指标"), required=True, max_length=reading.field_length(Indicator, "name")
+    ),
     reading.Column("max_points", "分值", ("满分", "分值上限"), required=True),
     reading.Column("guidance", "评分标准", ("评分细则",)),
     reading.Column("evidence_required", "需佐证材料", ("佐证材料",)),

@@ -17,8 +17,10 @@ ORG_SHEETS = ("组织", "组织架构", "党组织")
 ROLE_SHEETS = ("任职", "人员", "花名册")
 ORG_COLUMNS = [
     reading.Column("code", "组织编码", ("编码", "组织代码", "党组织编码"), required=True),
-    reading.Column("name", "组织名称", ("名称", "党组织名称"), required=True),
-    reading.Column("short_name", "简称"),
+    reading.Column(
+        "name", "组织名称", ("名称", "党组织名称"), required=True, max_length=reading.field_length(Organisation, "name")
+    ),
+    reading.Column("short_name", "简称", max_length=reading.field_length(Organisation, "short_name")),
     reading.Column("kind", "组织类别", ("类别", "组织类型"), required=True),
     reading.Column("sector", "领域"),
     reading.Column("level", "层级", ("行政层级",), required=True),
@@ -28,7 +30,7 @@ ORG_COLUMNS = [
 ]
 ROLE_COLUMNS = [
     reading.Column("username", "用户名", ("账号", "登录名"), required=True),
-    reading.Column("real_name", "姓名", required=True),
+    reading.Column("real_name", "姓名", required=True, max_length=reading.field_length(User, "real_name")),
     reading.Column("title", "职务"),
     reading.Column("org", "组织编码", ("编码", "党组织编码"), required=True),
     reading.Column("role", "角色", ("责任角色",), required=True),
