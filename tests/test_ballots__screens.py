@@ -36,6 +36,31 @@ def test_a_voter_enters_a_code_votes_and_gets_a_receipt_without_logging_in(clien
     assert Ballot.objects.filter(campaign=c).count() == 1
 
 
+def test_a_ballot_refused_as_incomplete_comes_back_with_the_answers_chosen(client, demo):
+    """A voter at a 述职评议会 who left one secretary unrated gets the ballot again with every answer already
+    chosen still chosen: only the missing one is to be given."""
+    import re
+
+    from tests.meeting_helpers import new_meeting, submit_every_report
+
+    meeting, officer, _second = new_meeting()
+    submit_every_report(meeting)
+    c = meeting.campaign
+    svc.campaign_open(by=officer, campaign=c)
+    _n, [code] = svc.tokens_issue(by=officer, campaign=c, count=1, group="参会人员")
+    answers = [value for value, _label in svc.answers_for(c)]
+    chosen = {name: answers[i % len(answers)] for i, name in enumerate(sorted(marks(c)))}
+    missing = sorted(chosen)[-1]
+    del chosen[missing]
+    assert len(chosen) >= 2, "several reporters to rate"
+    refused = client.post(reverse("ballot_cast", args=[c.public_id]), {"code": code} | chosen)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "作答" in page
+    checked = dict(re.findall(r'name="(m_[^"]+)" value="([^"]+)" required checked', page))
+    assert checked == chosen and missing not in checked
+    assert not Ballot.objects.filter(campaign=c).exists()
+
+
 def test_guessing_codes_is_slowed_down(client, demo, settings):
     settings.BALLOT_GUESS_LIMIT = 5
     c, _a, officer = mass_campaign()

@@ -73,14 +73,22 @@ def _receipt_page(view, receipt: str, marks: dict) -> str:
     return html.replace(m_receipt, escape(receipt)).replace(m_marks, _marks_html(view, marks)).replace(m_seal, sealed)
 
 
-def _ballot_context(campaign, code):
-    return {
-        "campaign": campaign,
-        "code": code,
-        "subjects": list(campaign.subjects.all()),
-        "dimensions": svc.dimensions_for(campaign),
-        "answers": svc.answers_for(campaign),
-    }
+def _ballot_context(campaign, code, posted=None):
+    """The ballot's questions: per subject, per dimension, the field's name and (a refused ballot shown again) the
+    answer the voter had chosen, so that nothing chosen is lost."""
+    posted = posted or {}
+    dimensions = svc.dimensions_for(campaign)
+    subjects = [
+        {
+            "label": subject.label,
+            "questions": [
+                {"name": f"m_{subject.pk}_{dim}", "title": title, "chosen": posted.get(f"m_{subject.pk}_{dim}")}
+                for dim, title in dimensions
+            ],
+        }
+        for subject in campaign.subjects.all()
+    ]
+    return {"campaign": campaign, "code": code, "subjects": subjects, "answers": svc.answers_for(campaign)}
 
 
 @never_cache
@@ -124,7 +132,7 @@ def ballot_cast(request, public_id):
             campaign=campaign, code=code, marks=marks, subjects=view.subjects, dimensions=view.dimensions
         )
     except svc.BallotIncomplete as refusal:
-        context = _ballot_context(campaign, code) | {"error": str(refusal), "posted": request.POST}
+        context = _ballot_context(campaign, code, request.POST) | {"error": str(refusal)}
         return render(request, "flows/ballots/ballot.html", context, status=400)
     except svc.BallotRefused as refusal:
         ratelimit.failed(request, BUCKET, settings.BALLOT_GUESS_WINDOW)

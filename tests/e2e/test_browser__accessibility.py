@@ -41,3 +41,25 @@ def test_no_serious_accessibility_violations_on_the_main_pages(browser, live_ser
         context.close()
     bad = {k: v for k, v in found.items() if v}
     assert not bad, bad
+
+
+def test_the_first_tab_of_a_page_skips_the_header(browser, live_server, demo):
+    """With the keyboard alone: the first Tab on a page shows a link past the header's sixteen links; Enter on it
+    puts the next Tab inside the page itself (我的待办's first task, here)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login/")
+    page.fill("input[name=username]", "fenguan")
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(live_server.url + "/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("a => a === document.activeElement") and skip.is_visible()
+    assert skip.inner_text() == "跳到正文"
+    page.keyboard.press("Enter")
+    for _ in range(3):  # the search box and the filters of my tasks, then the first task's link
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    context.close()
