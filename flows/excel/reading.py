@@ -145,6 +145,14 @@ def formulas_without_results(path, *, at_most: int = 5) -> list[str]:
             return []
     with_formulas = load_workbook(path, read_only=True, data_only=False)
     with_values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return _unsaved_cells(with_formulas, with_values, at_most)
+    finally:
+        with_formulas.close()
+        with_values.close()
+
+
+def _unsaved_cells(with_formulas, with_values, at_most: int) -> list[str]:
     found = []
     for sheet, values in zip(with_formulas.worksheets, with_values.worksheets, strict=True):
         formulas = {

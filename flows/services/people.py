@@ -105,7 +105,8 @@ REASON_MAX = 200
 
 def _staffing_day(day: datetime.date, field: str) -> None:
     """A hand-over or an acting head is recorded on its day or afterwards, within a year: a date in the future would
-    leave the post's work where it is and block the post until then; one years back would rewrite who held it."""
+    leave the post's work where it is and block the post until then; one more than a year back would rewrite
+    who held it."""
     now = today()
     if not now - STAFFING_LOOKBACK <= day <= now:
         raise ValidationError(
