@@ -47,6 +47,13 @@ def task_of_process(task_pk: int, process_pk: int):
     return found[0] if found else None
 
 
+def was_told_of(user, path: str) -> bool:
+    """Whether a notification sent to the user links to the task at `path` (it was in their hands once)."""
+    from flows.models import Notification
+
+    return Notification.objects.filter(user=user, link=path).exists()
+
+
 def task_locked(task_pk: int):
     """The task as it is now, row-locked, with its process (inside a transaction); None if it is gone."""
     found = _TASK_LOCKED(task_pk=task_pk)

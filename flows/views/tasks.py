@@ -12,7 +12,7 @@ from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.status import STATUS
 
-from flows.selectors.tasks import task_locked, task_of_process
+from flows.selectors.tasks import task_locked, task_of_process, was_told_of
 from flows.services.tasks import OPEN_STATUSES, AlreadyHandled
 
 
@@ -43,7 +43,7 @@ def task_view(node, view):
                 return already_handled(request, task)
             raise Http404
         if not node.is_eligible(request.user, task):
-            if task.owner_id and _was_told_of(request.user, request.path):
+            if task.owner_id and was_told_of(request.user, request.path):
                 # a 新待办 notification of a task passed on since: where it went, instead of a bare 404
                 who = task.owner.real_name or task.owner.username
                 return already_handled(
@@ -76,13 +76,6 @@ def task_view(node, view):
 
     update_wrapper(wrapped, view)
     return wrapped
-
-
-def _was_told_of(user, path) -> bool:
-    """Whether a notification sent to the user links to this task (it was in their hands once)."""
-    from flows.models import Notification
-
-    return Notification.objects.filter(user=user, link=path).exists()
 
 
 def _was_eligible(node, user, task):
